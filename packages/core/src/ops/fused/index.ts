@@ -1,0 +1,58 @@
+/**
+ * Fused ops: run the backend's fused kernel when it has one, else the composed fallback.
+ * Either way the result and its gradient are the same (the conformance suite checks it).
+ */
+import type { FusedAttrs, FusedKernel, KernelAttrs } from "../../backend/kernels.ts";
+import { engine } from "../../tensor/engine.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
+import { composedKernels } from "./composed.ts";
+
+function runFused<K extends FusedKernel>(kernel: K, inputs: Tensor[], attrs: FusedAttrs[K]): Tensor[] {
+  const backend = inputs[0].backend;
+  if (backend.fused[kernel]) return engine.runKernel(kernel, inputs, attrs as unknown as KernelAttrs[K]);
+  return (composedKernels[kernel] as (i: Tensor[], a: FusedAttrs[K]) => Tensor[])(inputs, attrs);
+}
+
+/** RMSNorm over the last axis: x / sqrt(mean(x^2) + eps) * weight. */
+export function rmsNorm(x: Tensor, weight: Tensor, eps = 1e-6): Tensor {
+  return runFused("RMSNorm", [x, weight], { eps })[0];
+}
+
+/** Rotary position embedding of x [B, S, H, D] with cos/sin tables [S, D/2]. */
+export function rope(x: Tensor, cos: Tensor, sin: Tensor, { interleaved = false } = {}): Tensor {
+  return runFused("RoPE", [x, cos, sin], { interleaved })[0];
+}
+
+/** Per-row cross-entropy of logits [N, V] against i32 labels [N]. */
+export function crossEntropy(logits: Tensor, labels: Tensor): Tensor {
+  return runFused("CrossEntropy", [logits, labels], {})[0];
+}
+
+export interface AttentionOptions {
+  /** Defaults to 1/sqrt(head dim). */
+  scale?: number;
+  causal?: boolean;
+  /** Position of the first query (decoding with a cache: the number of cached tokens). */
+  queryOffset?: number;
+}
+
+/** Attention over q [B, H, S, Dk], k [B, Hkv, T, Dk], v [B, Hkv, T, Dv] with grouped kv heads. */
+export function attention(q: Tensor, k: Tensor, v: Tensor, { scale, causal = true, queryOffset }: AttentionOptions = {}): Tensor {
+  const offset = queryOffset ?? k.shape[2] - q.shape[2];
+  return runFused("Attention", [q, k, v], { scale: scale ?? 1 / Math.sqrt(q.shape[3]), causal, queryOffset: offset })[0];
+}
+
+export interface AdamWStep {
+  lr: number;
+  beta1: number;
+  beta2: number;
+  eps: number;
+  weightDecay: number;
+  /** 1-based step count, for bias correction. */
+  step: number;
+}
+
+/** One AdamW update: returns [param', m', v'] (no gradient recorded). */
+export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): [Tensor, Tensor, Tensor] {
+  return engine.noGrad(() => runFused("AdamW", [param, grad, m, v], step)) as [Tensor, Tensor, Tensor];
+}

@@ -1,0 +1,321 @@
+/**
+ * The engine: dispatches kernels to the current backend, owns buffer reference counts and memory
+ * scopes, and feeds the autograd tape. One engine per process, like tfjs's.
+ */
+import type { Backend, DataId } from "../backend/backend.ts";
+import type { KernelAttrs, KernelName, PrimitiveKernel } from "../backend/kernels.ts";
+import { NON_DIFFERENTIABLE_KERNELS, PRIMITIVE_KERNELS } from "../backend/kernels.ts";
+import { inferOutputs } from "../backend/shape-inference.ts";
+import { BackendError, ShapeError, TensorStateError } from "../errors.ts";
+import { Tape } from "../autograd/tape.ts";
+import type { TapeKernel } from "../autograd/tape.ts";
+import type { DType, TypedArray } from "./dtype.ts";
+import { allocateStorage, isStorageOf } from "./dtype.ts";
+import { assertValidShape, formatShape, shapesEqual, sizeOf } from "./shape.ts";
+import { Tensor, Variable, setTensorHost } from "./tensor.ts";
+
+const PRIMITIVE_SET: ReadonlySet<string> = new Set(PRIMITIVE_KERNELS);
+
+interface Scope {
+  readonly tracked: Set<Tensor>;
+}
+
+export interface MemoryInfo {
+  /** Tensor objects not yet disposed (views included). */
+  numTensors: number;
+  /** Buffers held by the current backend. */
+  numBuffers: number;
+  /** Distinct buffers referenced by live tensors, over all backends. */
+  numDataIds: number;
+}
+
+export class Engine {
+  private currentBackend: Backend | null = null;
+  private readonly refCounts = new Map<DataId, number>();
+  private readonly scopes: Scope[] = [];
+  private readonly tapes: Tape[] = [];
+  private tapePaused = 0;
+  private liveTensors = 0;
+
+  constructor() {
+    setTensorHost({
+      disposeTensor: (t) => this.disposeTensor(t),
+      assignVariable: (v, value) => this.assignVariable(v, value),
+    });
+  }
+
+  get backend(): Backend {
+    if (!this.currentBackend) throw new BackendError("no backend is set: call setBackend(\"reference\" | \"auto\" | ...) first");
+    return this.currentBackend;
+  }
+
+  hasBackend(): boolean {
+    return this.currentBackend !== null;
+  }
+
+  /** Used by the backend registry. */
+  useBackend(backend: Backend): void {
+    this.currentBackend = backend;
+  }
+
+  /** Runs `fn` with `backend` as the current backend (tensors it creates live there). */
+  withBackend<T>(backend: Backend, fn: () => T): T {
+    const previous = this.currentBackend;
+    this.currentBackend = backend;
+    try {
+      return fn();
+    } finally {
+      this.currentBackend = previous;
+    }
+  }
+
+  // ---- creation ----
+
+  /** A tensor holding a copy of `values` on the current backend. */
+  makeTensor(values: TypedArray | readonly number[], shape: readonly number[], dtype: DType, backend: Backend = this.backend): Tensor {
+    assertValidShape(shape, "tensor");
+    const size = sizeOf(shape);
+    if (values.length !== size) {
+      throw new ShapeError(`tensor: ${values.length} values do not fill shape ${formatShape(shape)} (${size} elements)`);
+    }
+    let storage: TypedArray;
+    if (!Array.isArray(values) && isStorageOf(dtype, values as TypedArray)) storage = values as TypedArray;
+    else {
+      storage = allocateStorage(dtype, size);
+      for (let i = 0; i < size; i++) storage[i] = Number((values as ArrayLike<number>)[i]);
+    }
+    return this.wrap(backend.write(storage, shape, dtype), shape, dtype, backend);
+  }
+
+  makeVariable(initial: Tensor, name: string, trainable = true): Variable {
+    initial.assertLive("make a variable from");
+    const v = new Variable(initial.dataId, initial.shape, initial.dtype, initial.backend, name, trainable);
+    this.retain(v.dataId);
+    this.liveTensors++;
+    return v;
+  }
+
+  private wrap(dataId: DataId, shape: readonly number[], dtype: DType, backend: Backend): Tensor {
+    const t = new Tensor(dataId, shape, dtype, backend);
+    this.retain(dataId);
+    this.liveTensors++;
+    this.track(t);
+    return t;
+  }
+
+  private retain(dataId: DataId): void {
+    this.refCounts.set(dataId, (this.refCounts.get(dataId) ?? 0) + 1);
+  }
+
+  private release(dataId: DataId, backend: Backend): void {
+    const n = (this.refCounts.get(dataId) ?? 0) - 1;
+    if (n > 0) this.refCounts.set(dataId, n);
+    else {
+      this.refCounts.delete(dataId);
+      backend.disposeData(dataId);
+    }
+  }
+
+  private track(t: Tensor): void {
+    const scope = this.scopes[this.scopes.length - 1];
+    if (scope) scope.tracked.add(t);
+  }
+
+  // ---- kernels ----
+
+  /** Runs one kernel on the backend of its inputs (or the current one) and records it for autograd. */
+  runKernel<K extends KernelName>(kernel: K, inputs: readonly Tensor[], attrs: KernelAttrs[K]): Tensor[] {
+    const backend = this.backendOf(inputs, kernel);
+    const specs = inferOutputs(kernel, inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })), attrs);
+    const impl = PRIMITIVE_SET.has(kernel)
+      ? backend.kernels[kernel as PrimitiveKernel]
+      : backend.fused[kernel as Exclude<K, PrimitiveKernel>];
+    if (!impl) throw new BackendError(`backend "${backend.name}" has no kernel ${kernel}`);
+    const dataIds = (impl as (i: readonly Tensor[], a: unknown, o: typeof specs) => DataId[])(inputs, attrs, specs);
+    if (dataIds.length !== specs.length) {
+      throw new BackendError(`backend "${backend.name}" kernel ${kernel} returned ${dataIds.length} outputs, expected ${specs.length}`);
+    }
+    const outputs = dataIds.map((id, i) => this.wrap(id, specs[i].shape, specs[i].dtype, backend));
+    if (!NON_DIFFERENTIABLE_KERNELS.has(kernel)) this.record(kernel, attrs as Record<string, unknown>, inputs, outputs);
+    return outputs;
+  }
+
+  /** A new tensor sharing `x`'s buffer with another shape (reshape) or the same one (identity). */
+  view(x: Tensor, shape: readonly number[], kernel: "Reshape" | "Identity" = "Reshape"): Tensor {
+    x.assertLive(kernel === "Reshape" ? "reshape" : "copy");
+    if (sizeOf(shape) !== x.size) {
+      throw new ShapeError(`reshape: cannot view ${formatShape(x.shape)} (${x.size} elements) as ${formatShape(shape)}`);
+    }
+    const out = this.wrap(x.dataId, shape, x.dtype, x.backend);
+    this.record(kernel, { shape: [...shape], inputShape: [...x.shape] }, [x], [out]);
+    return out;
+  }
+
+  private backendOf(inputs: readonly Tensor[], kernel: string): Backend {
+    if (inputs.length === 0) return this.backend;
+    const backend = inputs[0].backend;
+    for (const t of inputs) {
+      t.assertLive(`use in ${kernel} a`);
+      if (t.backend !== backend) {
+        throw new TensorStateError(`${kernel}: inputs live on different backends ("${backend.name}" and "${t.backend.name}"); move one with toBackend()`);
+      }
+    }
+    return backend;
+  }
+
+  // ---- memory ----
+
+  disposeTensor(t: Tensor): void {
+    if (t.isDisposed) return;
+    const dataId = t.dataId;
+    t.markDisposed();
+    this.liveTensors--;
+    for (const scope of this.scopes) scope.tracked.delete(t);
+    this.release(dataId, t.backend);
+  }
+
+  private assignVariable(v: Variable, value: Tensor): void {
+    v.assertLive("assign to");
+    value.assertLive("assign from");
+    if (!shapesEqual(v.shape, value.shape) || v.dtype !== value.dtype) {
+      throw new ShapeError(`assign to "${v.name}": expected ${formatShape(v.shape)} ${v.dtype}, got ${formatShape(value.shape)} ${value.dtype}`);
+    }
+    if (value.backend !== v.backend) throw new TensorStateError(`assign to "${v.name}": value lives on backend "${value.backend.name}", variable on "${v.backend.name}"`);
+    const old = v.dataId;
+    this.retain(value.dataId);
+    v.setDataId(value.dataId);
+    this.release(old, v.backend);
+  }
+
+  /** Marks `t` as owned by the caller: no scope will dispose it. */
+  keep<T extends Tensor>(t: T): T {
+    t.kept = true;
+    for (const scope of this.scopes) scope.tracked.delete(t);
+    return t;
+  }
+
+  /**
+   * Runs `fn` and disposes every tensor it created, except those it returns (anywhere inside
+   * arrays or plain objects) and kept ones. Returned tensors move to the enclosing scope.
+   */
+  tidy<T>(fn: () => T): T {
+    const scope: Scope = { tracked: new Set() };
+    this.scopes.push(scope);
+    let result: T | undefined;
+    try {
+      result = fn();
+      if (result instanceof Promise) throw new TensorStateError("tidy() cannot take an async function: dispose tensors explicitly across awaits");
+    } finally {
+      this.scopes.pop();
+      const survivors = new Set<Tensor>();
+      // On success, returned tensors survive; on error everything made in the scope is released.
+      if (result !== undefined) collectTensors(result, survivors);
+      for (const t of scope.tracked) {
+        if (survivors.has(t) || t.kept) continue;
+        this.disposeTensor(t);
+      }
+      for (const t of survivors) if (scope.tracked.has(t)) this.track(t);
+    }
+    return result as T;
+  }
+
+  memory(): MemoryInfo {
+    return {
+      numTensors: this.liveTensors,
+      numBuffers: this.currentBackend ? this.currentBackend.numBuffers() : 0,
+      numDataIds: this.refCounts.size,
+    };
+  }
+
+  // ---- autograd ----
+
+  startTape(): Tape {
+    const tape = new Tape();
+    this.tapes.push(tape);
+    return tape;
+  }
+
+  endTape(tape: Tape): void {
+    const i = this.tapes.lastIndexOf(tape);
+    if (i >= 0) this.tapes.splice(i, 1);
+  }
+
+  /**
+   * Records `fn` on a fresh tape watching `sources`, isolated from any tape in progress (used to
+   * differentiate composed fallbacks inside a backward pass). The caller disposes the tape.
+   */
+  recordInto<T extends Tensor[]>(sources: readonly Tensor[], fn: () => T): { tape: Tape; outputs: T } {
+    const outerTapes = this.tapes.splice(0);
+    const outerPause = this.tapePaused;
+    const tape = new Tape();
+    for (const s of sources) tape.watch(s);
+    this.tapes.push(tape);
+    this.tapePaused = 0;
+    try {
+      return { tape, outputs: fn() };
+    } finally {
+      this.tapes.length = 0;
+      this.tapes.push(...outerTapes);
+      this.tapePaused = outerPause;
+    }
+  }
+
+  /** Runs `fn` without recording (gradient functions, optimizer updates). */
+  noGrad<T>(fn: () => T): T {
+    this.tapePaused++;
+    try {
+      return fn();
+    } finally {
+      this.tapePaused--;
+    }
+  }
+
+  private record(kernel: TapeKernel, attrs: Record<string, unknown>, inputs: readonly Tensor[], outputs: Tensor[]): void {
+    if (this.tapes.length === 0 || this.tapePaused > 0) return;
+    for (const tape of this.tapes) {
+      if (!tape.dependsOnWatched(inputs)) continue;
+      const diffOutputs = outputs.filter((o) => o.dtype === "f32");
+      if (diffOutputs.length === 0) continue;
+      tape.push({
+        kernel,
+        attrs,
+        inputIds: inputs.map((t) => t.id),
+        outputIds: outputs.map((t) => t.id),
+        inputs: inputs.map((t) => this.untrackedView(t)),
+        outputs: outputs.map((t) => this.untrackedView(t)),
+      });
+    }
+  }
+
+  /** A view the tape owns: outside every scope, released by Tape.dispose. */
+  private untrackedView(t: Tensor): Tensor {
+    const v = new Tensor(t.dataId, t.shape, t.dtype, t.backend);
+    this.retain(t.dataId);
+    this.liveTensors++;
+    v.kept = true;
+    return v;
+  }
+}
+
+function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
+  if (depth > 8 || value === null || typeof value !== "object") return;
+  if (value instanceof Tensor) {
+    out.add(value);
+    return;
+  }
+  if (Array.isArray(value)) {
+    for (const v of value) collectTensors(v, out, depth + 1);
+    return;
+  }
+  if (value instanceof Map) {
+    for (const v of value.values()) collectTensors(v, out, depth + 1);
+    return;
+  }
+  const proto = Object.getPrototypeOf(value);
+  if (proto === Object.prototype || proto === null) {
+    for (const v of Object.values(value as Record<string, unknown>)) collectTensors(v, out, depth + 1);
+  }
+}
+
+/** The process-wide engine. */
+export const engine = new Engine();
