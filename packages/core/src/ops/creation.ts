@@ -87,9 +87,14 @@ export function randomUniform(shape: readonly number[], generator: Generator, lo
   return engine.makeTensor(values, shape, "f32", backend);
 }
 
-/** A named trainable variable holding a copy of `initial` (which stays owned by the caller). */
+/**
+ * A named trainable variable that takes over `initial`'s buffer: `initial` is disposed (so
+ * `variable(tensor(...), "w")` leaks nothing) and must not be used afterwards.
+ */
 export function variable(initial: Tensor, name: string, trainable = true): Variable {
-  return engine.makeVariable(initial, name, trainable);
+  const v = engine.makeVariable(initial, name, trainable);
+  initial.dispose();
+  return v;
 }
 
 /** Copies `x` to another backend (through the host). */

@@ -7,24 +7,26 @@ import { sizeOf } from "../../tensor/shape.ts";
 import { broadcastIndex } from "./broadcast.ts";
 import { toDataId, valuesOf } from "./buffer.ts";
 
-/** C[M,N] += A[M,K] B[K,N] (or B^T stored as [N,K]); A is row-major [M,K]. Loop orders keep the inner loop contiguous. */
-function gemm(a: TypedArray, aOff: number, b: TypedArray, bOff: number, c: TypedArray, cOff: number, m: number, k: number, n: number, bTransposed: boolean): void {
+/**
+ * C[M,N] += A[M,K] B[K,N] (or B stored as [N,K] when bTransposed). All three are f64 arrays so the loop
+ * stays monomorphic; loop orders keep the innermost loop contiguous in memory.
+ */
+function gemm(a: Float64Array, b: Float64Array, c: Float64Array, cOff: number, m: number, k: number, n: number, bTransposed: boolean): void {
   if (!bTransposed) {
     for (let i = 0; i < m; i++) {
       const cRow = cOff + i * n;
-      const aRow = aOff + i * k;
+      const aRow = i * k;
       for (let p = 0; p < k; p++) {
         const av = a[aRow + p];
-        if (av === 0) continue;
-        const bRow = bOff + p * n;
+        const bRow = p * n;
         for (let j = 0; j < n; j++) c[cRow + j] += av * b[bRow + j];
       }
     }
   } else {
     for (let i = 0; i < m; i++) {
-      const aRow = aOff + i * k;
+      const aRow = i * k;
       for (let j = 0; j < n; j++) {
-        const bRow = bOff + j * k;
+        const bRow = j * k;
         let acc = 0;
         for (let p = 0; p < k; p++) acc += a[aRow + p] * b[bRow + p];
         c[cOff + i * n + j] += acc;
@@ -33,9 +35,11 @@ function gemm(a: TypedArray, aOff: number, b: TypedArray, bOff: number, c: Typed
   }
 }
 
-function transposeMatrix(src: TypedArray, off: number, rows: number, cols: number): Float64Array {
+/** One matrix of a batch as f64, transposed if asked. */
+function matrixF64(src: TypedArray, off: number, rows: number, cols: number, transpose: boolean): Float64Array {
   const dst = new Float64Array(rows * cols);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[off + r * cols + c];
+  if (!transpose) for (let i = 0; i < rows * cols; i++) dst[i] = src[off + i];
+  else for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) dst[c * rows + r] = src[off + r * cols + c];
   return dst;
 }
 
@@ -54,13 +58,10 @@ export const matMulKernel: KernelImpl<PrimitiveAttrs["MatMul"]> = ([a, b], { tra
   for (let batch = 0; batch < batches; batch++) {
     const aIndex = aBatch === null ? batch : aBatch[batch];
     const bIndex = bBatch === null ? batch : bBatch[batch];
-    let aData: TypedArray | Float64Array = av;
-    let aOff = aIndex * m * k;
-    if (transposeA) {
-      aData = transposeMatrix(av, aOff, k, m);
-      aOff = 0;
-    }
-    gemm(aData as TypedArray, aOff, bv, bIndex * k * n, acc as unknown as TypedArray, batch * m * n, m, k, n, transposeB);
+    // A as [M, K] (transposed if stored [K, M]); B kept as stored ([K, N], or [N, K] when transposed).
+    const aMatrix = transposeA ? matrixF64(av, aIndex * m * k, k, m, true) : matrixF64(av, aIndex * m * k, m, k, false);
+    const bMatrix = matrixF64(bv, bIndex * k * n, transposeB ? n : k, transposeB ? k : n, false);
+    gemm(aMatrix, bMatrix, acc, batch * m * n, m, k, n, transposeB);
   }
   const dst = allocateStorage(out.dtype, acc.length);
   for (let i = 0; i < acc.length; i++) dst[i] = acc[i];

@@ -1,0 +1,37 @@
+/** Errors of the nn modules: a bad model config, and state dicts that do not fit a model. */
+import { R1tsError } from "../errors.ts";
+
+/** A model config field with a missing, mistyped or inconsistent value; names the field, what was expected and what was given. */
+export class ModelConfigError extends R1tsError {
+  constructor(
+    readonly field: string,
+    readonly expected: string,
+    readonly given: unknown,
+  ) {
+    super(`model config: "${field}" must be ${expected}, got ${formatGiven(given)}`);
+  }
+}
+
+/** A state dict that does not match a module's parameters: lists missing, unexpected and mis-shaped keys. */
+export class StateDictError extends R1tsError {
+  constructor(
+    readonly missing: readonly string[],
+    readonly unexpected: readonly string[],
+    readonly mismatched: readonly string[],
+  ) {
+    const parts: string[] = [];
+    if (missing.length > 0) parts.push(`missing keys (in the model, not in the state dict): ${missing.join(", ")}`);
+    if (unexpected.length > 0) parts.push(`unexpected keys (in the state dict, not in the model): ${unexpected.join(", ")}`);
+    if (mismatched.length > 0) parts.push(`mis-shaped keys: ${mismatched.join("; ")}`);
+    super(`cannot load state dict:\n  ${parts.join("\n  ")}\nPass { strict: false } to load only the matching keys (mis-shaped keys always fail).`);
+  }
+}
+
+function formatGiven(value: unknown): string {
+  if (value === undefined) return "undefined";
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

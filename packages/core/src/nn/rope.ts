@@ -1,0 +1,91 @@
+/**
+ * Rotary position embedding tables (RoFormer, Su et al. 2021, eq. 15 and 34): pair j of a head of
+ * dimension d rotates at frequency freq_j = theta^(-2j/d), by the angle p * freq_j at position p.
+ * The rotation itself is the `rope` op (interleaved pairs (x[2j], x[2j+1]) as in DeepSeek, or the
+ * half-split layout (x[j], x[j + d/2]) as in Hugging Face Llama/Qwen).
+ *
+ * Context extension hooks in through `RopeScaling`: a scaling rewrites the frequencies
+ * (`scaleFrequencies`) and may multiply the attention softmax scale (`ropeAttentionFactor`).
+ * YaRN (REFERENCE.md §5) is added as another member of the union and a case in both switches.
+ */
+import type { Backend } from "../backend/backend.ts";
+import { engine } from "../tensor/engine.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+
+/** How the base frequencies are rescaled for longer contexts. Only plain RoPE for now. */
+export type RopeScaling = { type: "none" };
+
+export interface RopeConfig {
+  /** The rotated dimension of a head (even). */
+  headDim: number;
+  /** The base theta (1e4 in RoFormer and DeepSeek-V3). */
+  theta: number;
+  /** The longest sequence the model is run on (scalings such as YaRN decide by it). */
+  maxSeqLen: number;
+  scaling?: RopeScaling;
+}
+
+/** freq_j for j = 0 .. headDim/2 - 1, after the configured scaling. */
+export function ropeFrequencies(config: RopeConfig): Float64Array {
+  const { headDim, theta } = config;
+  if (!Number.isSafeInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) throw new RangeError(`RoPE: headDim must be a positive even integer, got ${headDim}`);
+  if (!(theta > 0)) throw new RangeError(`RoPE: theta must be > 0, got ${theta}`);
+  const base = new Float64Array(headDim / 2);
+  // RoFormer eq. 15: theta_j = 10000^(-2(j-1)/d), here 0-based.
+  for (let j = 0; j < base.length; j++) base[j] = Math.pow(theta, (-2 * j) / headDim);
+  return scaleFrequencies(base, config);
+}
+
+function scaleFrequencies(base: Float64Array, config: RopeConfig): Float64Array {
+  const scaling = config.scaling ?? { type: "none" };
+  switch (scaling.type) {
+    case "none":
+      return base;
+    default:
+      return unknownScaling(scaling);
+  }
+}
+
+/** The factor a scaling applies to the attention softmax scale (1 for plain RoPE; YaRN: mscale^2). */
+export function ropeAttentionFactor(scaling: RopeScaling | undefined): number {
+  const s = scaling ?? { type: "none" };
+  switch (s.type) {
+    case "none":
+      return 1;
+    default:
+      return unknownScaling(s);
+  }
+}
+
+function unknownScaling(scaling: never): never {
+  throw new RangeError(`RoPE: unknown scaling type ${JSON.stringify((scaling as { type: unknown }).type)}`);
+}
+
+export interface RopeTables {
+  /** cos(p * freq_j), [positions, headDim/2] */
+  cos: Tensor;
+  /** sin(p * freq_j), [positions, headDim/2] */
+  sin: Tensor;
+}
+
+/**
+ * cos and sin of angle(p, j) = p * freq_j for each position p (a list, or a count n for 0..n-1).
+ * Angles are computed in f64 on the host, so long positions keep their precision.
+ */
+export function ropeTables(frequencies: ArrayLike<number>, positions: ArrayLike<number> | number, backend?: Backend): RopeTables {
+  const list: ArrayLike<number> = typeof positions === "number" ? Array.from({ length: positions }, (_, i) => i) : positions;
+  const half = frequencies.length;
+  const cos = new Float32Array(list.length * half);
+  const sin = new Float32Array(list.length * half);
+  for (let p = 0; p < list.length; p++) {
+    for (let j = 0; j < half; j++) {
+      const angle = list[p] * frequencies[j];
+      cos[p * half + j] = Math.cos(angle);
+      sin[p * half + j] = Math.sin(angle);
+    }
+  }
+  return {
+    cos: engine.makeTensor(cos, [list.length, half], "f32", backend),
+    sin: engine.makeTensor(sin, [list.length, half], "f32", backend),
+  };
+}

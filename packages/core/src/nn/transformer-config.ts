@@ -1,0 +1,113 @@
+/**
+ * The decoder-only transformer's config, shaped like DeepSeek-V3's `ModelArgs` and HF's `config.json`
+ * for Llama/Qwen-style models (GQA + SwiGLU + RoPE). `transformerConfig` fills defaults and validates,
+ * so a bad config fails before any tensor is made, naming the field, what was expected and what was given.
+ */
+import { ModelConfigError } from "./errors.ts";
+import type { RopeScaling } from "./rope.ts";
+
+export interface TransformerConfig {
+  vocabSize: number;
+  /** Model (residual stream) width. */
+  dim: number;
+  nLayers: number;
+  /** Query heads. */
+  nHeads: number;
+  /** Key/value heads (grouped-query attention); must divide nHeads. nHeads = MHA, 1 = MQA. */
+  nKvHeads: number;
+  /** Width of one head (default dim / nHeads); must be even for RoPE. */
+  headDim: number;
+  /** Hidden width of the SwiGLU MLP. */
+  interDim: number;
+  normEps: number;
+  ropeTheta: number;
+  /** RoPE layout: interleaved pairs (DeepSeek) or half-split (HF Llama/Qwen, the default). */
+  ropeInterleaved: boolean;
+  ropeScaling: RopeScaling;
+  maxSeqLen: number;
+  /** Share the embedding matrix with the output head (then there is no `lm_head.weight`). */
+  tieEmbeddings: boolean;
+  /** Biases on q/k/v projections (Qwen2 has them). */
+  attentionBias: boolean;
+  /** Std of the normal initialisation of weight matrices. */
+  initStd: number;
+  /** Seed of the parameter initialisation. */
+  seed: number;
+}
+
+type Required_ = "vocabSize" | "dim" | "nLayers" | "nHeads" | "interDim";
+export type TransformerConfigInput = Pick<TransformerConfig, Required_> & Partial<Omit<TransformerConfig, Required_>>;
+
+const DEFAULTS = {
+  normEps: 1e-6,
+  ropeTheta: 10000,
+  ropeInterleaved: false,
+  ropeScaling: { type: "none" } as RopeScaling,
+  maxSeqLen: 2048,
+  tieEmbeddings: false,
+  attentionBias: false,
+  initStd: 0.02,
+  seed: 0,
+};
+
+const FIELDS: readonly (keyof TransformerConfig)[] = [
+  "vocabSize", "dim", "nLayers", "nHeads", "nKvHeads", "headDim", "interDim", "normEps", "ropeTheta",
+  "ropeInterleaved", "ropeScaling", "maxSeqLen", "tieEmbeddings", "attentionBias", "initStd", "seed",
+];
+
+/** A complete, validated config from the required fields plus any overrides. */
+export function transformerConfig(input: TransformerConfigInput): TransformerConfig {
+  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new ModelConfigError("(config)", "an object", input);
+  for (const key of Object.keys(input)) {
+    if (!(FIELDS as readonly string[]).includes(key)) throw new ModelConfigError(key, `one of the known fields (${FIELDS.join(", ")})`, "an unknown field");
+  }
+  const positive = (field: keyof TransformerConfig, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw new ModelConfigError(field, "a positive integer", value);
+    return value;
+  };
+  const bool = (field: keyof TransformerConfig, value: unknown): boolean => {
+    if (typeof value !== "boolean") throw new ModelConfigError(field, "true or false", value);
+    return value;
+  };
+  const positiveReal = (field: keyof TransformerConfig, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new ModelConfigError(field, "a finite number > 0", value);
+    return value;
+  };
+
+  const dim = positive("dim", input.dim);
+  const nHeads = positive("nHeads", input.nHeads);
+  const nKvHeads = positive("nKvHeads", input.nKvHeads ?? nHeads);
+  if (nHeads % nKvHeads !== 0) throw new ModelConfigError("nKvHeads", `a divisor of nHeads (${nHeads})`, nKvHeads);
+  if (input.headDim === undefined && dim % nHeads !== 0) {
+    throw new ModelConfigError("nHeads", `a divisor of dim (${dim}), or headDim set explicitly`, nHeads);
+  }
+  const headDim = positive("headDim", input.headDim ?? dim / nHeads);
+  if (headDim % 2 !== 0) throw new ModelConfigError("headDim", "even (RoPE rotates pairs)", headDim);
+  const ropeScaling = input.ropeScaling ?? DEFAULTS.ropeScaling;
+  if (typeof ropeScaling !== "object" || ropeScaling === null || ropeScaling.type !== "none") {
+    throw new ModelConfigError("ropeScaling", '{ type: "none" }', ropeScaling);
+  }
+  const initStd = input.initStd ?? DEFAULTS.initStd;
+  if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw new ModelConfigError("initStd", "a finite number >= 0", initStd);
+  const seed = input.seed ?? DEFAULTS.seed;
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new ModelConfigError("seed", "an integer >= 0", seed);
+
+  return {
+    vocabSize: positive("vocabSize", input.vocabSize),
+    dim,
+    nLayers: positive("nLayers", input.nLayers),
+    nHeads,
+    nKvHeads,
+    headDim,
+    interDim: positive("interDim", input.interDim),
+    normEps: positiveReal("normEps", input.normEps ?? DEFAULTS.normEps),
+    ropeTheta: positiveReal("ropeTheta", input.ropeTheta ?? DEFAULTS.ropeTheta),
+    ropeInterleaved: bool("ropeInterleaved", input.ropeInterleaved ?? DEFAULTS.ropeInterleaved),
+    ropeScaling: { ...ropeScaling },
+    maxSeqLen: positive("maxSeqLen", input.maxSeqLen ?? DEFAULTS.maxSeqLen),
+    tieEmbeddings: bool("tieEmbeddings", input.tieEmbeddings ?? DEFAULTS.tieEmbeddings),
+    attentionBias: bool("attentionBias", input.attentionBias ?? DEFAULTS.attentionBias),
+    initStd,
+    seed,
+  };
+}
