@@ -21,12 +21,17 @@ export function backprop(tape: Tape, y: Tensor, dy: Tensor, sources: readonly Te
       const outGrad = grads.get(node.outputIds[0]);
       if (outGrad === undefined) continue;
       const fn = getGradient(node.kernel);
-      const inputGrads = fn(outGrad, {
+      const rawGrads = fn(outGrad, {
         inputs: node.inputs,
         outputs: node.outputs,
         attrs: node.attrs,
         needsGrad: node.inputs.map((t, i) => t.dtype === "f32" && tape.isWatched({ id: node.inputIds[i] } as Tensor)),
       });
+      // A gradient function may pass dy through (Add: da = dy) or return one tensor for two inputs:
+      // give each stored gradient its own view, so freeing dy or one input's gradient cannot free another's.
+      const inputGrads = rawGrads.map((g, i) =>
+        g && (g === outGrad || rawGrads.indexOf(g) !== i) ? engine.view(g, g.shape, "Identity") : g,
+      );
       // The outputs' gradients are complete (the tape is in execution order): free them.
       for (const id of node.outputIds) {
         const g = grads.get(id);

@@ -53,18 +53,16 @@ export function looser(a: Tolerance, b: Partial<Tolerance> | undefined): Toleran
 }
 
 /**
- * The tolerance for one output: exact for non-f32 dtypes; else the backend's f32 tolerance widened by
- * what the case itself needs (e.g. a long sum), unless the backend overrides this kernel outright.
+ * The tolerance for one output: exact for non-f32 dtypes; else the backend's f32 tolerance (or its
+ * tolerance for this kernel), widened by what the case itself needs (e.g. a long sum near zero).
  */
 export function resolveTolerance(
   dtype: DType,
   kernel: KernelName,
-  backend: { tolerance?: Partial<DTypeTolerances>; kernelTolerance?: Partial<Record<KernelName, Partial<Tolerance>>> },
+  backend: { tolerance?: { f32?: Partial<Tolerance> }; kernelTolerance?: Partial<Record<KernelName, Partial<Tolerance>>> },
   caseTolerance?: Partial<Tolerance>,
 ): Tolerance {
   if (isExactDType(dtype)) return EXACT;
   const base = { ...DEFAULT_TOLERANCES.f32, ...backend.tolerance?.f32 };
-  const perKernel = backend.kernelTolerance?.[kernel];
-  if (perKernel) return { ...base, ...perKernel };
-  return looser(base, caseTolerance);
+  return looser({ ...base, ...backend.kernelTolerance?.[kernel] }, caseTolerance);
 }

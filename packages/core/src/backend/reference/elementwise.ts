@@ -47,10 +47,15 @@ export const COMPARISON_FUNCTIONS: Record<ComparisonKernel, Scalar2> = {
   GreaterEqual: (a, b) => (a >= b ? 1 : 0),
 };
 
-/** Integer division truncates toward zero for i32 tensors (like C). */
+/**
+ * i32 arithmetic wraps like two's complement hardware (WGSL, CUDA): results are taken modulo 2^32,
+ * Mul with Math.imul (exact low bits), and Div truncates toward zero (0 for division by zero).
+ */
 function intSafe(kernel: string, f: Scalar2, dtype: DType): Scalar2 {
   if (dtype !== "i32") return f;
-  if (kernel === "Div") return (a, b) => Math.trunc(a / b);
+  if (kernel === "Div") return (a, b) => (b === 0 ? 0 : Math.trunc(a / b) | 0);
+  if (kernel === "Mul") return Math.imul;
+  if (kernel === "Add" || kernel === "Sub" || kernel === "Pow") return (a, b) => f(a, b) | 0;
   return f;
 }
 
@@ -132,7 +137,15 @@ export const castKernel: KernelImpl<{ dtype: DType }> = ([x], { dtype }, [out]) 
   if (encode) return [toDataId(encode(src as Float32Array))];
   const dst = allocateStorage(out.dtype, src.length);
   if (dtype === "bool") for (let i = 0; i < src.length; i++) dst[i] = src[i] !== 0 ? 1 : 0;
-  else if (dtype === "i32") for (let i = 0; i < src.length; i++) dst[i] = Math.trunc(src[i]);
+  else if (dtype === "i32") for (let i = 0; i < src.length; i++) dst[i] = floatToI32(src[i]);
   else for (let i = 0; i < src.length; i++) dst[i] = src[i];
   return [toDataId(dst)];
 };
+
+/** f32 -> i32 truncates toward zero and saturates at the i32 range (as WGSL does); NaN gives 0. */
+function floatToI32(x: number): number {
+  if (Number.isNaN(x)) return 0;
+  if (x >= 2147483647) return 2147483647;
+  if (x <= -2147483648) return -2147483648;
+  return Math.trunc(x);
+}

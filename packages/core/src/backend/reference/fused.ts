@@ -2,6 +2,7 @@
  * Fused kernels of the reference backend, written as direct loops. They are an independent second
  * implementation of what core's composed fallbacks compute, which the conformance suite compares.
  */
+import { ShapeError } from "../../errors.ts";
 import type { FusedKernelImpls } from "../backend.ts";
 import { f32Of, i32Of, toDataId } from "./buffer.ts";
 
@@ -60,6 +61,7 @@ export const referenceFused: FusedKernelImpls = {
       for (let j = 0; j < v; j++) max = Math.max(max, src[r * v + j]);
       let sum = 0;
       for (let j = 0; j < v; j++) sum += Math.exp(src[r * v + j] - max);
+      if (lab[r] < 0 || lab[r] >= v) throw new ShapeError(`CrossEntropy: label ${lab[r]} of row ${r} is out of range [0, ${v})`);
       dst[r] = max + Math.log(sum) - src[r * v + lab[r]];
     }
     return [toDataId(dst)];

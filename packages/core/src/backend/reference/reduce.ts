@@ -135,7 +135,7 @@ export const topKKernel: KernelImpl<PrimitiveAttrs["TopK"]> = ([x], { k }, [valu
   for (let r = 0; r < rows; r++) {
     const base = r * n;
     for (let i = 0; i < n; i++) order[i] = i;
-    order.sort((i, j) => src[base + j] - src[base + i] || i - j);
+    order.sort((i, j) => compareDescending(src[base + i], src[base + j]) || i - j);
     for (let j = 0; j < k; j++) {
       outValues[r * k + j] = src[base + order[j]];
       outIndices[r * k + j] = order[j];
@@ -143,3 +143,11 @@ export const topKKernel: KernelImpl<PrimitiveAttrs["TopK"]> = ([x], { k }, [valu
   }
   return [toDataId(outValues), toDataId(outIndices)];
 };
+
+/** Descending order with NaN counted as the largest value (as torch.topk does); 0 for ties. */
+function compareDescending(a: number, b: number): number {
+  const aNaN = Number.isNaN(a);
+  const bNaN = Number.isNaN(b);
+  if (aNaN || bNaN) return aNaN === bNaN ? 0 : aNaN ? -1 : 1;
+  return a === b ? 0 : a > b ? -1 : 1;
+}
