@@ -25,3 +25,6 @@ export { counterUniform, counterBits } from "./random/counter-hash.ts";
 export * as fp8 from "./quant/fp8.ts";
 export * from "./io/index.ts";
 export * from "./memory.ts";
+export * from "./nn/index.ts";
+export * from "./optim/index.ts";
+export * from "./data/char-tokenizer.ts";

@@ -5,10 +5,14 @@ import { R1tsError } from "../errors.ts";
 export class ModelConfigError extends R1tsError {
   constructor(
     readonly field: string,
-    readonly expected: string,
-    readonly given: unknown,
+    problem: string,
   ) {
-    super(`model config: "${field}" must be ${expected}, got ${formatGiven(given)}`);
+    super(`model config: "${field}" ${problem}`);
+  }
+
+  /** `field` must be `expected` but is `given`. */
+  static expected(field: string, expected: string, given: unknown): ModelConfigError {
+    return new ModelConfigError(field, `must be ${expected}, got ${formatGiven(given)}`);
   }
 }
 
@@ -23,7 +27,8 @@ export class StateDictError extends R1tsError {
     if (missing.length > 0) parts.push(`missing keys (in the model, not in the state dict): ${missing.join(", ")}`);
     if (unexpected.length > 0) parts.push(`unexpected keys (in the state dict, not in the model): ${unexpected.join(", ")}`);
     if (mismatched.length > 0) parts.push(`mis-shaped keys: ${mismatched.join("; ")}`);
-    super(`cannot load state dict:\n  ${parts.join("\n  ")}\nPass { strict: false } to load only the matching keys (mis-shaped keys always fail).`);
+    const hint = missing.length + unexpected.length > 0 ? "\nPass { strict: false } to load only the matching keys (mis-shaped keys fail either way)." : "";
+    super(`cannot load state dict:\n  ${parts.join("\n  ")}${hint}`);
   }
 }
 

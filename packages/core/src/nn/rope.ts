@@ -37,28 +37,29 @@ export function ropeFrequencies(config: RopeConfig): Float64Array {
 }
 
 function scaleFrequencies(base: Float64Array, config: RopeConfig): Float64Array {
-  const scaling = config.scaling ?? { type: "none" };
-  switch (scaling.type) {
+  const type: RopeScaling["type"] = config.scaling?.type ?? "none";
+  switch (type) {
     case "none":
       return base;
     default:
-      return unknownScaling(scaling);
+      return unknownScaling(type);
   }
 }
 
 /** The factor a scaling applies to the attention softmax scale (1 for plain RoPE; YaRN: mscale^2). */
 export function ropeAttentionFactor(scaling: RopeScaling | undefined): number {
-  const s = scaling ?? { type: "none" };
-  switch (s.type) {
+  const type: RopeScaling["type"] = scaling?.type ?? "none";
+  switch (type) {
     case "none":
       return 1;
     default:
-      return unknownScaling(s);
+      return unknownScaling(type);
   }
 }
 
-function unknownScaling(scaling: never): never {
-  throw new RangeError(`RoPE: unknown scaling type ${JSON.stringify((scaling as { type: unknown }).type)}`);
+/** Reached only by a scaling type without a case above (the compiler flags it: `type` is not `never`). */
+function unknownScaling(type: never): never {
+  throw new RangeError(`RoPE: unknown scaling type ${JSON.stringify(type)}`);
 }
 
 export interface RopeTables {

@@ -57,40 +57,40 @@ const FIELDS: readonly (keyof TransformerConfig)[] = [
 
 /** A complete, validated config from the required fields plus any overrides. */
 export function transformerConfig(input: TransformerConfigInput): TransformerConfig {
-  if (typeof input !== "object" || input === null || Array.isArray(input)) throw new ModelConfigError("(config)", "an object", input);
+  if (typeof input !== "object" || input === null || Array.isArray(input)) throw ModelConfigError.expected("(config)", "an object", input);
   for (const key of Object.keys(input)) {
-    if (!(FIELDS as readonly string[]).includes(key)) throw new ModelConfigError(key, `one of the known fields (${FIELDS.join(", ")})`, "an unknown field");
+    if (!(FIELDS as readonly string[]).includes(key)) throw new ModelConfigError(key, `is not a known field (known: ${FIELDS.join(", ")})`);
   }
   const positive = (field: keyof TransformerConfig, value: unknown): number => {
-    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw new ModelConfigError(field, "a positive integer", value);
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw ModelConfigError.expected(field, "a positive integer", value);
     return value;
   };
   const bool = (field: keyof TransformerConfig, value: unknown): boolean => {
-    if (typeof value !== "boolean") throw new ModelConfigError(field, "true or false", value);
+    if (typeof value !== "boolean") throw ModelConfigError.expected(field, "true or false", value);
     return value;
   };
   const positiveReal = (field: keyof TransformerConfig, value: unknown): number => {
-    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw new ModelConfigError(field, "a finite number > 0", value);
+    if (typeof value !== "number" || !Number.isFinite(value) || value <= 0) throw ModelConfigError.expected(field, "a finite number > 0", value);
     return value;
   };
 
   const dim = positive("dim", input.dim);
   const nHeads = positive("nHeads", input.nHeads);
   const nKvHeads = positive("nKvHeads", input.nKvHeads ?? nHeads);
-  if (nHeads % nKvHeads !== 0) throw new ModelConfigError("nKvHeads", `a divisor of nHeads (${nHeads})`, nKvHeads);
+  if (nHeads % nKvHeads !== 0) throw ModelConfigError.expected("nKvHeads", `a divisor of nHeads (${nHeads})`, nKvHeads);
   if (input.headDim === undefined && dim % nHeads !== 0) {
-    throw new ModelConfigError("nHeads", `a divisor of dim (${dim}), or headDim set explicitly`, nHeads);
+    throw ModelConfigError.expected("nHeads", `a divisor of dim (${dim}), or headDim set explicitly`, nHeads);
   }
   const headDim = positive("headDim", input.headDim ?? dim / nHeads);
-  if (headDim % 2 !== 0) throw new ModelConfigError("headDim", "even (RoPE rotates pairs)", headDim);
+  if (headDim % 2 !== 0) throw ModelConfigError.expected("headDim", "even (RoPE rotates pairs)", headDim);
   const ropeScaling = input.ropeScaling ?? DEFAULTS.ropeScaling;
   if (typeof ropeScaling !== "object" || ropeScaling === null || ropeScaling.type !== "none") {
-    throw new ModelConfigError("ropeScaling", '{ type: "none" }', ropeScaling);
+    throw ModelConfigError.expected("ropeScaling", '{ type: "none" }', ropeScaling);
   }
   const initStd = input.initStd ?? DEFAULTS.initStd;
-  if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw new ModelConfigError("initStd", "a finite number >= 0", initStd);
+  if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw ModelConfigError.expected("initStd", "a finite number >= 0", initStd);
   const seed = input.seed ?? DEFAULTS.seed;
-  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw new ModelConfigError("seed", "an integer >= 0", seed);
+  if (typeof seed !== "number" || !Number.isSafeInteger(seed) || seed < 0) throw ModelConfigError.expected("seed", "an integer >= 0", seed);
 
   return {
     vocabSize: positive("vocabSize", input.vocabSize),

@@ -1,0 +1,13 @@
+/** Neural network modules: Module tree, layers, RoPE tables, GQA attention, the decoder-only TransformerLM. */
+export * from "./errors.ts";
+export * from "./module.ts";
+export * from "./init.ts";
+export { Linear, type LinearOptions } from "./linear.ts";
+export * from "./embedding.ts";
+export * from "./rms-norm.ts";
+export * from "./swiglu.ts";
+export * from "./rope.ts";
+export * from "./attention.ts";
+export * from "./decoder-block.ts";
+export * from "./transformer-config.ts";
+export * from "./transformer-lm.ts";

@@ -1,0 +1,120 @@
+/**
+ * A decoder-only transformer language model (Llama / Qwen-style blocks, DeepSeek-style config), laid
+ * out like HF's `*ForCausalLM`: `model.embed_tokens`, `model.layers.N`, `model.norm`, `lm_head`.
+ */
+import { ShapeError } from "../errors.ts";
+import { cast, div, maximum, mul } from "../ops/elementwise.ts";
+import { crossEntropy } from "../ops/fused/index.ts";
+import { takeAlongAxis } from "../ops/indexing.ts";
+import { reshape, slice } from "../ops/layout.ts";
+import { linear } from "../ops/matmul.ts";
+import { sum } from "../ops/reduce.ts";
+import { logSoftmax } from "../ops/softmax.ts";
+import { tidy } from "../memory.ts";
+import { Generator } from "../random/generator.ts";
+import { formatShape, shapesEqual } from "../tensor/shape.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+import { DecoderBlock } from "./decoder-block.ts";
+import { Embedding } from "./embedding.ts";
+import type { InitOptions } from "./init.ts";
+import { Linear } from "./linear.ts";
+import { Module, ModuleList } from "./module.ts";
+import { RMSNorm } from "./rms-norm.ts";
+import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
+import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
+
+/** The transformer body (HF's `model`): embeddings, decoder blocks, final norm. */
+export class TransformerModel extends Module {
+  readonly embed_tokens: Embedding;
+  readonly layers: ModuleList<DecoderBlock>;
+  readonly norm: RMSNorm;
+  /** RoPE tables for positions 0 .. maxSeqLen - 1 (buffers: not trained, not saved). */
+  private readonly rope: RopeTables;
+
+  constructor(
+    readonly config: TransformerConfig,
+    init: InitOptions,
+  ) {
+    super();
+    this.embed_tokens = this.addModule("embed_tokens", new Embedding(config.vocabSize, config.dim, init));
+    this.layers = this.addModule("layers", new ModuleList(Array.from({ length: config.nLayers }, () => new DecoderBlock(config, init))));
+    this.norm = this.addModule("norm", new RMSNorm(config.dim, config.normEps));
+    const frequencies = ropeFrequencies({ headDim: config.headDim, theta: config.ropeTheta, maxSeqLen: config.maxSeqLen, scaling: config.ropeScaling });
+    const { cos, sin } = ropeTables(frequencies, config.maxSeqLen);
+    this.rope = { cos: this.addBuffer("rope_cos", cos), sin: this.addBuffer("rope_sin", sin) };
+  }
+
+  /** tokens i32 [B, S] -> final hidden states [B, S, dim] (after the last norm). */
+  forward(tokens: Tensor): Tensor {
+    checkTokens("forward", tokens, this.config.maxSeqLen);
+    return tidy(() => {
+      const s = tokens.shape[1];
+      const tables = { cos: slice(this.rope.cos, [0, 0], [s, -1]), sin: slice(this.rope.sin, [0, 0], [s, -1]) };
+      let h = this.embed_tokens.forward(tokens);
+      for (const layer of this.layers) h = layer.forward(h, tables);
+      return this.norm.forward(h);
+    });
+  }
+}
+
+export class TransformerLM extends Module {
+  readonly config: TransformerConfig;
+  readonly model: TransformerModel;
+  /** Absent with tied embeddings (the head then multiplies by `model.embed_tokens.weight`). */
+  readonly lm_head: Linear | undefined;
+
+  /** Validates the config (ModelConfigError on a bad field) and initialises the weights from `config.seed`. */
+  constructor(config: TransformerConfigInput) {
+    super();
+    this.config = transformerConfig(config);
+    const init: InitOptions = { std: this.config.initStd, generator: new Generator(this.config.seed) };
+    this.model = this.addModule("model", new TransformerModel(this.config, init));
+    this.lm_head = this.config.tieEmbeddings ? undefined : this.addModule("lm_head", new Linear(this.config.dim, this.config.vocabSize, init));
+  }
+
+  /** tokens i32 [B, S] -> logits [B, S, vocabSize]. */
+  forward(tokens: Tensor): Tensor {
+    return tidy(() => {
+      const h = this.model.forward(tokens);
+      return this.lm_head ? this.lm_head.forward(h) : linear(h, this.model.embed_tokens.weight);
+    });
+  }
+
+  /** log p(targets[b, s] | tokens[b, ..s]) for each position: [B, S] (what GRPO's ratios need). */
+  tokenLogProbs(tokens: Tensor, targets: Tensor): Tensor {
+    checkTargets("tokenLogProbs", tokens, targets);
+    return tidy(() => {
+      const [b, s] = tokens.shape;
+      const logProbs = logSoftmax(this.forward(tokens), -1);
+      return reshape(takeAlongAxis(logProbs, reshape(targets, [b, s, 1]), -1), [b, s]);
+    });
+  }
+
+  /**
+   * Mean next-token cross-entropy of `targets` given `tokens` (both [B, S]); with a mask ([B, S], 1 = count,
+   * 0 = skip, e.g. prompt tokens in SFT), the mean over the masked-in positions (0 if there are none).
+   */
+  loss(tokens: Tensor, targets: Tensor, mask?: Tensor): Tensor {
+    checkTargets("loss", tokens, targets);
+    if (mask && !shapesEqual(mask.shape, tokens.shape)) throw new ShapeError(`loss: mask ${formatShape(mask.shape)} must match tokens ${formatShape(tokens.shape)}`);
+    return tidy(() => {
+      const n = tokens.size;
+      const logits = reshape(this.forward(tokens), [n, this.config.vocabSize]);
+      const perToken = crossEntropy(logits, reshape(targets, [n]));
+      if (!mask) return div(sum(perToken), n);
+      const weights = reshape(mask.dtype === "f32" ? mask : cast(mask, "f32"), [n]);
+      return div(sum(mul(perToken, weights)), maximum(sum(weights), 1e-9));
+    });
+  }
+}
+
+function checkTokens(what: string, tokens: Tensor, maxSeqLen: number): void {
+  if (tokens.dtype !== "i32" || tokens.rank !== 2) throw new ShapeError(`TransformerLM.${what}: tokens must be i32 [batch, seq], got ${tokens.dtype} ${formatShape(tokens.shape)}`);
+  if (tokens.shape[1] > maxSeqLen) throw new ShapeError(`TransformerLM.${what}: ${tokens.shape[1]} tokens exceed maxSeqLen ${maxSeqLen}`);
+}
+
+function checkTargets(what: string, tokens: Tensor, targets: Tensor): void {
+  if (targets.dtype !== "i32" || !shapesEqual(targets.shape, tokens.shape)) {
+    throw new ShapeError(`TransformerLM.${what}: targets must be i32 ${formatShape(tokens.shape)} like the tokens, got ${targets.dtype} ${formatShape(targets.shape)}`);
+  }
+}
