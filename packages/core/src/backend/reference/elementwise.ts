@@ -9,6 +9,7 @@ import { f16ToF32, f32ToF16, f32ToBF16, bf16ToF32 } from "../../tensor/float16.t
 import { e4m3ToF32, e5m2ToF32, f32ToE4M3, f32ToE5M2 } from "../../quant/fp8.ts";
 import { broadcastIndex } from "./broadcast.ts";
 import { toDataId, valuesOf } from "./buffer.ts";
+import { accessPattern, f32Binary, f32Unary } from "./f32-loops.ts";
 
 type Scalar1 = (x: number) => number;
 type Scalar2 = (a: number, b: number) => number;
@@ -64,6 +65,7 @@ export function unaryKernel(kernel: UnaryKernel): KernelImpl<Record<string, neve
   return ([x], _attrs, [out]) => {
     const src = valuesOf(x);
     const dst = allocateStorage(out.dtype, src.length);
+    if (out.dtype === "f32" && f32Unary(kernel, src as Float32Array, dst as Float32Array)) return [toDataId(dst)];
     for (let i = 0; i < src.length; i++) dst[i] = f(src[i]);
     return [toDataId(dst)];
   };
@@ -89,7 +91,15 @@ export function binaryMap(a: TensorInfo, b: TensorInfo, out: TensorSpec, f: Scal
 
 export function binaryKernel(kernel: ArithmeticKernel | ComparisonKernel): KernelImpl<Record<string, never>> {
   const base = (ARITHMETIC_FUNCTIONS as Record<string, Scalar2>)[kernel] ?? (COMPARISON_FUNCTIONS as Record<string, Scalar2>)[kernel];
-  return ([a, b], _attrs, [out]) => [toDataId(binaryMap(a, b, out, intSafe(kernel, base, a.dtype)))];
+  return ([a, b], _attrs, [out]) => {
+    if (out.dtype === "f32") {
+      const dst = new Float32Array(sizeOf(out.shape));
+      const aAccess = accessPattern(a.shape, out.shape);
+      const bAccess = accessPattern(b.shape, out.shape);
+      if (f32Binary(kernel, valuesOf(a) as Float32Array, valuesOf(b) as Float32Array, aAccess, bAccess, dst)) return [toDataId(dst)];
+    }
+    return [toDataId(binaryMap(a, b, out, intSafe(kernel, base, a.dtype)))];
+  };
 }
 
 export const clampKernel: KernelImpl<{ min: number; max: number }> = ([x], { min, max }, [out]) => {
