@@ -28,3 +28,4 @@ export * from "./memory.ts";
 export * from "./nn/index.ts";
 export * from "./optim/index.ts";
 export * from "./data/char-tokenizer.ts";
+export * from "./train/index.ts";
