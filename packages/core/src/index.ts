@@ -29,3 +29,4 @@ export * from "./nn/index.ts";
 export * from "./optim/index.ts";
 export * from "./data/char-tokenizer.ts";
 export * from "./train/index.ts";
+export * from "./generate/index.ts";

@@ -5,15 +5,19 @@
  * Parameter names follow HF Llama/Qwen: q_proj, k_proj, v_proj, o_proj.
  */
 import { ShapeError } from "../errors.ts";
-import { attention, rope } from "../ops/fused/index.ts";
+import type { LayerCache } from "../generate/kv-cache.ts";
+import { add, mul } from "../ops/elementwise.ts";
+import { attention } from "../ops/fused/index.ts";
 import { reshape, transpose } from "../ops/layout.ts";
+import { matmul } from "../ops/matmul.ts";
+import { softmax } from "../ops/softmax.ts";
 import { tidy } from "../memory.ts";
 import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { InitOptions } from "./init.ts";
 import { Linear } from "./linear.ts";
 import { Module } from "./module.ts";
-import type { RopeTables } from "./rope.ts";
+import { type RopeTables, applyRope } from "./rope.ts";
 
 export interface AttentionConfig {
   dim: number;
@@ -26,6 +30,19 @@ export interface AttentionConfig {
   bias?: boolean;
   /** Softmax scale; default headDim^-0.5. */
   softmaxScale?: number;
+}
+
+/** What every attention layer needs for one step of cached decoding (built by `TransformerLM.forwardCached`). */
+export interface CachedStep {
+  /** RoPE cos/sin of the new tokens: [S, rot/2] (shared positions) or [B * S, rot/2] (per-row positions). */
+  tables: RopeTables;
+  /**
+   * Additive mask [B, 1, S, T] over all T = cachedLength + S keys (0 = attend, MASKED_SCORE = skip),
+   * for batches with padding; undefined means plain causal attention.
+   */
+  mask?: Tensor;
+  /** Tokens (columns) already in the cache: the column of the first new token. */
+  cachedLength: number;
 }
 
 /** Queries, keys and values of one call, heads first: q [B, H, S, hd], k and v [B, Hkv, S, hd]. */
@@ -74,8 +91,8 @@ export class CausalSelfAttention extends Module {
       const [b, s] = x.shape;
       const heads = (t: Tensor, h: number): Tensor => reshape(t, [b, s, h, headDim]);
       const toHeadsFirst = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
-      const q = rope(heads(this.q_proj.forward(x), nHeads), cos, sin, { interleaved });
-      const k = rope(heads(this.k_proj.forward(x), nKvHeads), cos, sin, { interleaved });
+      const q = applyRope(heads(this.q_proj.forward(x), nHeads), { cos, sin }, interleaved);
+      const k = applyRope(heads(this.k_proj.forward(x), nKvHeads), { cos, sin }, interleaved);
       const v = heads(this.v_proj.forward(x), nKvHeads);
       return { q: toHeadsFirst(q), k: toHeadsFirst(k), v: toHeadsFirst(v) };
     });
@@ -89,4 +106,37 @@ export class CausalSelfAttention extends Module {
       return this.o_proj.forward(reshape(transpose(out, [0, 2, 1, 3]), [b, s, h * hd]));
     });
   }
+
+  /** One decoding step: x [B, S, dim] are the new tokens; their k and v are appended to `cache`. */
+  forwardCached(x: Tensor, step: CachedStep, cache: LayerCache): Tensor {
+    return tidy(() => {
+      const { q, k, v } = this.projectQKV(x, step.tables);
+      const keys = cache.append("k", k, 2);
+      const values = cache.append("v", v, 2);
+      if (!step.mask) return this.attend(q, keys, values, step.cachedLength);
+      const [b, h, s, hd] = q.shape;
+      const out = maskedAttention(q, keys, values, step.mask, this.scale);
+      return this.o_proj.forward(reshape(transpose(out, [0, 2, 1, 3]), [b, s, h * hd]));
+    });
+  }
+}
+
+/**
+ * softmax(q k^T * scale + mask) v with grouped kv heads and an explicit additive mask [B, 1, S, T]
+ * (padding and causality both live in the mask): q [B, H, S, dk], k [B, Hkv, T, dk], v [B, Hkv, T, dv] -> [B, H, S, dv].
+ */
+export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number): Tensor {
+  const [b, h, s, dk] = q.shape;
+  const [, hkv, t] = k.shape;
+  if (mask.rank !== 4 || mask.shape[0] !== b || mask.shape[1] !== 1 || mask.shape[2] !== s || mask.shape[3] !== t) {
+    throw new ShapeError(`maskedAttention: mask must be [${b}, 1, ${s}, ${t}], got ${formatShape(mask.shape)}`);
+  }
+  return tidy(() => {
+    const group = h / hkv;
+    // Heads of one group share one kv head: q [B, Hkv, group, S, dk] against k [B, Hkv, 1, T, dk].
+    const qg = reshape(q, [b, hkv, group, s, dk]);
+    const scores = add(mul(matmul(qg, reshape(k, [b, hkv, 1, t, dk]), { transposeB: true }), scale), reshape(mask, [b, 1, 1, s, t]));
+    const out = matmul(softmax(scores), reshape(v, [b, hkv, 1, t, v.shape[3]]));
+    return reshape(out, [b, h, s, v.shape[3]]);
+  });
 }

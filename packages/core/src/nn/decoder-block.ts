@@ -2,7 +2,8 @@
 import { add } from "../ops/elementwise.ts";
 import { tidy } from "../memory.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { CausalSelfAttention } from "./attention.ts";
+import type { LayerCache } from "../generate/kv-cache.ts";
+import { type CachedStep, CausalSelfAttention } from "./attention.ts";
 import type { InitOptions } from "./init.ts";
 import { Module } from "./module.ts";
 import { RMSNorm } from "./rms-norm.ts";
@@ -43,6 +44,14 @@ export class DecoderBlock extends Module {
   forward(x: Tensor, tables: RopeTables): Tensor {
     return tidy(() => {
       const h = add(x, this.self_attn.forward(this.input_layernorm.forward(x), tables));
+      return add(h, this.mlp.forward(this.post_attention_layernorm.forward(h)));
+    });
+  }
+
+  /** One step of cached decoding: x [B, S, dim] are the new tokens. */
+  forwardCached(x: Tensor, step: CachedStep, cache: LayerCache): Tensor {
+    return tidy(() => {
+      const h = add(x, this.self_attn.forwardCached(this.input_layernorm.forward(x), step, cache));
       return add(h, this.mlp.forward(this.post_attention_layernorm.forward(h)));
     });
   }

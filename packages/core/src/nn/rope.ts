@@ -9,7 +9,12 @@
  * YaRN (REFERENCE.md §5) is added as another member of the union and a case in both switches.
  */
 import type { Backend } from "../backend/backend.ts";
+import { ShapeError } from "../errors.ts";
+import { rope } from "../ops/fused/index.ts";
+import { reshape } from "../ops/layout.ts";
+import { tidy } from "../memory.ts";
 import { engine } from "../tensor/engine.ts";
+import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** How the base frequencies are rescaled for longer contexts. Only plain RoPE for now. */
@@ -89,4 +94,17 @@ export function ropeTables(frequencies: ArrayLike<number>, positions: ArrayLike<
     cos: engine.makeTensor(cos, [list.length, half], "f32", backend),
     sin: engine.makeTensor(sin, [list.length, half], "f32", backend),
   };
+}
+
+/**
+ * Rotates x [B, S, H, D] by `tables`: with S rows every batch row shares positions; with B * S rows
+ * (ordered batch-major) each row has its own positions (batched decoding of prompts of different lengths).
+ */
+export function applyRope(x: Tensor, { cos, sin }: RopeTables, interleaved: boolean): Tensor {
+  const [b, s, h, d] = x.shape;
+  if (cos.shape[0] === s) return rope(x, cos, sin, { interleaved });
+  if (cos.shape[0] !== b * s) {
+    throw new ShapeError(`applyRope: tables have ${cos.shape[0]} rows; x ${formatShape(x.shape)} needs ${s} (shared positions) or ${b * s} (per-row positions)`);
+  }
+  return tidy(() => reshape(rope(reshape(x, [1, b * s, h, d]), cos, sin, { interleaved }), [b, s, h, d]));
 }

@@ -3,15 +3,17 @@
  * out like HF's `*ForCausalLM`: `model.embed_tokens`, `model.layers.N`, `model.norm`, `lm_head`.
  */
 import { ShapeError } from "../errors.ts";
+import { KVCache } from "../generate/kv-cache.ts";
 import { cast, div, maximum, mul } from "../ops/elementwise.ts";
 import { crossEntropy } from "../ops/fused/index.ts";
-import { takeAlongAxis } from "../ops/indexing.ts";
+import { gather, takeAlongAxis } from "../ops/indexing.ts";
 import { reshape, slice } from "../ops/layout.ts";
 import { linear } from "../ops/matmul.ts";
 import { sum } from "../ops/reduce.ts";
 import { logSoftmax } from "../ops/softmax.ts";
 import { tidy } from "../memory.ts";
 import { Generator } from "../random/generator.ts";
+import { engine } from "../tensor/engine.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { DecoderBlock } from "./decoder-block.ts";
@@ -22,6 +24,14 @@ import { Module, ModuleList } from "./module.ts";
 import { RMSNorm } from "./rms-norm.ts";
 import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
 import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
+
+/** The new tokens' positions and mask for one step of cached decoding. */
+export interface DecodeInput {
+  /** The position of every new token, batch-major (B * S integers in [0, maxSeqLen)); rows may differ (left padding). */
+  positions: ArrayLike<number>;
+  /** Additive attention mask [B, 1, S, cached + S] for batches with padding (see `CachedStep.mask`); omit for plain causal. */
+  mask?: Tensor;
+}
 
 /** The transformer body (HF's `model`): embeddings, decoder blocks, final norm. */
 export class TransformerModel extends Module {
@@ -55,6 +65,29 @@ export class TransformerModel extends Module {
       return this.norm.forward(h);
     });
   }
+
+  /** tokens i32 [B, S] after the `cache.length` cached ones -> final hidden states [B, S, dim]; extends the cache by S. */
+  forwardCached(tokens: Tensor, cache: KVCache, input: DecodeInput): Tensor {
+    const [b, s] = tokens.shape;
+    checkTokens("forwardCached", tokens, Infinity);
+    if (cache.nLayers !== this.config.nLayers) throw new ShapeError(`TransformerLM.forwardCached: cache has ${cache.nLayers} layers, the model ${this.config.nLayers}`);
+    if (input.positions.length !== b * s) throw new ShapeError(`TransformerLM.forwardCached: ${input.positions.length} positions for ${b} x ${s} tokens`);
+    const positions = Int32Array.from(input.positions);
+    for (const p of positions) {
+      if (!(p >= 0 && p < this.config.maxSeqLen)) throw new ShapeError(`TransformerLM.forwardCached: position ${p} is outside [0, maxSeqLen ${this.config.maxSeqLen})`);
+    }
+    const out = tidy(() => {
+      const index = engine.makeTensor(positions, [b * s], "i32", tokens.backend);
+      const tables = { cos: gather(this.rope.cos, index), sin: gather(this.rope.sin, index) };
+      const step = { tables, mask: input.mask, cachedLength: cache.length };
+      let h = this.embed_tokens.forward(tokens);
+      let i = 0;
+      for (const layer of this.layers) h = layer.forwardCached(h, step, cache.layer(i++));
+      return this.norm.forward(h);
+    });
+    cache.length += s;
+    return out;
+  }
 }
 
 export class TransformerLM extends Module {
@@ -78,6 +111,28 @@ export class TransformerLM extends Module {
       const h = this.model.forward(tokens);
       return this.lm_head ? this.lm_head.forward(h) : linear(h, this.model.embed_tokens.weight);
     });
+  }
+
+  /**
+   * Cached decoding: tokens i32 [B, S] follow the `cache.length` tokens already in `cache` (which grows
+   * by S) -> logits [B, S, vocabSize], or [B, 1, vocabSize] of the last position with `lastOnly`.
+   */
+  forwardCached(tokens: Tensor, cache: KVCache, input: DecodeInput, { lastOnly = false } = {}): Tensor {
+    return tidy(() => {
+      let h = this.model.forwardCached(tokens, cache, input);
+      if (lastOnly) h = slice(h, [0, h.shape[1] - 1, 0], [-1, 1, -1]);
+      return this.head(h);
+    });
+  }
+
+  /** A new, empty cache for `forwardCached`. */
+  createCache(): KVCache {
+    return new KVCache(this.config.nLayers);
+  }
+
+  /** Hidden states [..., dim] -> logits [..., vocabSize] (the output head). */
+  head(h: Tensor): Tensor {
+    return this.lm_head ? this.lm_head.forward(h) : linear(h, this.model.embed_tokens.weight);
   }
 
   /** log p(targets[b, s] | tokens[b, ..s]) for each position: [B, S] (what GRPO's ratios need). */

@@ -1,0 +1,221 @@
+/**
+ * Batched autoregressive generation with a KV cache. Prompts of different lengths are left-padded into
+ * one batch; padding is masked out of attention and every row keeps its own positions (0 at its first
+ * real token), so each row decodes exactly as it would alone. Rows stop on an EOS token, a stop string
+ * or the token budget; finished rows keep their slot (fed padding) until the whole batch is done.
+ */
+import type { Backend } from "../backend/backend.ts";
+import { logSoftmax } from "../ops/softmax.ts";
+import { reshape } from "../ops/layout.ts";
+import { takeAlongAxis } from "../ops/indexing.ts";
+import { dispose, tidy } from "../memory.ts";
+import { Generator } from "../random/generator.ts";
+import { engine } from "../tensor/engine.ts";
+import type { Tensor, Variable } from "../tensor/tensor.ts";
+import type { KVCache } from "./kv-cache.ts";
+import { GenerationError, type SamplingOptions, checkSampling, sampleTokens } from "./sampling.ts";
+
+/** What generation needs from a model (TransformerLM has it). */
+export interface GenerationModel {
+  readonly config: { readonly vocabSize: number; readonly maxSeqLen: number };
+  createCache(): KVCache;
+  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number>; mask?: Tensor }, options?: { lastOnly?: boolean }): Tensor;
+  parameters(): Variable[];
+}
+
+/** Turns token ids into text (CharTokenizer and the BPE tokenizers fit). */
+export interface TokenDecoder {
+  decode(ids: number[]): string;
+}
+
+export interface GenerateOptions extends SamplingOptions {
+  /** The most tokens to generate per row. */
+  maxNewTokens: number;
+  /** Seed (or generator) of the sampler; default 0. */
+  seed?: number | Generator;
+  /** Token id(s) that end a completion (kept as its last token). */
+  eosTokenId?: number | readonly number[];
+  /** Texts that end a completion once they appear in its decoded text (needs `tokenizer`). */
+  stopStrings?: readonly string[];
+  /** Decodes completions into `texts` (and for stop strings). */
+  tokenizer?: TokenDecoder;
+  /** The token fed at padded and finished slots (never attended to); default the first EOS id, else 0. */
+  padTokenId?: number;
+  /** Also return the log-probability of each generated token under the model (temperature 1, unfiltered). */
+  returnLogProbs?: boolean;
+  /** Reuse keys and values across steps (default true); false recomputes the whole sequence every step. */
+  useCache?: boolean;
+}
+
+export type FinishReason = "eos" | "stop" | "length";
+
+export interface GenerateResult {
+  /** Prompt followed by completion, per row (no padding). */
+  sequences: number[][];
+  /** The generated tokens per row, the EOS token included when it ended the row. */
+  completionIds: number[][];
+  completionLengths: number[];
+  /** Why each row stopped: EOS token, stop string, or maxNewTokens. */
+  finishReasons: FinishReason[];
+  /** Decoded completions (with a tokenizer): EOS left out, cut just after the stop string that ended the row. */
+  texts?: string[];
+  /** With `returnLogProbs`: log p(token) of each completion token. */
+  completionLogProbs?: number[][];
+}
+
+/** Masked attention score for padding and future keys (finite on every backend). */
+const MASKED = -1e9;
+
+/** Generates completions for each prompt (token ids) in one batch. */
+export async function generate(model: GenerationModel, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
+  const { maxNewTokens, stopStrings = [], tokenizer, returnLogProbs = false, useCache = true } = options;
+  const eos = new Set(options.eosTokenId === undefined ? [] : typeof options.eosTokenId === "number" ? [options.eosTokenId] : options.eosTokenId);
+  const padId = options.padTokenId ?? (eos.size > 0 ? [...eos][0] : 0);
+  checkOptions(model, prompts, options, eos, padId);
+  const generator = options.seed instanceof Generator ? options.seed : new Generator(options.seed ?? 0);
+  const backend = model.parameters()[0].backend;
+
+  const batch = prompts.length;
+  const promptWidth = Math.max(...prompts.map((p) => p.length));
+  const padding = prompts.map((p) => promptWidth - p.length);
+  const anyPadding = padding.some((n) => n > 0);
+  // columns[b][c]: the token in column c of row b (left padding first).
+  const columns = prompts.map((p, b) => [...new Array<number>(padding[b]).fill(padId), ...p]);
+  const completions: number[][] = prompts.map(() => []);
+  const logProbs: number[][] = prompts.map(() => []);
+  const reasons: (FinishReason | undefined)[] = prompts.map(() => undefined);
+  const texts: (string | undefined)[] = prompts.map(() => undefined);
+
+  /** Logits [B, V] of the last column after feeding columns [from, width). */
+  const step = (cache: KVCache, from: number, width: number): Tensor => {
+    const s = width - from;
+    const tokens = new Int32Array(batch * s);
+    const positions = new Int32Array(batch * s);
+    for (let b = 0; b < batch; b++) {
+      for (let j = 0; j < s; j++) {
+        tokens[b * s + j] = columns[b][from + j];
+        positions[b * s + j] = Math.max(0, from + j - padding[b]);
+      }
+    }
+    return tidy(() => {
+      const tokenTensor = engine.makeTensor(tokens, [batch, s], "i32", backend);
+      const mask = anyPadding ? paddingMask(padding, from, width, backend) : undefined;
+      const logits = model.forwardCached(tokenTensor, cache, { positions, mask }, { lastOnly: true });
+      return reshape(logits, [batch, model.config.vocabSize]);
+    });
+  };
+
+  let cache = model.createCache();
+  try {
+    let logits = step(cache, 0, promptWidth);
+    for (let i = 0; i < maxNewTokens; i++) {
+      const [next, picked] = tidy(() => {
+        const n = sampleTokens(logits, options, generator);
+        const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
+        return [n, lp] as const;
+      });
+      const ids = await next.data();
+      const lps = picked ? await picked.data() : undefined;
+      dispose([logits, next, picked]);
+
+      for (let b = 0; b < batch; b++) {
+        if (reasons[b]) {
+          columns[b].push(padId);
+          continue;
+        }
+        const id = ids[b];
+        completions[b].push(id);
+        columns[b].push(id);
+        if (lps) logProbs[b].push(lps[b]);
+        if (eos.has(id)) reasons[b] = "eos";
+        else if (stopStrings.length > 0 && tokenizer) {
+          const text = tokenizer.decode(completions[b]);
+          const end = firstStopEnd(text, stopStrings);
+          if (end >= 0) {
+            reasons[b] = "stop";
+            texts[b] = text.slice(0, end);
+          }
+        }
+        if (!reasons[b] && completions[b].length >= maxNewTokens) reasons[b] = "length";
+      }
+      if (reasons.every((r) => r !== undefined)) break;
+
+      const width = promptWidth + i + 1;
+      if (useCache) logits = step(cache, width - 1, width);
+      else {
+        cache.dispose();
+        cache = model.createCache();
+        logits = step(cache, 0, width);
+      }
+    }
+  } finally {
+    cache.dispose();
+  }
+
+  const result: GenerateResult = {
+    sequences: prompts.map((p, b) => [...p, ...completions[b]]),
+    completionIds: completions,
+    completionLengths: completions.map((c) => c.length),
+    finishReasons: reasons.map((r) => r ?? "length"),
+  };
+  if (tokenizer) {
+    result.texts = completions.map((c, b) => texts[b] ?? tokenizer.decode(reasons[b] === "eos" ? c.slice(0, -1) : c));
+  }
+  if (returnLogProbs) result.completionLogProbs = logProbs;
+  return result;
+}
+
+/** [B, 1, S, width] additive mask for the columns [from, width): keys are real tokens at or before the query. */
+function paddingMask(padding: readonly number[], from: number, width: number, backend: Backend): Tensor {
+  const batch = padding.length;
+  const s = width - from;
+  const values = new Float32Array(batch * s * width);
+  for (let b = 0; b < batch; b++) {
+    for (let j = 0; j < s; j++) {
+      const row = (b * s + j) * width;
+      for (let t = 0; t < width; t++) if (t < padding[b] || t > from + j) values[row + t] = MASKED;
+    }
+  }
+  return engine.makeTensor(values, [batch, 1, s, width], "f32", backend);
+}
+
+/** The end index of the earliest stop string in `text`, or -1. */
+function firstStopEnd(text: string, stops: readonly string[]): number {
+  let best = -1;
+  let bestStart = Infinity;
+  for (const stop of stops) {
+    const at = text.indexOf(stop);
+    if (at >= 0 && at < bestStart) {
+      bestStart = at;
+      best = at + stop.length;
+    }
+  }
+  return best;
+}
+
+function checkOptions(model: GenerationModel, prompts: readonly (readonly number[])[], options: GenerateOptions, eos: ReadonlySet<number>, padId: number): void {
+  const { vocabSize, maxSeqLen } = model.config;
+  const tokenId = (what: string, id: unknown): void => {
+    if (!(typeof id === "number" && Number.isSafeInteger(id) && id >= 0 && id < vocabSize)) {
+      throw new GenerationError(`generate: ${what} must be a token id in [0, ${vocabSize}), got ${JSON.stringify(id)}`);
+    }
+  };
+  if (!Array.isArray(prompts) || prompts.length === 0) throw new GenerationError("generate: prompts must be a non-empty array of token id arrays");
+  prompts.forEach((p, b) => {
+    if (!Array.isArray(p) || p.length === 0) throw new GenerationError(`generate: prompt ${b} must be a non-empty array of token ids`);
+    p.forEach((id, j) => tokenId(`prompts[${b}][${j}]`, id));
+  });
+  const { maxNewTokens } = options;
+  if (!(Number.isSafeInteger(maxNewTokens) && maxNewTokens >= 1)) throw new GenerationError(`generate: maxNewTokens must be an integer >= 1, got ${maxNewTokens}`);
+  const longest = Math.max(...prompts.map((p) => p.length));
+  if (longest + maxNewTokens > maxSeqLen) {
+    throw new GenerationError(`generate: the longest prompt (${longest} tokens) + maxNewTokens (${maxNewTokens}) exceeds the model's maxSeqLen ${maxSeqLen}`);
+  }
+  for (const id of eos) tokenId("eosTokenId", id);
+  tokenId("padTokenId", padId);
+  checkSampling(options);
+  if ((options.stopStrings?.length ?? 0) > 0) {
+    if (!options.tokenizer) throw new GenerationError("generate: stopStrings need a tokenizer to decode completions");
+    for (const s of options.stopStrings ?? []) if (typeof s !== "string" || s.length === 0) throw new GenerationError(`generate: stop strings must be non-empty strings, got ${JSON.stringify(s)}`);
+  }
+}

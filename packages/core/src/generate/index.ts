@@ -1,0 +1,4 @@
+/** Generation: samplers, the KV cache, batched generation with stop conditions. */
+export * from "./kv-cache.ts";
+export * from "./sampling.ts";
+export * from "./generate.ts";

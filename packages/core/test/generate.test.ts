@@ -1,0 +1,308 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  type Backend,
+  CharTokenizer,
+  GenerationError,
+  type GenerationModel,
+  Generator,
+  KVCache,
+  type Tensor,
+  TransformerLM,
+  type TransformerConfigInput,
+  type Variable,
+  createReferenceBackend,
+  dispose,
+  engine,
+  generate,
+  memory,
+  sampleTokens,
+  setBackend,
+  slice,
+  tensor,
+  tidy,
+  variable,
+  zeros,
+} from "../src/index.ts";
+
+const BACKENDS: [string, Backend][] = [
+  ["fused reference kernels", createReferenceBackend()],
+  ["composed fallbacks", createReferenceBackend({ fused: false })],
+];
+
+const SMALL: TransformerConfigInput = { vocabSize: 11, dim: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, interDim: 12, maxSeqLen: 24, initStd: 0.4 };
+
+function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
+  expect(actual.length).toBe(expected.length);
+  for (let i = 0; i < expected.length; i++) {
+    const tol = atol + rtol * Math.abs(expected[i]);
+    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
+  }
+}
+
+/** Logits [S, V] of a full forward pass over one unpadded row. */
+function fullLogits(model: TransformerLM, row: number[]): Float32Array {
+  return tidy(() => model.forward(tensor(Int32Array.from(row), [1, row.length]))).dataSync() as Float32Array;
+}
+
+function argmaxOf(values: ArrayLike<number>, from: number, n: number): number {
+  let best = from;
+  for (let i = from; i < from + n; i++) if (values[i] > values[best]) best = i;
+  return best - from;
+}
+
+beforeAll(async () => {
+  await setBackend("reference");
+});
+
+describe.each(BACKENDS)("cached decoding on %s", (_name, backend) => {
+  const on = <T>(fn: () => T): T => engine.withBackend(backend, fn);
+
+  it.each([false, true])("token-by-token logits equal a full forward pass (interleaved RoPE: %s)", (ropeInterleaved) =>
+    on(() => {
+      const model = new TransformerLM({ ...SMALL, ropeInterleaved, seed: 3 });
+      const row = [1, 5, 2, 9, 4, 7, 3, 10];
+      const full = fullLogits(model, row);
+      const cache = model.createCache();
+      const got: number[] = [];
+      // Prefill 3 tokens at once, then one token per step.
+      const chunks = [[0, 3], [3, 4], [4, 5], [5, 6], [6, 7], [7, 8]];
+      for (const [from, to] of chunks) {
+        const logits = tidy(() =>
+          model.forwardCached(tensor(Int32Array.from(row.slice(from, to)), [1, to - from]), cache, { positions: Array.from({ length: to - from }, (_, j) => from + j) }),
+        );
+        got.push(...logits.dataSync());
+        logits.dispose();
+      }
+      expect(cache.length).toBe(8);
+      expect(cache.valuesPerTokenPerLayer()).toBe(2 * (2 * 2)); // k and v, each 2 kv heads x headDim 2
+      expectClose(got, full);
+      cache.dispose();
+      model.dispose();
+    }),
+  );
+
+  it("a left-padded batch with per-row positions and a mask equals each row alone", () =>
+    on(() => {
+      const model = new TransformerLM({ ...SMALL, seed: 5 });
+      const rows = [[3, 1, 4, 1, 5], [9, 2], [6, 5, 3]];
+      const width = 5;
+      const pad = rows.map((r) => width - r.length);
+      const tokens = rows.flatMap((r, b) => [...new Array<number>(pad[b]).fill(0), ...r]);
+      const positions = rows.flatMap((_, b) => Array.from({ length: width }, (_, c) => Math.max(0, c - pad[b])));
+      const mask = new Float32Array(3 * width * width);
+      rows.forEach((_, b) => {
+        for (let s = 0; s < width; s++) for (let t = 0; t < width; t++) if (t < pad[b] || t > s) mask[(b * width + s) * width + t] = -1e9;
+      });
+      const cache = model.createCache();
+      const logits = tidy(() => model.forwardCached(tensor(Int32Array.from(tokens), [3, width]), cache, { positions, mask: tensor(mask, [3, 1, width, width]) }));
+      const v = model.config.vocabSize;
+      const all = logits.dataSync();
+      rows.forEach((r, b) => {
+        const alone = fullLogits(model, r);
+        expectClose(all.slice((b * width + pad[b]) * v, (b + 1) * width * v), alone);
+      });
+      dispose(logits);
+      cache.dispose();
+      model.dispose();
+    }),
+  );
+});
+
+describe("generate with a TransformerLM", () => {
+  const prompts = [[1, 2, 3, 4], [5], [7, 8]];
+
+  /** Greedy decoding of one row by repeated full forward passes (no cache, no batching). */
+  function naiveGreedy(model: TransformerLM, prompt: number[], n: number): number[] {
+    const seq = [...prompt];
+    for (let i = 0; i < n; i++) {
+      const logits = fullLogits(model, seq);
+      seq.push(argmaxOf(logits, (seq.length - 1) * model.config.vocabSize, model.config.vocabSize));
+    }
+    return seq.slice(prompt.length);
+  }
+
+  it.each(BACKENDS)("greedy batched generation of prompts of different lengths equals each row decoded alone (%s)", async (_name, backend) => {
+    const model = engine.withBackend(backend, () => new TransformerLM({ ...SMALL, seed: 7 }));
+    const result = await generate(model, prompts, { maxNewTokens: 6, temperature: 0 });
+    expect(result.completionIds).toEqual(prompts.map((p) => engine.withBackend(backend, () => naiveGreedy(model, p, 6))));
+    expect(result.sequences).toEqual(prompts.map((p, b) => [...p, ...result.completionIds[b]]));
+    expect(result.completionLengths).toEqual([6, 6, 6]);
+    expect(result.finishReasons).toEqual(["length", "length", "length"]);
+    model.dispose();
+  });
+
+  it("with and without the cache gives the same samples, and the log-probs match tokenLogProbs", async () => {
+    const model = new TransformerLM({ ...SMALL, seed: 8, initStd: 0.8 });
+    const a = await generate(model, prompts, { maxNewTokens: 7, seed: 42, returnLogProbs: true });
+    const b = await generate(model, prompts, { maxNewTokens: 7, seed: 42, returnLogProbs: true, useCache: false });
+    expect(b.completionIds).toEqual(a.completionIds);
+    expectClose(b.completionLogProbs!.flat(), a.completionLogProbs!.flat());
+    a.sequences.forEach((seq, r) => {
+      const lp = tidy(() => model.tokenLogProbs(tensor(Int32Array.from(seq.slice(0, -1)), [1, seq.length - 1]), tensor(Int32Array.from(seq.slice(1)), [1, seq.length - 1])));
+      expectClose(a.completionLogProbs![r], Array.from(lp.dataSync()).slice(prompts[r].length - 1));
+      lp.dispose();
+    });
+    model.dispose();
+  });
+
+  it("is deterministic in the seed and leaves no tensors behind", async () => {
+    const model = new TransformerLM({ ...SMALL, seed: 8, initStd: 0.8 });
+    const before = memory().numTensors;
+    const a = await generate(model, prompts, { maxNewTokens: 8, seed: 1, topK: 5, topP: 0.9, temperature: 1.3 });
+    const b = await generate(model, prompts, { maxNewTokens: 8, seed: 1, topK: 5, topP: 0.9, temperature: 1.3 });
+    const c = await generate(model, prompts, { maxNewTokens: 8, seed: 2, topK: 5, topP: 0.9, temperature: 1.3 });
+    expect(memory().numTensors).toBe(before);
+    expect(b.completionIds).toEqual(a.completionIds);
+    expect(c.completionIds).not.toEqual(a.completionIds);
+    model.dispose();
+  });
+});
+
+/**
+ * A scripted model: the next token after token t is table[t] (probability ~1), so stop conditions can be
+ * tested with known completions. Also checks that forwardCached is called with consistent positions.
+ */
+class ScriptedModel implements GenerationModel {
+  readonly config = { vocabSize: 8, maxSeqLen: 32 };
+  readonly weight: Variable = variable(zeros([1]), "w");
+  constructor(private readonly table: number[]) {}
+  createCache(): KVCache {
+    return new KVCache(1);
+  }
+  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number> }): Tensor {
+    const [b, s] = tokens.shape;
+    const ids = tokens.dataSync();
+    const out = new Float32Array(b * this.config.vocabSize);
+    for (let r = 0; r < b; r++) {
+      const last = ids[r * s + s - 1];
+      out[r * this.config.vocabSize + this.table[last]] = 50;
+    }
+    expect(input.positions.length).toBe(b * s);
+    cache.length += s;
+    return tensor(out, [b, 1, this.config.vocabSize]);
+  }
+  parameters(): Variable[] {
+    return [this.weight];
+  }
+}
+
+describe("stop conditions", () => {
+  // Characters by id: 0 "<eos>", then a b c d . ! ?
+  const tokenizer = new CharTokenizer(["<eos>", "a", "b", "c", "d", ".", "!", "?"], { specialTokens: ["<eos>"] });
+  // a -> b -> c -> d -> . -> <eos>; ! -> ! ; ? -> a
+  const model = new ScriptedModel([0, 2, 3, 4, 5, 0, 6, 1]);
+
+  it("stops each row on EOS, a stop string or the token budget, with per-row lengths and texts", async () => {
+    const r = await generate(model, [[1], [3], [6], [7]], { maxNewTokens: 5, eosTokenId: 0, stopStrings: ["cd"], tokenizer, temperature: 0 });
+    expect(r.completionIds).toEqual([[2, 3, 4], [4, 5, 0], [6, 6, 6, 6, 6], [1, 2, 3, 4]]);
+    expect(r.finishReasons).toEqual(["stop", "eos", "length", "stop"]);
+    expect(r.completionLengths).toEqual([3, 3, 5, 4]);
+    expect(r.texts).toEqual(["bcd", "d.", "!!!!!", "abcd"]);
+    expect(r.sequences[1]).toEqual([3, 4, 5, 0]);
+  });
+
+  it("ends at the earliest stop string and counts EOS as a completion token", async () => {
+    const r = await generate(model, [[1, 2]], { maxNewTokens: 6, eosTokenId: [0, 6], stopStrings: ["d.", "bc"], tokenizer, temperature: 0 });
+    expect(r.completionIds).toEqual([[3, 4, 5]]);
+    expect(r.texts).toEqual(["cd."]);
+    const e = await generate(model, [[4]], { maxNewTokens: 6, eosTokenId: 0, tokenizer, temperature: 0 });
+    expect(e.completionIds).toEqual([[5, 0]]);
+    expect(e.finishReasons).toEqual(["eos"]);
+    expect(e.texts).toEqual(["."]);
+  });
+
+  it("rejects bad options with a clear message", async () => {
+    await expect(generate(model, [], { maxNewTokens: 2 })).rejects.toThrow(GenerationError);
+    await expect(generate(model, [[1, 9]], { maxNewTokens: 2 })).rejects.toThrow(/prompts\[0\]\[1\] must be a token id in \[0, 8\), got 9/);
+    await expect(generate(model, [[1]], { maxNewTokens: 0 })).rejects.toThrow(/maxNewTokens must be an integer >= 1/);
+    await expect(generate(model, [[1, 2, 3]], { maxNewTokens: 30 })).rejects.toThrow(/exceeds the model's maxSeqLen 32/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, stopStrings: ["x"] })).rejects.toThrow(/need a tokenizer/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, topP: 0 })).rejects.toThrow(/topP must be in \(0, 1\]/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, temperature: -1 })).rejects.toThrow(/temperature/);
+    await expect(generate(model, [[1]], { maxNewTokens: 2, eosTokenId: 8 })).rejects.toThrow(/eosTokenId/);
+  });
+});
+
+describe("samplers", () => {
+  const logits = [2, 1.5, 0.4, -1, 0.9];
+  const n = 4000;
+  /** Frequencies of each token over n rows of the same logits. */
+  function frequencies(options: Parameters<typeof sampleTokens>[1], seed = 11): number[] {
+    const x = tensor(Array.from({ length: n }, () => logits).flat(), [n, logits.length]);
+    const ids = tidy(() => sampleTokens(x, options, new Generator(seed))).dataSync();
+    x.dispose();
+    const counts = new Array<number>(logits.length).fill(0);
+    for (const id of ids) counts[id]++;
+    return counts.map((c) => c / n);
+  }
+  const softmaxOf = (l: number[]) => {
+    const e = l.map((z) => Math.exp(z - Math.max(...l)));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((z) => z / s);
+  };
+  // Binomial std at p <= 0.5 with n = 4000 is <= 0.008; 0.03 is over 3.5 sigma.
+  const TOL = 0.03;
+
+  it("greedy (temperature 0) and topK 1 take the argmax", () => {
+    expect(frequencies({ temperature: 0 })).toEqual([1, 0, 0, 0, 0]);
+    expect(frequencies({ topK: 1 })).toEqual([1, 0, 0, 0, 0]);
+  });
+
+  it("temperature sampling follows softmax(logits / T)", () => {
+    for (const t of [1, 0.5, 2]) {
+      const expected = softmaxOf(logits.map((z) => z / t));
+      frequencies({ temperature: t }).forEach((f, i) => expect(Math.abs(f - expected[i])).toBeLessThan(TOL));
+    }
+  });
+
+  it("top-k keeps the k most likely tokens, renormalised", () => {
+    const p = softmaxOf([2, 1.5, 0.9]);
+    const f = frequencies({ topK: 3 });
+    expect(f[2]).toBe(0);
+    expect(f[3]).toBe(0);
+    [[0, p[0]], [1, p[1]], [4, p[2]]].forEach(([i, e]) => expect(Math.abs(f[i] - e)).toBeLessThan(TOL));
+  });
+
+  it("top-p keeps the smallest head of the distribution whose mass reaches p", () => {
+    const p = softmaxOf(logits); // sorted: 0 (0.43), 1 (0.26), 4 (0.16), 2 (0.097), 3 (0.024)
+    const f = frequencies({ topP: 0.6 }); // tokens 0 and 1: mass before token 1 is 0.43 < 0.6, before token 4 is 0.69
+    const z = p[0] + p[1];
+    expect(f[4] + f[2] + f[3]).toBe(0);
+    expect(Math.abs(f[0] - p[0] / z)).toBeLessThan(TOL);
+    expect(Math.abs(f[1] - p[1] / z)).toBeLessThan(TOL);
+    expect(frequencies({ topP: 0.01 })).toEqual([1, 0, 0, 0, 0]);
+  });
+
+  it("top-k and top-p combine (top-p applies within the top k)", () => {
+    const f = frequencies({ topK: 2, topP: 0.99, temperature: 1 });
+    expect(f[2] + f[3] + f[4]).toBe(0);
+    expect(f[0]).toBeGreaterThan(0.5);
+  });
+});
+
+describe("KVCache", () => {
+  it("appends along the token axis, owns its tensors, and frees them", () => {
+    const before = memory().numTensors;
+    const cache = new KVCache(2);
+    const a = tensor([1, 2, 3, 4], [1, 1, 2, 2]);
+    const layer = cache.layer(1);
+    layer.append("k", a, 2);
+    const whole = tidy(() => {
+      const b = tensor([5, 6], [1, 1, 1, 2]);
+      return layer.append("k", b, 2);
+    });
+    expect(whole.shape).toEqual([1, 1, 3, 2]);
+    expect(Array.from(whole.dataSync())).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(cache.get(1, "k")).toBe(whole);
+    a.dispose();
+    const last = tidy(() => slice(whole, [0, 0, 2, 0]));
+    expect(Array.from(last.dataSync())).toEqual([5, 6]);
+    last.dispose();
+    const wrongAxis = tensor([1], [1, 1, 1, 1]);
+    expect(() => layer.append("k", wrongAxis, 3)).toThrow(/grows along axis 2/);
+    wrongAxis.dispose();
+    cache.dispose();
+    expect(memory().numTensors).toBe(before);
+    expect(() => cache.layer(2)).toThrow(/out of range/);
+  });
+});
