@@ -1,0 +1,220 @@
+/**
+ * The composition root of a run: one tsyringe container, the run's trainer hooks, and every plugin loaded
+ * (by object or by name), checked (core range, options) and set up, in order. Composing in code and in
+ * config give the same context: both are lists of plugin specs. Trainers take a RunContext and read the
+ * rewards, stages, backends and tokenizers that plugins registered, and fire its hooks.
+ */
+import "reflect-metadata";
+import { container as rootContainer } from "tsyringe";
+import type { DependencyContainer } from "tsyringe";
+import semver from "semver";
+import type { BackendFactory } from "../backend/backend.ts";
+import { registerBackend as registerGlobalBackend } from "../backend/registry.ts";
+import { createTrainerHooks } from "../hooks/trainer-hooks.ts";
+import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import { describeIssues } from "../reward/describe-issues.ts";
+import { RewardConfigError } from "../reward/errors.ts";
+import { isReward } from "../reward/reward.ts";
+import type { Reward } from "../reward/reward.ts";
+import { createRewardRunner } from "../reward/runner.ts";
+import type { RewardRunner, RewardRunnerOptions, RewardUse } from "../reward/runner.ts";
+import { rewardUseConfigSchema } from "./config-schema.ts";
+import type { RewardUseConfig } from "./config-schema.ts";
+import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
+import { CORE_VERSION } from "./core-version.ts";
+import { pluginShapeProblem } from "./define-plugin.ts";
+import type { Plugin } from "./define-plugin.ts";
+import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError } from "./errors.ts";
+import { loadPluginByName } from "./load-plugin.ts";
+import type { PluginApi } from "./plugin-api.ts";
+import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+
+/** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
+export type PluginSpec = Plugin | string | readonly [Plugin | string, unknown];
+
+export interface LoadedPlugin {
+  readonly name: string;
+  readonly version: string;
+  /** The parsed options setup received. */
+  readonly options: unknown;
+  /** How it was listed: "(code)" for a plugin object, else the name or path. */
+  readonly source: string;
+  /** The file it was loaded from, for plugins listed by name. */
+  readonly file?: string;
+}
+
+export interface RunContextOptions {
+  /** The run's plugins, in setup order. */
+  plugins?: readonly PluginSpec[];
+  /** Plugins loaded first unless `plugins` lists one with the same name (which then replaces it). */
+  builtins?: readonly PluginSpec[];
+  /** Where names and relative paths are resolved from (the config file's folder). Default: process.cwd(). */
+  baseDir?: string;
+  /** The run's config, handed to plugins read-only. */
+  config?: unknown;
+  warn?: (message: string) => void;
+  /** The core version plugins are checked against (tests only). */
+  coreVersion?: string;
+}
+
+export interface RunContext {
+  readonly container: DependencyContainer;
+  readonly hooks: TrainerHooks;
+  readonly plugins: readonly LoadedPlugin[];
+  readonly rewards: ReadonlyMap<string, Reward<any>>;
+  readonly stages: ReadonlyMap<string, StageDefinition>;
+  readonly backends: ReadonlyMap<string, BackendFactory>;
+  readonly tokenizers: ReadonlyMap<string, TokenizerFactory>;
+  /** A registered reward by name; throws listing the registered ones. */
+  reward(name: string): Reward<any>;
+  /** A weighted runner over registered rewards, from config entries (names or `{ name, weight, ... }`). */
+  createRewardRunner(uses: readonly RewardUseConfig[], options?: RewardRunnerOptions): RewardRunner;
+}
+
+interface Prepared {
+  plugin: Plugin;
+  options: unknown;
+  source: string;
+  file?: string;
+}
+
+export async function createRunContext(options: RunContextOptions = {}): Promise<RunContext> {
+  const baseDir = options.baseDir ?? process.cwd();
+  const coreVersion = options.coreVersion ?? CORE_VERSION;
+  const warn = options.warn ?? ((m: string) => console.warn(m));
+
+  // 1. Load and check every plugin before any setup runs, so a bad list fails before work starts.
+  const user = await Promise.all((options.plugins ?? []).map((spec, i) => prepare(spec, `plugins[${i}]`, baseDir)));
+  const builtins = await Promise.all((options.builtins ?? []).map((spec, i) => prepare(spec, `builtins[${i}]`, baseDir)));
+  const userNames = new Set(user.map((p) => p.plugin.name));
+  const prepared = [...builtins.filter((b) => !userNames.has(b.plugin.name)), ...user];
+  const seen = new Map<string, string>();
+  for (const p of prepared) {
+    const earlier = seen.get(p.plugin.name);
+    if (earlier !== undefined) throw new PluginError(`plugin "${p.plugin.name}" is listed twice (as ${earlier} and ${p.source}); list it once`);
+    seen.set(p.plugin.name, p.source);
+    checkCoreRange(p, coreVersion);
+    p.options = parseOptions(p);
+  }
+
+  // 2. One container per run. Never register into the root container: a child's resolveAll would not
+  //    merge with it, and runs must not see each other's registrations.
+  const container = rootContainer.createChildContainer();
+  const hooks = createTrainerHooks();
+  const loaded: LoadedPlugin[] = prepared.map((p) => Object.freeze({ name: p.plugin.name, version: p.plugin.version, options: p.options, source: p.source, file: p.file }));
+  container.register(TRAINER_HOOKS, { useValue: hooks });
+  container.register(RUN_CONFIG, { useValue: options.config });
+  container.register(LOADED_PLUGINS, { useValue: loaded });
+
+  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>() };
+  const claim = (kind: keyof typeof owners, name: unknown, plugin: string) => {
+    if (typeof name !== "string" || name === "") throw new PluginSetupError(`plugin "${plugin}" registered a ${kind} without a name`);
+    const owner = owners[kind].get(name);
+    if (owner !== undefined) throw new PluginSetupError(`${kind} "${name}" is registered twice: by plugin "${owner}" and by plugin "${plugin}"; remove one of the plugins`);
+    owners[kind].set(name, plugin);
+  };
+
+  // 3. Set up in order.
+  for (const p of prepared) {
+    const name = p.plugin.name;
+    const api: PluginApi = Object.freeze({
+      plugin: Object.freeze({ name, version: p.plugin.version }),
+      coreVersion,
+      hooks,
+      container,
+      config: options.config,
+      registerReward(reward: Reward<any>) {
+        if (!isReward(reward)) throw new PluginSetupError(`plugin "${name}" called registerReward with something that is not a reward (make it with defineReward)`);
+        claim("reward", reward.name, name);
+        container.register(REWARD, { useValue: reward });
+      },
+      registerStage(stage: StageDefinition) {
+        if (typeof stage?.run !== "function") throw new PluginSetupError(`plugin "${name}" registered stage "${stage?.name}" without a run function`);
+        claim("stage", stage.name, name);
+        container.register(STAGE, { useValue: stage });
+      },
+      registerBackend(factory: BackendFactory) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered backend "${factory?.name}" without a create function`);
+        claim("backend", factory.name, name);
+        container.register(BACKEND_FACTORY, { useValue: factory });
+        registerGlobalBackend(factory);
+      },
+      registerTokenizer(factory: TokenizerFactory) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered tokenizer "${factory?.name}" without a create function`);
+        claim("tokenizer", factory.name, name);
+        container.register(TOKENIZER_FACTORY, { useValue: factory });
+      },
+      warn: (message: string) => warn(`plugin "${name}": ${message}`),
+    });
+    try {
+      await p.plugin.setup(api, p.options);
+    } catch (error) {
+      if (error instanceof PluginError) throw error;
+      throw new PluginSetupError(`plugin "${name}" (${p.source}) failed in setup: ${(error as Error)?.message ?? String(error)}`);
+    }
+  }
+
+  const byName = <T extends { name: string }>(token: symbol): ReadonlyMap<string, T> =>
+    new Map((container.isRegistered(token) ? container.resolveAll<T>(token) : []).map((v) => [v.name, v]));
+  const rewards = byName<Reward<any>>(REWARD);
+
+  const context: RunContext = Object.freeze({
+    container,
+    hooks,
+    plugins: Object.freeze(loaded),
+    rewards,
+    stages: byName<StageDefinition>(STAGE),
+    backends: byName<BackendFactory>(BACKEND_FACTORY),
+    tokenizers: byName<TokenizerFactory>(TOKENIZER_FACTORY),
+    reward: (name: string) => lookupReward(rewards, name, "reward"),
+    createRewardRunner(uses: readonly RewardUseConfig[], runnerOptions?: RewardRunnerOptions) {
+      return createRewardRunner(uses.map((raw, i): RewardUse => {
+        const parsed = rewardUseConfigSchema.safeParse(raw);
+        if (!parsed.success) throw new RewardConfigError(`rewards[${i}] is malformed:\n${describeIssues(parsed.error, `rewards[${i}]`)}`);
+        const { name, ...rest } = parsed.data;
+        return { reward: lookupReward(rewards, name, `rewards[${i}]`), ...rest };
+      }), runnerOptions);
+    },
+  });
+  container.register(RUN_CONTEXT, { useValue: context });
+  return context;
+}
+
+function lookupReward(rewards: ReadonlyMap<string, Reward<any>>, name: string, where: string): Reward<any> {
+  const reward = rewards.get(name);
+  if (reward !== undefined) return reward;
+  const known = [...rewards.keys()].sort();
+  throw new RewardConfigError(`${where}: unknown reward "${name}". Registered: ${known.length > 0 ? known.join(", ") : "(none)"}. Rewards come from plugins: list the plugin that provides it under "plugins".`);
+}
+
+async function prepare(spec: PluginSpec, where: string, baseDir: string): Promise<Prepared> {
+  const [target, options] = Array.isArray(spec) ? (spec as readonly [Plugin | string, unknown]) : [spec as Plugin | string, undefined];
+  if (Array.isArray(spec) && spec.length !== 2) throw new PluginError(`${where}: a plugin with options is [plugin or name, options], got ${spec.length} entries`);
+  if (typeof target === "string") {
+    const loaded = await loadPluginByName(target, baseDir);
+    return { plugin: loaded.plugin, options, source: target, file: loaded.file };
+  }
+  const problem = pluginShapeProblem(target);
+  if (problem !== undefined) throw new PluginError(`${where} is not a plugin: ${problem}`);
+  return { plugin: target, options, source: "(code)" };
+}
+
+function checkCoreRange(p: Prepared, coreVersion: string): void {
+  if (!semver.satisfies(coreVersion, p.plugin.coreRange, { includePrerelease: true })) {
+    throw new PluginVersionError(`plugin "${p.plugin.name}" ${p.plugin.version} (${p.source}) needs @r1ts/core ${p.plugin.coreRange}, but this is @r1ts/core ${coreVersion}; install a version of the plugin made for this core`);
+  }
+}
+
+function parseOptions(p: Prepared): unknown {
+  const schema = p.plugin.options;
+  if (schema === undefined) {
+    const given = p.options;
+    if (given !== undefined && !(typeof given === "object" && given !== null && Object.keys(given).length === 0)) {
+      throw new PluginOptionsError(`plugin "${p.plugin.name}" takes no options, but was given ${JSON.stringify(given)}`);
+    }
+    return {};
+  }
+  const parsed = schema.safeParse(p.options ?? {});
+  if (!parsed.success) throw new PluginOptionsError(`plugin "${p.plugin.name}" (${p.source}): invalid options\n${describeIssues(parsed.error, "options")}`);
+  return parsed.data;
+}
