@@ -1,0 +1,24 @@
+/**
+ * @r1ts/backend-tfjs: core's kernel contract on TensorFlow.js, on tfjs-node-gpu (CUDA), tfjs-node,
+ * wasm or cpu. Importing this module registers the backend as "tfjs":
+ *
+ *   import "@r1ts/backend-tfjs";
+ *   await setBackend("tfjs", { device: "auto" });   // or "gpu" | "node" | "wasm" | "cpu"
+ */
+import { registerBackend } from "@r1ts/core";
+import { tfjsBackendFactory } from "./factory.ts";
+
+export { createTfjsBackend } from "./backend.ts";
+export type { TfjsBackendOptions } from "./backend.ts";
+export { createTfjsBackendOn, tfjsBackendFactory, TFJS_PRIORITY } from "./factory.ts";
+export type { TfjsFactoryOptions } from "./factory.ts";
+export { DEVICES, DEVICE_INFO, TFJS_VERSION, isDeviceRequest } from "./device/devices.ts";
+export type { DeviceInfo, TfjsDevice, TfjsDeviceRequest } from "./device/devices.ts";
+export { defaultDeviceLoader, importOptional, wasmDistFolder, PackageNotFoundError } from "./device/loaders.ts";
+export type { DeviceLoader, ImportModule, LoadedDevice } from "./device/loaders.ts";
+export { TfjsDeviceError, formatSelection, selectDevice } from "./device/select-device.ts";
+export type { DeviceAttempt, DeviceSelection } from "./device/select-device.ts";
+export { TfjsBuffer } from "./buffer.ts";
+export type { Tf } from "./tf.ts";
+
+registerBackend(tfjsBackendFactory);

@@ -1,0 +1,100 @@
+/**
+ * Fused kernels on tfjs, each one tf.tidy of tfjs ops: one dispatch from core instead of many, and
+ * no r1ts buffers for the intermediates. Gradients stay core's (the VJP of the composed fallbacks).
+ */
+import { ShapeError } from "@r1ts/core";
+import type { FusedKernelImpls } from "@r1ts/core";
+import type { Tf, TfTensor } from "../tf.ts";
+import { int } from "./kernel.ts";
+import type { TfKernel } from "./kernel.ts";
+
+type Attrs<K extends keyof FusedKernelImpls> = Parameters<FusedKernelImpls[K]>[1];
+
+// RMSNorm (Zhang & Sennrich 2019, eq. 4): y = x / sqrt(mean(x^2) + eps) * w
+export const rmsNormKernel: TfKernel<Attrs<"RMSNorm">> = ({ tf, x: [x, weight], attrs: { eps } }) =>
+  tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
+
+// Rotary embedding (RoFormer eq. 34): each pair (a, b) turns to (a cos - b sin, a sin + b cos).
+export const ropeKernel: TfKernel<Attrs<"RoPE">> = ({ tf, x: [x, cosT, sinT], attrs: { interleaved } }) => {
+  const [b, s, h, d] = x.shape;
+  const half = d / 2;
+  const cos = tf.reshape(cosT, [1, s, 1, half]);
+  const sin = tf.reshape(sinT, [1, s, 1, half]);
+  if (interleaved) {
+    const pairs = tf.reshape(x, [b, s, h, half, 2]);
+    const a = tf.reshape(tf.slice(pairs, [0, 0, 0, 0, 0], [b, s, h, half, 1]), [b, s, h, half]);
+    const c = tf.reshape(tf.slice(pairs, [0, 0, 0, 0, 1], [b, s, h, half, 1]), [b, s, h, half]);
+    const ra = tf.sub(tf.mul(a, cos), tf.mul(c, sin));
+    const rc = tf.add(tf.mul(a, sin), tf.mul(c, cos));
+    return tf.reshape(tf.stack([ra, rc], 4), [b, s, h, d]);
+  }
+  const a = tf.slice(x, [0, 0, 0, 0], [b, s, h, half]);
+  const c = tf.slice(x, [0, 0, 0, half], [b, s, h, half]);
+  return tf.concat([tf.sub(tf.mul(a, cos), tf.mul(c, sin)), tf.add(tf.mul(a, sin), tf.mul(c, cos))], 3);
+};
+
+/** The row-wise pick logits[r, labels[r]] as [N]. */
+function pickLabels(tf: Tf, logits: TfTensor, labels: TfTensor): TfTensor {
+  const [n, v] = logits.shape;
+  const flat = tf.add(tf.mul(tf.range(0, n, 1, "int32"), int(tf, v)), labels);
+  return tf.gather(tf.reshape(logits, [-1]), flat);
+}
+
+// Cross-entropy: -log softmax(logits)[label] = logsumexp(logits) - logits[label]
+export const crossEntropyKernel: TfKernel<Attrs<"CrossEntropy">> = ({ tf, x: [logits, labels], checkIndices }) => {
+  const [n, v] = logits.shape;
+  if (n === 0) return tf.zeros([0], "float32");
+  if (checkIndices) {
+    const values = labels.dataSync();
+    values.forEach((label, r) => {
+      if (label < 0 || label >= v) throw new ShapeError(`CrossEntropy: label ${label} of row ${r} is out of range [0, ${v})`);
+    });
+  }
+  const max = tf.max(logits, 1, true);
+  const lse = tf.add(tf.reshape(max, [n]), tf.log(tf.sum(tf.exp(tf.sub(logits, max)), 1)));
+  return tf.sub(lse, pickLabels(tf, logits, labels));
+};
+
+/** Added to masked attention scores (core's MASKED_SCORE): far below any real score, yet finite. */
+const MASKED_SCORE = -1e9;
+const maskCache = new Map<string, Float32Array>();
+
+/** [rows = group * S, T] additive causal mask: row r is query position queryOffset + (r mod S). */
+function causalMask(group: number, s: number, t: number, queryOffset: number): Float32Array {
+  const key = `${group},${s},${t},${queryOffset}`;
+  let mask = maskCache.get(key);
+  if (!mask) {
+    mask = new Float32Array(group * s * t);
+    for (let r = 0; r < group * s; r++) for (let j = queryOffset + (r % s) + 1; j < t; j++) mask[r * t + j] = MASKED_SCORE;
+    if (maskCache.size > 64) maskCache.clear();
+    maskCache.set(key, mask);
+  }
+  return mask;
+}
+
+// Scaled dot-product attention (Vaswani et al. 2017, eq. 1) with grouped KV heads: softmax(q k^T * scale + mask) v.
+export const attentionKernel: TfKernel<Attrs<"Attention">> = ({ tf, x: [q, k, v], attrs: { scale, causal, queryOffset } }) => {
+  const [b, h, s, dk] = q.shape;
+  const [, hkv, t] = k.shape;
+  const dv = v.shape[3] as number;
+  if (b * h * s * dv === 0) return tf.zeros([b, h, s, dv], "float32");
+  const group = h / hkv;
+  // [B, H, S, Dk] -> [B, Hkv, group * S, Dk]: the query heads of a group share one kv head.
+  const qg = tf.reshape(q, [b, hkv, group * s, dk]);
+  let scores = tf.mul(tf.matMul(tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
+  if (causal) scores = tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32"));
+  const e = tf.exp(tf.sub(scores, tf.max(scores, -1, true)));
+  const p = tf.div(e, tf.sum(e, -1, true));
+  return tf.reshape(tf.matMul(p, tf.reshape(v, [b * hkv, t, dv])), [b, h, s, dv]);
+};
+
+// AdamW (Loshchilov & Hutter 2019, Algorithm 2): Adam moments, bias correction, decoupled weight decay.
+export const adamwKernel: TfKernel<Attrs<"AdamW">> = ({ tf, x: [p, g0, m0, v0], attrs: { lr, beta1, beta2, eps, weightDecay, step } }) => {
+  const g = tf.reshape(g0, p.shape);
+  const m = tf.add(tf.mul(tf.reshape(m0, p.shape), beta1), tf.mul(g, 1 - beta1));
+  const v = tf.add(tf.mul(tf.reshape(v0, p.shape), beta2), tf.mul(tf.square(g), 1 - beta2));
+  const mHat = tf.div(m, 1 - Math.pow(beta1, step));
+  const vHat = tf.div(v, 1 - Math.pow(beta2, step));
+  const update = tf.add(tf.div(mHat, tf.add(tf.sqrt(vHat), eps)), tf.mul(p, weightDecay));
+  return [tf.sub(p, tf.mul(update, lr)), m, v];
+};
