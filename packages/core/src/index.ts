@@ -30,3 +30,5 @@ export * from "./optim/index.ts";
 export * from "./data/char-tokenizer.ts";
 export * from "./train/index.ts";
 export * from "./generate/index.ts";
+export * from "./tasks/index.ts";
+export * from "./data/index.ts";

@@ -1,0 +1,3 @@
+/** Data: tokenizers (BPE with HF tokenizer.json), datasets. The char tokenizer is exported by the package index. */
+export * from "./bpe-tokenizer.ts";
+export * from "./bpe-train.ts";

@@ -1,0 +1,5 @@
+/** Seeded generators of verifiable reasoning problems with train / held-out splits, in the R1-Zero template. */
+export * from "./template.ts";
+export * from "./task.ts";
+export * from "./arithmetic.ts";
+export * from "./countdown.ts";
