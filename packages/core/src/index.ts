@@ -32,3 +32,5 @@ export * from "./train/index.ts";
 export * from "./generate/index.ts";
 export * from "./tasks/index.ts";
 export * from "./data/index.ts";
+export * from "./quant/block-quant.ts";
+export * from "./quant/fp8-gemm.ts";
