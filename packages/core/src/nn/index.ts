@@ -11,3 +11,5 @@ export * from "./attention.ts";
 export * from "./decoder-block.ts";
 export * from "./transformer-config.ts";
 export * from "./transformer-lm.ts";
+export * from "./mla-attention.ts";
+export * from "./mla.ts";

@@ -1,0 +1,86 @@
+/**
+ * The attention core of absorbed Multi-head Latent Attention (DeepSeek-V2 §2.1.2 / V3 §2.1.1, REFERENCE.md §4):
+ * MQA over the latent cache. Every head h scores cached token t by
+ *   (q_lat[h] . c_t + q_pe[h] . k_pe_t) * scale
+ * and returns sum_t softmax(scores)_t c_t, a 512-wide latent per head (W_kvb's value half and W_o follow).
+ * It equals `attention` with one kv head, keys [c ; k_pe] (d_k = 576) and values c (d_v = 512), without
+ * building those concatenations.
+ */
+import type { Backend } from "../backend/backend.ts";
+import { ShapeError } from "../errors.ts";
+import { add, mul } from "../ops/elementwise.ts";
+import { reshape } from "../ops/layout.ts";
+import { matmul } from "../ops/matmul.ts";
+import { softmax } from "../ops/softmax.ts";
+import { tidy } from "../memory.ts";
+import { engine } from "../tensor/engine.ts";
+import { formatShape } from "../tensor/shape.ts";
+import type { Tensor } from "../tensor/tensor.ts";
+
+/** Masked attention score (finite on every backend, far below any real score). */
+const MASKED = -1e9;
+
+export interface MlaAttentionOptions {
+  scale: number;
+  /** Query s sits at column queryOffset + s and sees keys t <= it (ignored when `mask` is given). */
+  causal?: boolean;
+  /** Column of the first query; default T - S. */
+  queryOffset?: number;
+  /** Additive mask [B, 1, S, T] (padding and causality), replacing `causal`. */
+  mask?: Tensor;
+}
+
+/**
+ * qLat [B, H, S, Dc], qPe [B, H, S, Dr], c [B, T, Dc], kPe [B, T, Dr] -> latent outputs [B, H, S, Dc].
+ */
+export function mlaAttention(qLat: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor, options: MlaAttentionOptions): Tensor {
+  checkShapes(qLat, qPe, c, kPe);
+  const [b, , s, dc] = qLat.shape;
+  const t = c.shape[1];
+  const dr = kPe.shape[2];
+  const { scale, causal = true, queryOffset = t - s, mask } = options;
+  if (mask && (mask.rank !== 4 || mask.shape[0] !== b || mask.shape[1] !== 1 || mask.shape[2] !== s || mask.shape[3] !== t)) {
+    throw new ShapeError(`mlaAttention: mask must be [${b}, 1, ${s}, ${t}], got ${formatShape(mask.shape)}`);
+  }
+  return tidy(() => {
+    const cache = reshape(c, [b, 1, t, dc]);
+    let scores = add(matmul(qLat, cache, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true }));
+    scores = mul(scores, scale);
+    if (mask) scores = add(scores, mask);
+    else if (causal && queryOffset + 1 < t) scores = add(scores, causalMask(s, t, queryOffset, qLat.backend));
+    return matmul(softmax(scores), cache);
+  });
+}
+
+/**
+ * Absorbed single-token decode attention over the latent cache: qLatent [B, H, Dc], qPe [B, H, Dr],
+ * cacheC [B, T, Dc], cachePe [B, T, Dr] -> [B, H, Dc]. The new token's own c and k_pe must already be in
+ * the cache (every cached token is visible).
+ */
+export function mlaDecodeAttention(qLatent: Tensor, qPe: Tensor, cacheC: Tensor, cachePe: Tensor, scale: number): Tensor {
+  if (qLatent.rank !== 3 || qPe.rank !== 3) throw new ShapeError(`mlaDecodeAttention: qLatent and qPe must be [batch, heads, dim], got ${formatShape(qLatent.shape)} and ${formatShape(qPe.shape)}`);
+  return tidy(() => {
+    const [b, h, dc] = qLatent.shape;
+    const out = mlaAttention(reshape(qLatent, [b, h, 1, dc]), reshape(qPe, [b, h, 1, qPe.shape[2]]), cacheC, cachePe, { scale, causal: false });
+    return reshape(out, [b, h, dc]);
+  });
+}
+
+function checkShapes(qLat: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor): void {
+  const bad = (why: string): never => {
+    throw new ShapeError(`mlaAttention: ${why} (qLat ${formatShape(qLat.shape)}, qPe ${formatShape(qPe.shape)}, c ${formatShape(c.shape)}, kPe ${formatShape(kPe.shape)})`);
+  };
+  if (qLat.rank !== 4 || qPe.rank !== 4) bad("qLat and qPe must be [batch, heads, seq, dim]");
+  if (c.rank !== 3 || kPe.rank !== 3) bad("c and kPe must be [batch, tokens, dim]");
+  const [b, h, s, dc] = qLat.shape;
+  if (qPe.shape[0] !== b || qPe.shape[1] !== h || qPe.shape[2] !== s) bad("qLat and qPe must agree on batch, heads and seq");
+  if (c.shape[0] !== b || kPe.shape[0] !== b || c.shape[1] !== kPe.shape[1]) bad("c and kPe must agree with each other and with q on batch and tokens");
+  if (c.shape[2] !== dc || kPe.shape[2] !== qPe.shape[3]) bad("latent and rope widths of queries and cache must match");
+}
+
+/** [S, T] additive mask: query s at column queryOffset + s sees keys t <= it. */
+function causalMask(s: number, t: number, queryOffset: number, backend: Backend): Tensor {
+  const values = new Float32Array(s * t);
+  for (let i = 0; i < s; i++) for (let j = queryOffset + i + 1; j < t; j++) values[i * t + j] = MASKED;
+  return engine.makeTensor(values, [s, t], "f32", backend);
+}
