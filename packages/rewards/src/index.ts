@@ -1,0 +1,22 @@
+/** @r1ts/rewards: the rewards of DeepSeek-R1 reproductions, each a reward and a plugin. */
+export { r1Rewards as default } from "./plugins.ts";
+export * from "./plugins.ts";
+export * from "./rewards/accuracy.ts";
+export * from "./rewards/format.ts";
+export * from "./rewards/tag-count.ts";
+export * from "./rewards/reasoning-steps.ts";
+export * from "./rewards/length.ts";
+export * from "./rewards/cosine.ts";
+export * from "./rewards/repetition.ts";
+export * from "./rewards/soft-overlong.ts";
+export * from "./rewards/countdown.ts";
+export * from "./rewards/language-consistency.ts";
+export * from "./rewards/code.ts";
+export { mathEquivalent, parsableGold } from "./math/equivalence.ts";
+export type { Equivalence } from "./math/equivalence.ts";
+export { normalizeAnswer } from "./math/normalize.ts";
+export { extractFinalAnswer, lastAnswerTag, lastBoxed, thinkContent } from "./text/extract-answer.ts";
+export { evaluateArithmetic } from "./countdown/arithmetic.ts";
+export { extractCode } from "./code/extract-code.ts";
+export { CodeSandbox, DEFAULT_SANDBOX_LIMITS } from "./code/sandbox.ts";
+export type { CodeTest, SandboxLimits, TestOutcome } from "./code/sandbox.ts";
