@@ -34,3 +34,4 @@ export * from "./tasks/index.ts";
 export * from "./data/index.ts";
 export * from "./quant/block-quant.ts";
 export * from "./quant/fp8-gemm.ts";
+export * from "./run/index.ts";

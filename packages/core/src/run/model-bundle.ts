@@ -1,0 +1,56 @@
+/**
+ * A model bundle: a checkpoint directory whose config.json says how to rebuild the model and its
+ * tokenizer: `{ model: TransformerConfig, tokenizer: <HF tokenizer.json>, eosToken, ... }`.
+ * The bundled base model, every run's checkpoints and `r1ts generate --model DIR` all use this form.
+ */
+import { R1tsError } from "../errors.ts";
+import { BpeTokenizer } from "../data/bpe-tokenizer.ts";
+import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoint.ts";
+import { TransformerLM } from "../nn/transformer-lm.ts";
+import type { TransformerConfig } from "../nn/transformer-config.ts";
+import { splitReference } from "../train/grpo/grpo-trainer.ts";
+
+export interface BundleConfig {
+  model: TransformerConfig;
+  tokenizer: unknown;
+  /** The end-of-text token: generation stops on it and pads with it. */
+  eosToken: string;
+  /** Anything else worth keeping (how the model was made, the task it knows). */
+  [key: string]: unknown;
+}
+
+export interface ModelBundle {
+  model: TransformerLM;
+  tokenizer: BpeTokenizer;
+  eosTokenId: number;
+  config: BundleConfig;
+  checkpoint: Checkpoint;
+}
+
+/** A directory that is not a usable model bundle. */
+export class ModelBundleError extends R1tsError {}
+
+export async function loadModelBundle(dir: string): Promise<ModelBundle> {
+  const checkpoint = await loadCheckpoint(dir);
+  const config = checkpoint.config as BundleConfig;
+  if (typeof config !== "object" || config === null || typeof config.model !== "object" || config.model === null) {
+    throw new ModelBundleError(`${dir}/config.json: "model" must be the model's config object`);
+  }
+  if (typeof config.eosToken !== "string") throw new ModelBundleError(`${dir}/config.json: "eosToken" must be a string, got ${JSON.stringify(config.eosToken)}`);
+  const tokenizer = BpeTokenizer.fromJSON(config.tokenizer);
+  const eosTokenId = tokenizer.tokenToId(config.eosToken);
+  if (eosTokenId === undefined) throw new ModelBundleError(`${dir}/config.json: eosToken ${JSON.stringify(config.eosToken)} is not in the tokenizer`);
+  if (config.model.vocabSize !== tokenizer.vocabSize) {
+    throw new ModelBundleError(`${dir}/config.json: model.vocabSize ${config.model.vocabSize} differs from the tokenizer's ${tokenizer.vocabSize} tokens`);
+  }
+  const model = new TransformerLM(config.model);
+  // A GRPO checkpoint also holds its reference model (under ref_model.); a bundle is the policy.
+  model.loadStateDict(splitReference(checkpoint.weights).policy);
+  return { model, tokenizer, eosTokenId, config, checkpoint };
+}
+
+/** Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. */
+export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BpeTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
+  const config: BundleConfig = { ...extra, model: model.config, tokenizer: tokenizer.toJSON(), eosToken };
+  await saveCheckpoint(dir, { ...more, weights: await model.stateDict(), config });
+}
