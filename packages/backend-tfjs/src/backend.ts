@@ -25,6 +25,7 @@ export interface TfjsBackendOptions {
 export function createTfjsBackend(runtime: DeviceSelection, options: TfjsBackendOptions = {}): Backend {
   const { tf, tfBackendName, device } = runtime;
   const checkIndices = options.checkIndices ?? true;
+  const explicitTransposes = device === "wasm";
   let live = 0;
   let destroyed = false;
 
@@ -45,7 +46,7 @@ export function createTfjsBackend(runtime: DeviceSelection, options: TfjsBackend
       const inputTensors = new Set(inputs.map((i) => (i.dataId as TfjsBuffer).tensor));
       const results = tf.tidy(() => {
         const x = inputs.map((i) => tensorOf(tf, i));
-        const out = impl({ tf, x, attrs, outputs, inputs, checkIndices });
+        const out = impl({ tf, x, attrs, outputs, inputs, checkIndices, explicitTransposes });
         // An input's own tensor already belongs to an r1ts buffer: hand out a clone (shared data).
         return (Array.isArray(out) ? out : [out]).map((t) => (inputTensors.has(t) ? tf.clone(t) : t));
       });

@@ -5,7 +5,7 @@
 import { ShapeError } from "@r1ts/core";
 import type { FusedKernelImpls } from "@r1ts/core";
 import type { Tf, TfTensor } from "../tf.ts";
-import { int } from "./kernel.ts";
+import { int, matMulOf } from "./kernel.ts";
 import type { TfKernel } from "./kernel.ts";
 
 type Attrs<K extends keyof FusedKernelImpls> = Parameters<FusedKernelImpls[K]>[1];
@@ -73,7 +73,8 @@ function causalMask(group: number, s: number, t: number, queryOffset: number): F
 }
 
 // Scaled dot-product attention (Vaswani et al. 2017, eq. 1) with grouped KV heads: softmax(q k^T * scale + mask) v.
-export const attentionKernel: TfKernel<Attrs<"Attention">> = ({ tf, x: [q, k, v], attrs: { scale, causal, queryOffset } }) => {
+export const attentionKernel: TfKernel<Attrs<"Attention">> = (args) => {
+  const { tf, x: [q, k, v], attrs: { scale, causal, queryOffset } } = args;
   const [b, h, s, dk] = q.shape;
   const [, hkv, t] = k.shape;
   const dv = v.shape[3] as number;
@@ -81,7 +82,7 @@ export const attentionKernel: TfKernel<Attrs<"Attention">> = ({ tf, x: [q, k, v]
   const group = h / hkv;
   // [B, H, S, Dk] -> [B, Hkv, group * S, Dk]: the query heads of a group share one kv head.
   const qg = tf.reshape(q, [b, hkv, group * s, dk]);
-  let scores = tf.mul(tf.matMul(tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
+  let scores = tf.mul(matMulOf(args, tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
   if (causal) scores = tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32"));
   const e = tf.exp(tf.sub(scores, tf.max(scores, -1, true)));
   const p = tf.div(e, tf.sum(e, -1, true));

@@ -17,6 +17,19 @@ export interface KernelArgs<A> {
   inputs: readonly TensorInfo[];
   /** Whether index inputs are checked on the host (see TfjsBackendOptions.checkIndices). */
   checkIndices: boolean;
+  /**
+   * Transpose matmul operands with tf.transpose instead of matMul's transpose flags: tfjs-wasm's
+   * BatchMatMul takes a path 5-13x slower with either flag set (measured here at 256-512).
+   */
+  explicitTransposes: boolean;
+}
+
+/** tf.matMul(a, b, transposeA, transposeB), transposing explicitly where the flags are slow. */
+export function matMulOf(args: Pick<KernelArgs<unknown>, "tf" | "explicitTransposes">, a: TfTensor, b: TfTensor, transposeA: boolean, transposeB: boolean): TfTensor {
+  const { tf, explicitTransposes } = args;
+  if (!explicitTransposes || (!transposeA && !transposeB)) return tf.matMul(a, b, transposeA, transposeB);
+  const swapLast = (t: TfTensor): TfTensor => tf.transpose(t, [...t.shape.keys()].map((i, _, all) => (i < all.length - 2 ? i : i === all.length - 2 ? all.length - 1 : all.length - 2)));
+  return tf.matMul(transposeA ? swapLast(a) : a, transposeB ? swapLast(b) : b);
 }
 
 export type TfKernel<A> = (args: KernelArgs<A>) => TfTensor | TfTensor[];
