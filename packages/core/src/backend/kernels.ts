@@ -83,6 +83,12 @@ export interface FusedAttrs {
    * Head h reads kv head floor(h / (H / Hkv)). Causal: query s sits at position queryOffset + s and sees keys t <= it.
    */
   Attention: { scale: number; causal: boolean; queryOffset: number };
+  /**
+   * Absorbed multi-head latent attention (DeepSeek-V3 MLA; MQA over a latent cache):
+   * (qLat [B, H, S, Dc], qPe [B, H, S, Dr], c [B, T, Dc], kPe [B, T, Dr]) -> [B, H, S, Dc] =
+   * softmax((qLat . c_t + qPe . kPe_t) * scale) weighted sum of c_t. Causal like Attention.
+   */
+  MLAAttention: { scale: number; causal: boolean; queryOffset: number };
   /** (param, grad, m, v) -> [param', m', v'] one AdamW step (decoupled weight decay), bias-corrected with `step` (1-based) */
   AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
 }
@@ -100,7 +106,7 @@ export const PRIMITIVE_KERNELS: readonly PrimitiveKernel[] = [
   "TopK", "Cumsum", "OneHot", "Multinomial",
 ];
 
-export const FUSED_KERNELS: readonly FusedKernel[] = ["RMSNorm", "RoPE", "CrossEntropy", "Attention", "AdamW"];
+export const FUSED_KERNELS: readonly FusedKernel[] = ["RMSNorm", "RoPE", "CrossEntropy", "Attention", "AdamW", "MLAAttention"];
 
 /** Kernels whose outputs carry no gradient (integer results, sampling, optimizer updates). */
 export const NON_DIFFERENTIABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([

@@ -276,6 +276,20 @@ const table: { [K in KernelName]: Infer<K> } = {
     if (hkv === 0 || h % hkv !== 0) fail("Attention", `query heads ${h} must be a multiple of kv heads ${hkv}`);
     return [{ shape: [b, h, s, v.shape[3]], dtype: "f32" }];
   },
+  MLAAttention: (inputs) => {
+    expectInputs("MLAAttention", inputs, 4);
+    const [qLat, qPe, c, kPe] = inputs;
+    for (const [name, t, rank] of [["qLat", qLat, 4], ["qPe", qPe, 4], ["c", c, 3], ["kPe", kPe, 3]] as const) {
+      expectDType("MLAAttention", name, t, FLOAT);
+      if (t.shape.length !== rank) fail("MLAAttention", `${name} must have rank ${rank}, got ${formatShape(t.shape)}`);
+    }
+    const [b, h, s, dc] = qLat.shape;
+    const all = `qLat ${formatShape(qLat.shape)}, qPe ${formatShape(qPe.shape)}, c ${formatShape(c.shape)}, kPe ${formatShape(kPe.shape)}`;
+    if (qPe.shape[0] !== b || qPe.shape[1] !== h || qPe.shape[2] !== s) fail("MLAAttention", `qLat and qPe must agree on batch, heads and seq: ${all}`);
+    if (c.shape[0] !== b || kPe.shape[0] !== b || c.shape[1] !== kPe.shape[1]) fail("MLAAttention", `c and kPe must agree on batch and tokens with q: ${all}`);
+    if (c.shape[2] !== dc || kPe.shape[2] !== qPe.shape[3]) fail("MLAAttention", `latent and rope widths must match: ${all}`);
+    return [{ shape: [b, h, s, dc], dtype: "f32" }];
+  },
   AdamW: (inputs) => {
     expectInputs("AdamW", inputs, 4);
     const p = inputs[0];

@@ -4,10 +4,11 @@
  *   (q_lat[h] . c_t + q_pe[h] . k_pe_t) * scale
  * and returns sum_t softmax(scores)_t c_t, a 512-wide latent per head (W_kvb's value half and W_o follow).
  * It equals `attention` with one kv head, keys [c ; k_pe] (d_k = 576) and values c (d_v = 512), without
- * building those concatenations.
+ * building those concatenations. Runs the backend's fused `MLAAttention` kernel when it has one (the
+ * WebGPU decode kernel), else core's composed fallback; with an explicit padding mask, a composed path.
  */
-import type { Backend } from "../backend/backend.ts";
 import { ShapeError } from "../errors.ts";
+import { composedKernels } from "../ops/fused/composed.ts";
 import { add, mul } from "../ops/elementwise.ts";
 import { reshape } from "../ops/layout.ts";
 import { matmul } from "../ops/matmul.ts";
@@ -16,9 +17,6 @@ import { tidy } from "../memory.ts";
 import { engine } from "../tensor/engine.ts";
 import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-
-/** Masked attention score (finite on every backend, far below any real score). */
-const MASKED = -1e9;
 
 export interface MlaAttentionOptions {
   scale: number;
@@ -42,13 +40,16 @@ export function mlaAttention(qLat: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor, 
   if (mask && (mask.rank !== 4 || mask.shape[0] !== b || mask.shape[1] !== 1 || mask.shape[2] !== s || mask.shape[3] !== t)) {
     throw new ShapeError(`mlaAttention: mask must be [${b}, 1, ${s}, ${t}], got ${formatShape(mask.shape)}`);
   }
+  const attrs = { scale, causal, queryOffset };
+  if (!mask) {
+    // The backend's fused kernel when it has one, else core's composed fallback.
+    if (qLat.backend.fused.MLAAttention) return engine.runKernel("MLAAttention", [qLat, qPe, c, kPe], attrs)[0];
+    return composedKernels.MLAAttention([qLat, qPe, c, kPe], attrs)[0];
+  }
   return tidy(() => {
     const cache = reshape(c, [b, 1, t, dc]);
-    let scores = add(matmul(qLat, cache, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true }));
-    scores = mul(scores, scale);
-    if (mask) scores = add(scores, mask);
-    else if (causal && queryOffset + 1 < t) scores = add(scores, causalMask(s, t, queryOffset, qLat.backend));
-    return matmul(softmax(scores), cache);
+    const scores = add(matmul(qLat, cache, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true }));
+    return matmul(softmax(add(mul(scores, scale), mask)), cache);
   });
 }
 
@@ -76,11 +77,4 @@ function checkShapes(qLat: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor): void {
   if (qPe.shape[0] !== b || qPe.shape[1] !== h || qPe.shape[2] !== s) bad("qLat and qPe must agree on batch, heads and seq");
   if (c.shape[0] !== b || kPe.shape[0] !== b || c.shape[1] !== kPe.shape[1]) bad("c and kPe must agree with each other and with q on batch and tokens");
   if (c.shape[2] !== dc || kPe.shape[2] !== qPe.shape[3]) bad("latent and rope widths of queries and cache must match");
-}
-
-/** [S, T] additive mask: query s at column queryOffset + s sees keys t <= it. */
-function causalMask(s: number, t: number, queryOffset: number, backend: Backend): Tensor {
-  const values = new Float32Array(s * t);
-  for (let i = 0; i < s; i++) for (let j = queryOffset + i + 1; j < t; j++) values[i * t + j] = MASKED;
-  return engine.makeTensor(values, [s, t], "f32", backend);
 }

@@ -5,7 +5,8 @@ import { attentionKernel } from "./attention.ts";
 import { crossEntropyKernel, rmsNormKernel } from "./row-norms.ts";
 import { adamwKernel, ropeKernel } from "./rope-adamw.ts";
 
-export function fusedKernels(rt: Runtime): FusedKernelImpls {
+/** MLAAttention is left out: core composes it from primitives until a WGSL kernel lands. */
+export function fusedKernels(rt: Runtime): Omit<FusedKernelImpls, "MLAAttention"> {
   return {
     RMSNorm: rmsNormKernel(rt),
     RoPE: ropeKernel(rt),

@@ -35,3 +35,4 @@ composedGradient("RMSNorm");
 composedGradient("RoPE");
 composedGradient("CrossEntropy");
 composedGradient("Attention");
+composedGradient("MLAAttention");

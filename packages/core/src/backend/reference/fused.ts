@@ -5,6 +5,7 @@
 import { ShapeError } from "../../errors.ts";
 import type { FusedKernelImpls } from "../backend.ts";
 import { f32Of, i32Of, toDataId } from "./buffer.ts";
+import { mlaAttentionKernel } from "./mla-attention.ts";
 
 export const referenceFused: FusedKernelImpls = {
   // RMSNorm (Zhang & Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * w
@@ -108,6 +109,8 @@ export const referenceFused: FusedKernelImpls = {
     }
     return [toDataId(dst)];
   },
+
+  MLAAttention: mlaAttentionKernel,
 
   // AdamW (Loshchilov & Hutter, Algorithm 2): Adam moments, bias correction, decoupled weight decay.
   AdamW: ([param, grad, m, v], { lr, beta1, beta2, eps, weightDecay, step }) => {

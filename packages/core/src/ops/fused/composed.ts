@@ -64,6 +64,18 @@ export const composedKernels: { [K in FusedKernel]: ComposedKernel<K> } = {
     }),
   ],
 
+  // Absorbed MLA (DeepSeek-V3 MLA): softmax((qLat . c + qPe . kPe) * scale) c, one latent "kv head" shared by all heads.
+  MLAAttention: ([qLat, qPe, c, kPe], { scale, causal, queryOffset }) => [
+    engine.tidy(() => {
+      const [b, , s, dc] = qLat.shape;
+      const [, t, dr] = kPe.shape;
+      const latent = reshape(c, [b, 1, t, dc]);
+      let scores = mul(add(matmul(qLat, latent, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true })), scale);
+      if (causal) scores = add(scores, causalMask(1, s, t, queryOffset, qLat));
+      return matmul(softmax(scores), latent);
+    }),
+  ],
+
   // AdamW (Loshchilov & Hutter, Algorithm 2).
   AdamW: ([p, g, m, v], { lr, beta1, beta2, eps, weightDecay, step }) =>
     engine.noGrad(() => {

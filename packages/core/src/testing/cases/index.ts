@@ -6,6 +6,7 @@ import { fusedCases } from "./fused.ts";
 import { indexingCases } from "./indexing.ts";
 import { layoutCases } from "./layout.ts";
 import { matmulCases } from "./matmul.ts";
+import { mlaAttentionCases } from "./mla.ts";
 import { reduceCases } from "./reduce.ts";
 import { samplingCases } from "./sampling.ts";
 
@@ -18,6 +19,7 @@ export const CONFORMANCE_CASES: readonly AnyKernelCase[] = [
   ...layoutCases,
   ...samplingCases,
   ...fusedCases,
+  ...mlaAttentionCases,
 ];
 
 export type { AnyKernelCase, ExpectedOutput, GradientSpec, InputSpec, KernelCase, OutputValues, Rerun, ValueSource } from "./case.ts";
