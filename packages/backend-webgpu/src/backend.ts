@@ -33,6 +33,7 @@ export interface WebGPUBackend extends Backend {
   readonly adapter: AdapterReport;
   readonly runtime: Runtime;
   sync(): Promise<void>;
+  destroy(): void;
 }
 
 function primitiveKernels(rt: Runtime): PrimitiveKernelImpls {
