@@ -9,6 +9,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import "@r1ts/backend-tfjs"; // registers the "tfjs" backend, so `--backend tfjs` works
 import {
   AdamW,
   CharTokenizer,
