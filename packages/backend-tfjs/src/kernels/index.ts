@@ -12,8 +12,8 @@ import { argMaxKernel, cumsumKernel, logSoftmaxKernel, maxKernel, softmaxKernel,
 import { multinomialKernel } from "./sampling.ts";
 
 export type PrimitiveTfKernels = { [K in keyof PrimitiveAttrs]: TfKernel<PrimitiveAttrs[K]> };
-/** MLAAttention is left out: core composes it from primitives. */
-export type FusedTfKernels = { [K in Exclude<keyof FusedAttrs, "MLAAttention">]: TfKernel<FusedAttrs[K]> };
+/** The fused kernels tfjs does well; core composes the others (e.g. MLAAttention) from the primitives. */
+export type FusedTfKernels = { [K in keyof FusedAttrs]?: TfKernel<FusedAttrs[K]> };
 
 function table<K extends string, V>(keys: readonly K[], make: (k: K) => V): Record<K, V> {
   return Object.fromEntries(keys.map((k) => [k, make(k)])) as Record<K, V>;
