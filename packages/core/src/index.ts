@@ -35,3 +35,4 @@ export * from "./data/index.ts";
 export * from "./quant/block-quant.ts";
 export * from "./quant/fp8-gemm.ts";
 export * from "./run/index.ts";
+export * from "./config/index.ts";

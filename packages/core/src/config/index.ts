@@ -1,0 +1,3 @@
+/** Run configs: the zod schema, YAML/JSON loading, defineConfig. */
+export * from "./run-config-schema.ts";
+export * from "./load-config.ts";

@@ -1,0 +1,65 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { ConfigError, defineConfig, loadRunConfig, parseRunConfig } from "../src/index.ts";
+
+const good = {
+  model: { bundle: "builtin:base-arithmetic" },
+  task: { name: "arithmetic" },
+  trainer: "grpo",
+  grpo: { steps: 10, promptsPerStep: 4, groupSize: 8, maxNewTokens: 32, lr: 1e-3 },
+  rewards: ["accuracy", { name: "format", weight: 0.5 }],
+};
+
+const dirs: string[] = [];
+afterAll(async () => {
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
+});
+
+function problems(raw: unknown): string[] {
+  try {
+    parseRunConfig(raw, "test.yaml");
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("expected a ConfigError");
+}
+
+describe("run config", () => {
+  it("fills the defaults of REFERENCE §1 and of the run", () => {
+    const c = parseRunConfig(defineConfig(good as never));
+    expect(c.grpo).toMatchObject({ beta: 0, epsilonLow: 0.2, lossType: "grpo", scaleRewards: "group", numIterations: 1, temperature: 1, maskTruncatedCompletions: false });
+    expect(c.task).toMatchObject({ name: "arithmetic", minDigits: 2, maxDigits: 3, operations: ["+"] });
+    expect(c).toMatchObject({ seed: 0, backend: "auto", output: "runs", checkpointEvery: 0 });
+    expect(c.rewards).toEqual([{ name: "accuracy", weight: 1 }, { name: "format", weight: 0.5 }]);
+    expect(c.eval).toMatchObject({ problems: 200, temperature: 0 });
+  });
+
+  it("names the field path, what was expected and what was given", () => {
+    expect(problems({ ...good, grpo: { ...good.grpo, lr: "fast" } })).toEqual(['grpo.lr: expected number, got "fast"']);
+    expect(problems({ ...good, grpo: { ...good.grpo, lossType: "ppo" } })[0]).toMatch(/^grpo\.lossType: expected one of "grpo"\|"bnpo"\|"dr_grpo"\|"dapo", got "ppo"$/);
+    expect(problems({ ...good, grpo: { ...good.grpo, groupSize: 0 } })[0]).toMatch(/^grpo\.groupSize: expected .*>=1, got 0$/);
+    expect(problems({ ...good, grpo: { ...good.grpo, epsilon: 0.2 } })).toEqual(['grpo: unknown field "epsilon"']);
+    expect(problems({ ...good, rewards: [{ name: "format", weight: "x" }] })).toEqual(['rewards.0.weight: expected number, got "x"']);
+    expect(problems({ ...good, task: { name: "sudoku" } })[0]).toMatch(/^task\.name: .*got "sudoku"$/);
+    expect(problems({ ...good, grpo: undefined })).toEqual(["grpo: expected the GRPO options (trainer is grpo), got nothing"]);
+    expect(problems({ ...good, task: undefined })).toEqual(["task: expected a task ({ name: arithmetic | countdown, ... }) or a data section, got neither"]);
+    expect(problems({ ...good, model: undefined })[0]).toBe("model: expected object, got nothing");
+  });
+
+  it("loads YAML and JSON files, and reports unreadable or unparsable ones", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-config-"));
+    dirs.push(dir);
+    const yaml = join(dir, "run.yaml");
+    await writeFile(yaml, "model: { bundle: builtin:base-arithmetic }\ntask: { name: countdown }\ntrainer: grpo\ngrpo: { steps: 2, promptsPerStep: 2, groupSize: 4, maxNewTokens: 16, lr: 0.001, beta: 0.04 }\nrewards: [countdown]\n");
+    expect((await loadRunConfig(yaml)).grpo?.beta).toBe(0.04);
+    const json = join(dir, "run.json");
+    await writeFile(json, JSON.stringify(good));
+    expect((await loadRunConfig(json)).trainer).toBe("grpo");
+    await writeFile(json, "{ nope");
+    await expect(loadRunConfig(json)).rejects.toThrow(/run.json is invalid:\n {2}not valid JSON/);
+    await expect(loadRunConfig(join(dir, "missing.yaml"))).rejects.toThrow(/cannot read the file/);
+  });
+});
