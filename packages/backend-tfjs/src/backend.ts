@@ -20,18 +20,21 @@ export interface TfjsBackendOptions {
   checkIndices?: boolean;
   /** Leave out the fused kernels (core's composed fallbacks run instead). Default false. */
   unfused?: boolean;
+  /** The backend's name in messages (its registry name). Default "tfjs". */
+  name?: string;
 }
 
 export function createTfjsBackend(runtime: DeviceSelection, options: TfjsBackendOptions = {}): Backend {
   const { tf, tfBackendName, device } = runtime;
   const checkIndices = options.checkIndices ?? true;
+  const name = options.name ?? "tfjs";
   const explicitTransposes = device === "wasm";
   let live = 0;
   let destroyed = false;
 
   /** Makes this backend's tfjs backend the active one (another r1ts tfjs backend may have switched it). */
   const activate = (): void => {
-    if (destroyed) throw new BackendError(`tfjs backend (${device}) was destroyed`);
+    if (destroyed) throw new BackendError(`backend "${name}" (tfjs device ${device}) was destroyed`);
     if (tf.engine().backendName !== tfBackendName) void tf.setBackend(tfBackendName);
   };
 
@@ -65,7 +68,7 @@ export function createTfjsBackend(runtime: DeviceSelection, options: TfjsBackend
     : (Object.fromEntries(Object.entries(FUSED_TF_KERNELS).map(([name, impl]) => [name, implement(name, impl as TfKernel<unknown>)])) as unknown as FusedKernelImpls);
 
   return {
-    name: "tfjs",
+    name,
     write(values: TypedArray, shape: readonly number[], dtype: DType): DataId {
       activate();
       // Always a copy: tfjs's cpu backend would otherwise keep the caller's array.

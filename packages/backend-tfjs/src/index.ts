@@ -4,13 +4,14 @@
  *
  *   import "@r1ts/backend-tfjs";
  *   await setBackend("tfjs", { device: "auto" });   // or "gpu" | "node" | "wasm" | "cpu"
+ *   await setBackend("tfjs-gpu");                    // the same, pinned to one device by name (for configs)
  */
 import { registerBackend } from "@r1ts/core";
-import { tfjsBackendFactory } from "./factory.ts";
+import { TFJS_DEVICE_FACTORIES, tfjsBackendFactory } from "./factory.ts";
 
 export { createTfjsBackend } from "./backend.ts";
 export type { TfjsBackendOptions } from "./backend.ts";
-export { createTfjsBackendOn, tfjsBackendFactory, TFJS_PRIORITY } from "./factory.ts";
+export { createTfjsBackendOn, tfjsBackendFactory, tfjsDeviceFactory, TFJS_DEVICE_FACTORIES, TFJS_PRIORITY } from "./factory.ts";
 export type { TfjsFactoryOptions } from "./factory.ts";
 export { DEVICES, DEVICE_INFO, TFJS_VERSION, isDeviceRequest } from "./device/devices.ts";
 export type { DeviceInfo, TfjsDevice, TfjsDeviceRequest } from "./device/devices.ts";
@@ -22,3 +23,4 @@ export { TfjsBuffer } from "./buffer.ts";
 export type { Tf } from "./tf.ts";
 
 registerBackend(tfjsBackendFactory);
+for (const factory of TFJS_DEVICE_FACTORIES) registerBackend(factory);

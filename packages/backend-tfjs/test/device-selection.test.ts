@@ -161,4 +161,25 @@ describe("the registry", () => {
       await setBackend("reference");
     }
   });
+  it('"tfjs-<device>" names pin the device, so a config\'s one backend line can choose it', async () => {
+    try {
+      const cpu = await setBackend("tfjs-cpu");
+      expect(cpu.name).toBe("tfjs-cpu");
+      expect(cpu.describe?.()).toMatchObject({ device: "cpu", requested: "cpu" });
+      await expect(setBackend("tfjs-gpu")).rejects.toThrow(/device "gpu" .*cannot start: @tensorflow\/tfjs-node-gpu is not installed.*CUDA 11\.2/s);
+      await expect(setBackend("tfjs-wasm", { device: "cpu" })).rejects.toThrow(`backend "tfjs-wasm" runs on device "wasm"; got option device "cpu"`);
+    } finally {
+      await setBackend("reference");
+    }
+  });
+
+  it('"auto" prefers tfjs (priority 10) to the reference backend, and tfjs picks its best device', async () => {
+    try {
+      const backend = await setBackend("auto");
+      expect(lastBackendSelection()?.chosen).toBe("tfjs");
+      expect(backend.describe?.()).toMatchObject({ device: "wasm", requested: "auto" });
+    } finally {
+      await setBackend("reference");
+    }
+  });
 });
