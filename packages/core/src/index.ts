@@ -36,3 +36,4 @@ export * from "./quant/block-quant.ts";
 export * from "./quant/fp8-gemm.ts";
 export * from "./run/index.ts";
 export * from "./config/index.ts";
+export { rope } from "./nn/yarn.ts";

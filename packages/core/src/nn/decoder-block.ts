@@ -31,7 +31,7 @@ export class DecoderBlock extends Module {
           headDim: config.headDim,
           ropeInterleaved: config.ropeInterleaved,
           bias: config.attentionBias,
-          softmaxScale: ropeAttentionFactor(config.ropeScaling) / Math.sqrt(config.headDim),
+          softmaxScale: ropeAttentionFactor(config.ropeScaling, config.maxSeqLen) / Math.sqrt(config.headDim),
         },
         init,
       ),

@@ -13,3 +13,4 @@ export * from "./transformer-config.ts";
 export * from "./transformer-lm.ts";
 export * from "./mla-attention.ts";
 export * from "./mla.ts";
+export { YARN_DEFAULTS, type YarnScaling, yarnActive, yarnCorrectionDim, yarnCorrectionRange, yarnFrequencies, yarnMscale, yarnRamp } from "./yarn.ts";

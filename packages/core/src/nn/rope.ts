@@ -6,7 +6,7 @@
  *
  * Context extension hooks in through `RopeScaling`: a scaling rewrites the frequencies
  * (`scaleFrequencies`) and may multiply the attention softmax scale (`ropeAttentionFactor`).
- * YaRN (REFERENCE.md §5) is added as another member of the union and a case in both switches.
+ * YaRN (REFERENCE.md §5, nn/yarn.ts) is the other member of the union.
  */
 import type { Backend } from "../backend/backend.ts";
 import { ShapeError } from "../errors.ts";
@@ -16,9 +16,10 @@ import { tidy } from "../memory.ts";
 import { engine } from "../tensor/engine.ts";
 import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { type YarnScaling, yarnActive, yarnFrequencies, yarnMscale } from "./yarn.ts";
 
-/** How the base frequencies are rescaled for longer contexts. Only plain RoPE for now. */
-export type RopeScaling = { type: "none" };
+/** How the base frequencies are rescaled for longer contexts: plain RoPE, or YaRN. */
+export type RopeScaling = { type: "none" } | YarnScaling;
 
 export interface RopeConfig {
   /** The rotated dimension of a head (even). */
@@ -42,21 +43,32 @@ export function ropeFrequencies(config: RopeConfig): Float64Array {
 }
 
 function scaleFrequencies(base: Float64Array, config: RopeConfig): Float64Array {
-  const type: RopeScaling["type"] = config.scaling?.type ?? "none";
+  const scaling = config.scaling ?? { type: "none" };
+  const type = scaling.type;
   switch (type) {
     case "none":
       return base;
+    case "yarn":
+      return yarnFrequencies(base, scaling as YarnScaling, config.headDim, config.theta, config.maxSeqLen);
     default:
       return unknownScaling(type);
   }
 }
 
-/** The factor a scaling applies to the attention softmax scale (1 for plain RoPE; YaRN: mscale^2). */
-export function ropeAttentionFactor(scaling: RopeScaling | undefined): number {
-  const type: RopeScaling["type"] = scaling?.type ?? "none";
+/**
+ * The factor a scaling applies to the attention softmax scale: 1 for plain RoPE; YaRN: mscale^2 when the
+ * model runs beyond the original context (`maxSeqLen` > originalMaxSeqLen; omitted = assume it does).
+ */
+export function ropeAttentionFactor(scaling: RopeScaling | undefined, maxSeqLen = Infinity): number {
+  const s = scaling ?? { type: "none" };
+  const type = s.type;
   switch (type) {
     case "none":
       return 1;
+    case "yarn": {
+      const yarn = s as YarnScaling;
+      return yarnActive(yarn, maxSeqLen) ? yarnMscale(yarn.factor, yarn.mscale) ** 2 : 1;
+    }
     default:
       return unknownScaling(type);
   }

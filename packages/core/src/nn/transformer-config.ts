@@ -5,6 +5,7 @@
  */
 import { ModelConfigError } from "./errors.ts";
 import type { RopeScaling } from "./rope.ts";
+import { YARN_DEFAULTS, type YarnScaling, yarnProblem } from "./yarn.ts";
 
 export interface TransformerConfig {
   vocabSize: number;
@@ -36,7 +37,11 @@ export interface TransformerConfig {
 }
 
 type Required_ = "vocabSize" | "dim" | "nLayers" | "nHeads" | "interDim";
-export type TransformerConfigInput = Pick<TransformerConfig, Required_> & Partial<Omit<TransformerConfig, Required_>>;
+
+/** A RoPE scaling as given: YaRN fields left out take DeepSeek-V3's defaults (YARN_DEFAULTS). */
+export type RopeScalingInput = { type: "none" } | ({ type: "yarn" } & Partial<Omit<YarnScaling, "type">>);
+
+export type TransformerConfigInput = Pick<TransformerConfig, Required_> & Partial<Omit<TransformerConfig, Required_ | "ropeScaling">> & { ropeScaling?: RopeScalingInput };
 
 const DEFAULTS = {
   normEps: 1e-6,
@@ -83,10 +88,7 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
   }
   const headDim = positive("headDim", input.headDim ?? dim / nHeads);
   if (headDim % 2 !== 0) throw ModelConfigError.expected("headDim", "even (RoPE rotates pairs)", headDim);
-  const ropeScaling = input.ropeScaling ?? DEFAULTS.ropeScaling;
-  if (typeof ropeScaling !== "object" || ropeScaling === null || ropeScaling.type !== "none") {
-    throw ModelConfigError.expected("ropeScaling", '{ type: "none" }', ropeScaling);
-  }
+  const ropeScaling = resolveRopeScaling(input.ropeScaling ?? DEFAULTS.ropeScaling);
   const initStd = input.initStd ?? DEFAULTS.initStd;
   if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw ModelConfigError.expected("initStd", "a finite number >= 0", initStd);
   const seed = input.seed ?? DEFAULTS.seed;
@@ -110,4 +112,18 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
     initStd,
     seed,
   };
+}
+
+/** Fills YaRN defaults and validates a RoPE scaling. */
+export function resolveRopeScaling(scaling: RopeScalingInput): RopeScaling {
+  if (typeof scaling !== "object" || scaling === null || (scaling.type !== "none" && scaling.type !== "yarn")) {
+    throw ModelConfigError.expected("ropeScaling", '{ type: "none" } or { type: "yarn", factor, originalMaxSeqLen, betaFast, betaSlow, mscale }', scaling);
+  }
+  if (scaling.type === "none") return { type: "none" };
+  const known = ["type", ...Object.keys(YARN_DEFAULTS)];
+  for (const key of Object.keys(scaling)) if (!known.includes(key)) throw new ModelConfigError(`ropeScaling.${key}`, `is not a YaRN field (known: ${known.join(", ")})`);
+  const yarn: YarnScaling = { ...YARN_DEFAULTS, ...scaling, type: "yarn" };
+  const problem = yarnProblem(yarn);
+  if (problem) throw new ModelConfigError("ropeScaling", problem);
+  return yarn;
 }
