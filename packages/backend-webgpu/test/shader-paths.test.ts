@@ -52,6 +52,10 @@ const CASES: AnyKernelCase[] = [
   // Attention: 70 queries (two blocks of 64), 100 keys (several tiles), GQA, causal with an offset.
   kernelCase({ name: "Attention: causal S=70 T=100 H=4 Hkv=2 D=16", kernel: "Attention", attrs: { scale: 0.25, causal: true, queryOffset: 30 }, inputs: [randn([1, 4, 70, 16]), randn([1, 2, 100, 16]), randn([1, 2, 100, 8])], gradient: false }),
   kernelCase({ name: "Attention: non-causal S=3 T=90 D=40", kernel: "Attention", attrs: { scale: 0.15, causal: false, queryOffset: 0 }, inputs: [randn([2, 2, 3, 40]), randn([2, 1, 90, 40]), randn([2, 1, 90, 24])], gradient: false }),
+  // Absorbed MLA at DeepSeek-V3's widths (Dc 512, Dr 64): decode over 70 cached tokens in several chunks;
+  // a causal prefill whose 30 (head, query) rows span two row groups.
+  kernelCase({ name: "MLAAttention: decode Dc=512 Dr=64 H=4 T=70", kernel: "MLAAttention", attrs: { scale: 0.072, causal: true, queryOffset: 69 }, inputs: [randn([2, 4, 1, 512]), randn([2, 4, 1, 64]), randn([2, 70, 512]), randn([2, 70, 64])], gradient: false }),
+  kernelCase({ name: "MLAAttention: causal prefill H=3 S=10 T=12", kernel: "MLAAttention", attrs: { scale: 0.2, causal: true, queryOffset: 2 }, inputs: [randn([1, 3, 10, 64]), randn([1, 3, 10, 16]), randn([1, 12, 64]), randn([1, 12, 16])], gradient: false }),
   // Concat of more inputs than one dispatch binds (chained), and of a packed dtype with odd sizes.
   kernelCase({ name: "Concat: 9 inputs axis 1", kernel: "Concat", attrs: { axis: 1 }, inputs: Array.from({ length: 9 }, (_, i) => randn([2, 1 + (i % 3), 3])) }),
   kernelCase({ name: "Concat: f16 [3,5] + [3,2] axis 1", kernel: "Concat", attrs: { axis: 1 }, inputs: [codes("f16", [3, 5]), codes("f16", [3, 2])] }),

@@ -2,16 +2,17 @@
 import type { FusedKernelImpls } from "@r1ts/core";
 import type { Runtime } from "../../gpu/runtime.ts";
 import { attentionKernel } from "./attention.ts";
+import { mlaAttentionKernel } from "./mla-attention.ts";
 import { crossEntropyKernel, rmsNormKernel } from "./row-norms.ts";
 import { adamwKernel, ropeKernel } from "./rope-adamw.ts";
 
-/** MLAAttention is left out: core composes it from primitives until a WGSL kernel lands. */
-export function fusedKernels(rt: Runtime): Omit<FusedKernelImpls, "MLAAttention"> {
+export function fusedKernels(rt: Runtime): FusedKernelImpls {
   return {
     RMSNorm: rmsNormKernel(rt),
     RoPE: ropeKernel(rt),
     CrossEntropy: crossEntropyKernel(rt),
     Attention: attentionKernel(rt),
     AdamW: adamwKernel(rt),
+    MLAAttention: mlaAttentionKernel(rt),
   };
 }
