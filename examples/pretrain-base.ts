@@ -51,6 +51,8 @@ export interface PretrainBaseOptions {
   backend?: string;
   /** Where the bundle goes (null: keep it in memory only). */
   out?: string | null;
+  /** Also save bundles after these steps, to `<out>-step<N>` (to pick how weak the base should be). */
+  snapshots?: number[];
   log?: (line: string) => void;
 }
 
@@ -60,8 +62,8 @@ export const BASE_DEFAULTS = {
   lr: 3e-3,
   seed: 1234,
   corpusSize: 20000,
-  styles: { worked: 0.4, direct: 0.25, plain: 0.35 } as Record<BaseStyle, number>,
-  task: { minDigits: 2, maxDigits: 3, operations: ["+"], heldOutFraction: 0.1, seed: 0 } as ArithmeticTaskOptions,
+  styles: { worked: 0.45, direct: 0.25, plain: 0.3 } as Record<BaseStyle, number>,
+  task: { minDigits: 2, maxDigits: 2, operations: ["+"], heldOutFraction: 0.1, seed: 0 } as ArithmeticTaskOptions,
   vocabSize: 400,
   model: { dim: 64, nLayers: 2, nHeads: 4, nKvHeads: 2, interDim: 160, maxSeqLen: 80, tieEmbeddings: true },
 };
@@ -112,15 +114,19 @@ export async function pretrainBase(options: PretrainBaseOptions = {}) {
   trainer.hooks.afterStep.tap("pretrain-log", ({ step, metrics }) => {
     if (step % 25 === 0 || step === o.steps - 1) log(`step ${step}  loss ${metrics.loss.toFixed(4)}  ${metrics.tokensPerSecond.toFixed(0)} tok/s`);
   });
+  const extra = () => ({
+    task: { name: "arithmetic", ...o.task },
+    pretraining: { script: "examples/pretrain-base.ts", steps: o.steps, batchSize: o.batchSize, lr: o.lr, seed: o.seed, corpusSize: o.corpusSize, styles: o.styles },
+  });
+  trainer.hooks.afterStep.tapPromise("pretrain-snapshots", async ({ step }) => {
+    if (o.out && o.snapshots?.includes(step + 1)) await saveModelBundle(`${o.out}-step${step + 1}`, model, tokenizer, EOS_TOKEN, extra());
+  });
   const started = performance.now();
   await trainer.train();
   const seconds = (performance.now() - started) / 1000;
   trainer.dispose();
   if (o.out) {
-    await saveModelBundle(o.out, model, tokenizer, EOS_TOKEN, {
-      task: { name: "arithmetic", ...o.task },
-      pretraining: { script: "examples/pretrain-base.ts", steps: o.steps, batchSize: o.batchSize, lr: o.lr, seed: o.seed, corpusSize: o.corpusSize, styles: o.styles },
-    });
+    await saveModelBundle(o.out, model, tokenizer, EOS_TOKEN, extra());
     log(`saved ${o.out} (${seconds.toFixed(0)} s)`);
   }
   return { model, tokenizer, eosTokenId: eos, task, losses: trainer.history.map((h) => h.loss), seconds };

@@ -1,2 +1,6 @@
 /** Runs: model bundles, run directories, metrics logs, summaries and the HTML report. */
 export * from "./model-bundle.ts";
+export * from "./run-directory.ts";
+export * from "./report.ts";
+export * from "./problems.ts";
+export * from "./run-job.ts";

@@ -1,0 +1,99 @@
+/**
+ * One directory per run:
+ *   config.json        the resolved config (every default filled in)
+ *   metrics.jsonl      one JSON line per step (the trainer's metrics)
+ *   evals.jsonl        one line per held-out evaluation (before, periodic, after)
+ *   samples.jsonl      sample completions, with their step and reward
+ *   checkpoints/       step-N checkpoints (safetensors, written atomically)
+ *   summary.json       the run's outcome in a few numbers
+ *   report.html        a self-contained page with the curves
+ */
+import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { writeFileAtomic } from "../io/atomic-write.ts";
+import { checkpointPath } from "../io/checkpoint.ts";
+
+export const RUN_FILES = {
+  config: "config.json",
+  metrics: "metrics.jsonl",
+  evals: "evals.jsonl",
+  samples: "samples.jsonl",
+  summary: "summary.json",
+  report: "report.html",
+} as const;
+
+export class RunDirectory {
+  private constructor(readonly path: string) {}
+
+  /** `dir` itself when given, else `<root>/<name>-<YYYYMMDD-HHMMSS>`; created if missing. */
+  static async create({ root = "runs", name = "run", dir }: { root?: string; name?: string; dir?: string } = {}): Promise<RunDirectory> {
+    const path = dir ?? join(root, `${name}-${timestamp(new Date())}`);
+    await mkdir(path, { recursive: true });
+    return new RunDirectory(path);
+  }
+
+  file(name: keyof typeof RUN_FILES): string {
+    return join(this.path, RUN_FILES[name]);
+  }
+
+  checkpointDir(step: number): string {
+    return checkpointPath(this.path, step);
+  }
+
+  async writeConfig(config: unknown): Promise<void> {
+    await writeFileAtomic(this.file("config"), JSON.stringify(config, null, 2) + "\n");
+  }
+
+  async appendMetrics(row: Record<string, unknown>): Promise<void> {
+    await appendFile(this.file("metrics"), jsonLine(row));
+  }
+
+  async appendEval(row: Record<string, unknown>): Promise<void> {
+    await appendFile(this.file("evals"), jsonLine(row));
+  }
+
+  async appendSamples(rows: readonly Record<string, unknown>[]): Promise<void> {
+    if (rows.length > 0) await appendFile(this.file("samples"), rows.map(jsonLine).join(""));
+  }
+
+  async writeSummary(summary: unknown): Promise<void> {
+    await writeFileAtomic(this.file("summary"), JSON.stringify(summary, null, 2) + "\n");
+  }
+
+  async writeReport(html: string): Promise<void> {
+    await writeFileAtomic(this.file("report"), html);
+  }
+
+  async read(name: "metrics" | "evals" | "samples"): Promise<Record<string, unknown>[]> {
+    return readJsonl(this.file(name));
+  }
+
+  /** Drops the lines of steps >= `step` (resuming from the checkpoint of `step` rewrites what follows). */
+  async truncateFrom(step: number): Promise<void> {
+    for (const name of ["metrics", "evals", "samples"] as const) {
+      const rows = (await this.read(name)).filter((r) => typeof r.step !== "number" || r.step < step || (name === "evals" && r.step === step && r.phase === "before"));
+      await writeFile(this.file(name), rows.map(jsonLine).join(""));
+    }
+  }
+}
+
+/** JSON lines; NaN and infinities become null (JSON has no such numbers). */
+function jsonLine(row: unknown): string {
+  return JSON.stringify(row, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)) + "\n";
+}
+
+export async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw error;
+  }
+  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+}
+
+function timestamp(d: Date): string {
+  const p = (n: number) => String(n).padStart(2, "0");
+  return `${d.getFullYear()}${p(d.getMonth() + 1)}${p(d.getDate())}-${p(d.getHours())}${p(d.getMinutes())}${p(d.getSeconds())}`;
+}
