@@ -14,3 +14,6 @@ export * from "./transformer-lm.ts";
 export * from "./mla-attention.ts";
 export * from "./mla.ts";
 export { YARN_DEFAULTS, type YarnScaling, yarnActive, yarnCorrectionDim, yarnCorrectionRange, yarnFrequencies, yarnMscale, yarnRamp } from "./yarn.ts";
+export * from "./moe-gate.ts";
+export * from "./moe.ts";
+export * from "./moe-balance.ts";

@@ -88,6 +88,7 @@ export class AdamW {
     const t = this.steps + 1;
     engine.noGrad(() => {
       for (const [name, p] of this.params) {
+        if (!p.trainable) continue; // e.g. the MoE routing bias: carried in checkpoints, updated by its own rule
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const weightDecay = this.decays.get(name) ? this.weightDecay : 0;
