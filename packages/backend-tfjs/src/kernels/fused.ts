@@ -3,19 +3,17 @@
  * no r1ts buffers for the intermediates. Gradients stay core's (the VJP of the composed fallbacks).
  */
 import { ShapeError } from "@r1ts/core";
-import type { FusedKernelImpls } from "@r1ts/core";
+import type { FusedAttrs } from "@r1ts/core";
 import type { Tf, TfTensor } from "../tf.ts";
 import { int, matMulOf } from "./kernel.ts";
 import type { TfKernel } from "./kernel.ts";
 
-type Attrs<K extends keyof FusedKernelImpls> = Parameters<FusedKernelImpls[K]>[1];
-
 // RMSNorm (Zhang & Sennrich 2019, eq. 4): y = x / sqrt(mean(x^2) + eps) * w
-export const rmsNormKernel: TfKernel<Attrs<"RMSNorm">> = ({ tf, x: [x, weight], attrs: { eps } }) =>
+export const rmsNormKernel: TfKernel<FusedAttrs["RMSNorm"]> = ({ tf, x: [x, weight], attrs: { eps } }) =>
   tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), eps))), weight);
 
 // Rotary embedding (RoFormer eq. 34): each pair (a, b) turns to (a cos - b sin, a sin + b cos).
-export const ropeKernel: TfKernel<Attrs<"RoPE">> = ({ tf, x: [x, cosT, sinT], attrs: { interleaved } }) => {
+export const ropeKernel: TfKernel<FusedAttrs["RoPE"]> = ({ tf, x: [x, cosT, sinT], attrs: { interleaved } }) => {
   const [b, s, h, d] = x.shape;
   const half = d / 2;
   const cos = tf.reshape(cosT, [1, s, 1, half]);
@@ -41,7 +39,7 @@ function pickLabels(tf: Tf, logits: TfTensor, labels: TfTensor): TfTensor {
 }
 
 // Cross-entropy: -log softmax(logits)[label] = logsumexp(logits) - logits[label]
-export const crossEntropyKernel: TfKernel<Attrs<"CrossEntropy">> = ({ tf, x: [logits, labels], checkIndices }) => {
+export const crossEntropyKernel: TfKernel<FusedAttrs["CrossEntropy"]> = ({ tf, x: [logits, labels], checkIndices }) => {
   const [n, v] = logits.shape;
   if (n === 0) return tf.zeros([0], "float32");
   if (checkIndices) {
@@ -73,7 +71,7 @@ function causalMask(group: number, s: number, t: number, queryOffset: number): F
 }
 
 // Scaled dot-product attention (Vaswani et al. 2017, eq. 1) with grouped KV heads: softmax(q k^T * scale + mask) v.
-export const attentionKernel: TfKernel<Attrs<"Attention">> = (args) => {
+export const attentionKernel: TfKernel<FusedAttrs["Attention"]> = (args) => {
   const { tf, x: [q, k, v], attrs: { scale, causal, queryOffset } } = args;
   const [b, h, s, dk] = q.shape;
   const [, hkv, t] = k.shape;
@@ -90,7 +88,7 @@ export const attentionKernel: TfKernel<Attrs<"Attention">> = (args) => {
 };
 
 // AdamW (Loshchilov & Hutter 2019, Algorithm 2): Adam moments, bias correction, decoupled weight decay.
-export const adamwKernel: TfKernel<Attrs<"AdamW">> = ({ tf, x: [p, g0, m0, v0], attrs: { lr, beta1, beta2, eps, weightDecay, step } }) => {
+export const adamwKernel: TfKernel<FusedAttrs["AdamW"]> = ({ tf, x: [p, g0, m0, v0], attrs: { lr, beta1, beta2, eps, weightDecay, step } }) => {
   const g = tf.reshape(g0, p.shape);
   const m = tf.add(tf.mul(tf.reshape(m0, p.shape), beta1), tf.mul(g, 1 - beta1));
   const v = tf.add(tf.mul(tf.reshape(v0, p.shape), beta2), tf.mul(tf.square(g), 1 - beta2));

@@ -1,5 +1,5 @@
 /** Reductions and scans on tfjs: sum, max, argmax, softmax, log-softmax, top-k, cumsum. */
-import type { TfTensor } from "../tf.ts";
+import type { Tf, TfTensor } from "../tf.ts";
 import { int } from "./kernel.ts";
 import type { TfKernel } from "./kernel.ts";
 
@@ -25,7 +25,7 @@ export const argMaxKernel: TfKernel<{ axis: number }> = ({ tf, x: [x], attrs: { 
   isEmpty(out.shape) ? tf.zeros(out.shape, "int32") : tf.argMax(x, axis);
 
 /** x - max(x) along the last axis (the max-subtracted logits every softmax starts from). */
-function shifted(x: TfTensor, tf: Parameters<TfKernel<unknown>>[0]["tf"]): TfTensor {
+function shifted(x: TfTensor, tf: Tf): TfTensor {
   return tf.sub(x, tf.max(x, -1, true));
 }
 
