@@ -25,3 +25,6 @@ export const webgpuBackendFactory: BackendFactory = {
 };
 
 registerBackend(webgpuBackendFactory);
+
+export { adoptTensor, fp8Matmul, uploadBlockQuantized } from "./fp8-matmul.ts";
+export type { Fp8Operand } from "./fp8-matmul.ts";

@@ -1,0 +1,69 @@
+/**
+ * The FP8 GEMM kernel against core's reference fp8Gemm (REFERENCE.md §7): the same E4M3 codes and
+ * scales give the same f32 results bit for bit, for partial K slices and weight blocks, unaligned K,
+ * other promotion intervals, no promotion, and a full-precision accumulator.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Generator, QuantizationError, fp8Gemm, quantizeActivations, quantizeWeights } from "@r1ts/core";
+import type { Fp8GemmOptions } from "@r1ts/core";
+import { createWebGPUBackend, fp8Matmul, uploadBlockQuantized, webgpuUnavailableReason } from "../src/index.ts";
+import type { WebGPUBackend } from "../src/index.ts";
+
+const unavailable = await webgpuUnavailableReason();
+if (unavailable !== undefined && process.env.CI) throw new Error(`CI must run the webgpu tests, but: ${unavailable}`);
+
+function randomMatrix(rows: number, cols: number, seed: number, scale = 1): Float32Array {
+  const g = new Generator(seed);
+  // Rows of different magnitudes, so the per-tile scales differ.
+  return Float32Array.from({ length: rows * cols }, (_, i) => g.normal() * scale * (1 + (Math.floor(i / cols) % 5)));
+}
+
+describe.skipIf(unavailable !== undefined)("fp8Matmul on webgpu", () => {
+  let backend: WebGPUBackend;
+  beforeAll(async () => {
+    backend = await createWebGPUBackend();
+  });
+  afterAll(() => backend?.destroy());
+
+  async function compare(m: number, n: number, k: number, options: Fp8GemmOptions = {}): Promise<void> {
+    const aq = quantizeActivations(randomMatrix(m, k, 1 + m), m, k);
+    const bq = quantizeWeights(randomMatrix(n, k, 2 + n, 0.05), n, k);
+    const expected = fp8Gemm(aq, bq, options);
+    const a = uploadBlockQuantized(backend, aq);
+    const b = uploadBlockQuantized(backend, bq);
+    const before = backend.numBuffers();
+    const c = fp8Matmul(backend, a, b, options);
+    expect(c.shape).toEqual([m, n]);
+    const actual = (await c.data()) as Float32Array;
+    c.dispose();
+    expect(backend.numBuffers()).toBe(before);
+    for (const t of [a.codes, a.scales, b.codes, b.scales]) t.dispose();
+    let mismatches = 0;
+    let first = -1;
+    for (let i = 0; i < expected.length; i++) {
+      if (!Object.is(actual[i], expected[i])) {
+        mismatches++;
+        if (first < 0) first = i;
+      }
+    }
+    expect(mismatches, first < 0 ? "" : `first at ${first}: ${actual[first]} vs ${expected[first]}`).toBe(0);
+  }
+
+  it("matches the reference bit for bit: K = 300 (a partial slice), N = 160 (a partial weight block)", () => compare(9, 160, 300));
+  it("matches with K not a multiple of 4 (codes straddle words)", () => compare(5, 70, 259));
+  it("matches with promotion every 32 elements", () => compare(8, 130, 256, { promotionInterval: 32 }));
+  it("matches without promotion (every product scaled, one limited accumulator)", () => compare(4, 66, 384, { promotionInterval: "never" }));
+  it("matches with a full-precision (23-bit) accumulator", () => compare(3, 65, 200, { accumulatorMantissaBits: 23 }));
+  it("covers several 64 x 64 output tiles", () => compare(70, 140, 128));
+
+  it("rejects operands that do not fit, naming what is wrong", () => {
+    const aq = quantizeActivations(randomMatrix(2, 128, 3), 2, 128);
+    const bq = quantizeWeights(randomMatrix(3, 256, 4), 3, 256);
+    const a = uploadBlockQuantized(backend, aq);
+    const b = uploadBlockQuantized(backend, bq);
+    expect(() => fp8Matmul(backend, a, b)).toThrow(/same K/);
+    expect(() => fp8Matmul(backend, a, a, { promotionInterval: 48 })).toThrow(QuantizationError);
+    expect(() => fp8Matmul(backend, { ...a, blockRows: 128 }, a)).toThrow(/scales must be f32/);
+    for (const t of [a.codes, a.scales, b.codes, b.scales]) t.dispose();
+  });
+});
