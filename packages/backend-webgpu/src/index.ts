@@ -28,3 +28,4 @@ registerBackend(webgpuBackendFactory);
 
 export { adoptTensor, fp8Matmul, uploadBlockQuantized } from "./fp8-matmul.ts";
 export type { Fp8Operand } from "./fp8-matmul.ts";
+export { naiveMatmul } from "./naive-matmul.ts";
