@@ -40,3 +40,4 @@ export * from "./quant/fp8-gemm.ts";
 export * from "./run/index.ts";
 export * from "./config/index.ts";
 export { rope } from "./nn/yarn.ts";
+export * from "./models/index.ts";

@@ -1,9 +1,11 @@
 /**
- * The decoder-only transformer's config, shaped like DeepSeek-V3's `ModelArgs` and HF's `config.json`
- * for Llama/Qwen-style models (GQA + SwiGLU + RoPE). `transformerConfig` fills defaults and validates,
+ * The decoder-only transformer's config, shaped like DeepSeek-V3's `ModelArgs` and HF's `config.json`:
+ * one family covering Llama/Qwen-style blocks (GQA + dense SwiGLU + RoPE) and DeepSeek-style blocks
+ * (MLA, MoE with shared experts after `nDenseLayers` dense layers, YaRN). `transformerConfig` fills defaults and validates,
  * so a bad config fails before any tensor is made, naming the field, what was expected and what was given.
  */
 import { ModelConfigError } from "./errors.ts";
+import type { MoEScoreFunc } from "./moe-gate.ts";
 import type { RopeScaling } from "./rope.ts";
 import { YARN_DEFAULTS, type YarnScaling, yarnProblem } from "./yarn.ts";
 
@@ -34,6 +36,43 @@ export interface TransformerConfig {
   initStd: number;
   /** Seed of the parameter initialisation. */
   seed: number;
+
+  /** Attention kind: grouped-query attention (Llama/Qwen) or multi-head latent attention (DeepSeek). */
+  attention: "gqa" | "mla";
+  /** MLA: query compression rank (0 = none). */
+  qLoraRank: number;
+  /** MLA: key/value latent width (512). */
+  kvLoraRank: number;
+  /** MLA: per-head query/key width without RoPE (128). */
+  qkNopeHeadDim: number;
+  /** MLA: per-head RoPE width of queries and of the shared key (64). */
+  qkRopeHeadDim: number;
+  /** MLA: per-head value width (128). */
+  vHeadDim: number;
+  /** MLA: cached decoding keeps the latent cache (absorbed, default) or full keys and values (naive). */
+  mlaAbsorb: boolean;
+
+  /** MoE: routed experts per MoE layer (0 = every layer dense). */
+  nRoutedExperts: number;
+  /** MoE: shared (always active) experts. */
+  nSharedExperts: number;
+  /** MoE: experts activated per token (K). */
+  nActivatedExperts: number;
+  /** MoE: hidden width of each expert. */
+  moeInterDim: number;
+  /** MoE: the first nDenseLayers layers keep a dense MLP (interDim wide). */
+  nDenseLayers: number;
+  /** MoE: expert groups and how many a token may use (group-limited routing). */
+  nExpertGroups: number;
+  nLimitedGroups: number;
+  /** MoE: gate affinities (sigmoid in DeepSeek-V3, softmax in V2). */
+  scoreFunc: MoEScoreFunc;
+  /** MoE: multiplier of the routing weights. */
+  routeScale: number;
+  /** MoE: selection bias for auxiliary-loss-free balancing (default: with sigmoid scores). */
+  routerBias: boolean;
+  /** MoE: alpha of the sequence-wise balance loss added by `loss` (0 = off). */
+  balanceLossAlpha: number;
 }
 
 type Required_ = "vocabSize" | "dim" | "nLayers" | "nHeads" | "interDim";
@@ -53,11 +92,31 @@ const DEFAULTS = {
   attentionBias: false,
   initStd: 0.02,
   seed: 0,
+  attention: "gqa" as const,
+  qLoraRank: 0,
+  kvLoraRank: 512,
+  qkNopeHeadDim: 128,
+  qkRopeHeadDim: 64,
+  vHeadDim: 128,
+  mlaAbsorb: true,
+  nRoutedExperts: 0,
+  nSharedExperts: 0,
+  nActivatedExperts: 0,
+  moeInterDim: 0,
+  nDenseLayers: 0,
+  nExpertGroups: 1,
+  nLimitedGroups: 1,
+  scoreFunc: "softmax" as MoEScoreFunc,
+  routeScale: 1,
+  balanceLossAlpha: 0.0001,
 };
 
 const FIELDS: readonly (keyof TransformerConfig)[] = [
   "vocabSize", "dim", "nLayers", "nHeads", "nKvHeads", "headDim", "interDim", "normEps", "ropeTheta",
   "ropeInterleaved", "ropeScaling", "maxSeqLen", "tieEmbeddings", "attentionBias", "initStd", "seed",
+  "attention", "qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim", "mlaAbsorb",
+  "nRoutedExperts", "nSharedExperts", "nActivatedExperts", "moeInterDim", "nDenseLayers", "nExpertGroups", "nLimitedGroups",
+  "scoreFunc", "routeScale", "routerBias", "balanceLossAlpha",
 ];
 
 /** A complete, validated config from the required fields plus any overrides. */
@@ -79,15 +138,32 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
     return value;
   };
 
+  const nonNegative = (field: keyof TransformerConfig, value: unknown): number => {
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) throw ModelConfigError.expected(field, "an integer >= 0", value);
+    return value;
+  };
   const dim = positive("dim", input.dim);
   const nHeads = positive("nHeads", input.nHeads);
+  const attention = input.attention ?? DEFAULTS.attention;
+  if (attention !== "gqa" && attention !== "mla") throw ModelConfigError.expected("attention", '"gqa" or "mla"', attention);
+  const mla = {
+    qLoraRank: nonNegative("qLoraRank", input.qLoraRank ?? DEFAULTS.qLoraRank),
+    kvLoraRank: positive("kvLoraRank", input.kvLoraRank ?? DEFAULTS.kvLoraRank),
+    qkNopeHeadDim: positive("qkNopeHeadDim", input.qkNopeHeadDim ?? DEFAULTS.qkNopeHeadDim),
+    qkRopeHeadDim: positive("qkRopeHeadDim", input.qkRopeHeadDim ?? DEFAULTS.qkRopeHeadDim),
+    vHeadDim: positive("vHeadDim", input.vHeadDim ?? DEFAULTS.vHeadDim),
+    mlaAbsorb: bool("mlaAbsorb", input.mlaAbsorb ?? DEFAULTS.mlaAbsorb),
+  };
+  if (mla.qkRopeHeadDim % 2 !== 0) throw ModelConfigError.expected("qkRopeHeadDim", "even (RoPE rotates pairs)", mla.qkRopeHeadDim);
   const nKvHeads = positive("nKvHeads", input.nKvHeads ?? nHeads);
   if (nHeads % nKvHeads !== 0) throw ModelConfigError.expected("nKvHeads", `a divisor of nHeads (${nHeads})`, nKvHeads);
-  if (input.headDim === undefined && dim % nHeads !== 0) {
+  if (attention === "gqa" && input.headDim === undefined && dim % nHeads !== 0) {
     throw ModelConfigError.expected("nHeads", `a divisor of dim (${dim}), or headDim set explicitly`, nHeads);
   }
-  const headDim = positive("headDim", input.headDim ?? dim / nHeads);
-  if (headDim % 2 !== 0) throw ModelConfigError.expected("headDim", "even (RoPE rotates pairs)", headDim);
+  // With MLA, headDim is informational: the query/key head width qkNopeHeadDim + qkRopeHeadDim.
+  const headDim = positive("headDim", input.headDim ?? (attention === "mla" ? mla.qkNopeHeadDim + mla.qkRopeHeadDim : dim / nHeads));
+  if (attention === "gqa" && headDim % 2 !== 0) throw ModelConfigError.expected("headDim", "even (RoPE rotates pairs)", headDim);
+  const moe = resolveMoE(input, positive, nonNegative, bool);
   const ropeScaling = resolveRopeScaling(input.ropeScaling ?? DEFAULTS.ropeScaling);
   const initStd = input.initStd ?? DEFAULTS.initStd;
   if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw ModelConfigError.expected("initStd", "a finite number >= 0", initStd);
@@ -111,7 +187,45 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
     attentionBias: bool("attentionBias", input.attentionBias ?? DEFAULTS.attentionBias),
     initStd,
     seed,
+    attention,
+    ...mla,
+    ...moe,
   };
+}
+
+type Check = (field: keyof TransformerConfig, value: unknown) => number;
+
+function resolveMoE(input: TransformerConfigInput, positive: Check, nonNegative: Check, bool: (field: keyof TransformerConfig, value: unknown) => boolean) {
+  const nRoutedExperts = nonNegative("nRoutedExperts", input.nRoutedExperts ?? DEFAULTS.nRoutedExperts);
+  const scoreFunc = input.scoreFunc ?? DEFAULTS.scoreFunc;
+  if (scoreFunc !== "softmax" && scoreFunc !== "sigmoid") throw ModelConfigError.expected("scoreFunc", '"softmax" or "sigmoid"', scoreFunc);
+  const routeScale = input.routeScale ?? DEFAULTS.routeScale;
+  if (typeof routeScale !== "number" || !Number.isFinite(routeScale) || routeScale <= 0) throw ModelConfigError.expected("routeScale", "a finite number > 0", routeScale);
+  const balanceLossAlpha = input.balanceLossAlpha ?? DEFAULTS.balanceLossAlpha;
+  if (typeof balanceLossAlpha !== "number" || !Number.isFinite(balanceLossAlpha) || balanceLossAlpha < 0) throw ModelConfigError.expected("balanceLossAlpha", "a finite number >= 0", balanceLossAlpha);
+  const out = {
+    nRoutedExperts,
+    nSharedExperts: nonNegative("nSharedExperts", input.nSharedExperts ?? DEFAULTS.nSharedExperts),
+    nActivatedExperts: nonNegative("nActivatedExperts", input.nActivatedExperts ?? DEFAULTS.nActivatedExperts),
+    moeInterDim: nonNegative("moeInterDim", input.moeInterDim ?? DEFAULTS.moeInterDim),
+    nDenseLayers: nonNegative("nDenseLayers", input.nDenseLayers ?? DEFAULTS.nDenseLayers),
+    nExpertGroups: positive("nExpertGroups", input.nExpertGroups ?? DEFAULTS.nExpertGroups),
+    nLimitedGroups: positive("nLimitedGroups", input.nLimitedGroups ?? DEFAULTS.nLimitedGroups),
+    scoreFunc,
+    routeScale,
+    routerBias: bool("routerBias", input.routerBias ?? scoreFunc === "sigmoid"),
+    balanceLossAlpha,
+  };
+  if (nRoutedExperts === 0) return out;
+  if (out.nActivatedExperts < 1 || out.nActivatedExperts > nRoutedExperts) throw ModelConfigError.expected("nActivatedExperts", `in [1, nRoutedExperts (${nRoutedExperts})] for an MoE model`, out.nActivatedExperts);
+  if (out.moeInterDim < 1) throw ModelConfigError.expected("moeInterDim", "a positive integer for an MoE model", out.moeInterDim);
+  if (nRoutedExperts % out.nExpertGroups !== 0) throw ModelConfigError.expected("nExpertGroups", `a divisor of nRoutedExperts (${nRoutedExperts})`, out.nExpertGroups);
+  if (out.nLimitedGroups > out.nExpertGroups) throw ModelConfigError.expected("nLimitedGroups", `at most nExpertGroups (${out.nExpertGroups})`, out.nLimitedGroups);
+  if (out.nExpertGroups > 1 && nRoutedExperts / out.nExpertGroups < 2) throw ModelConfigError.expected("nExpertGroups", "small enough that every group has >= 2 experts (groups are scored by their top 2)", out.nExpertGroups);
+  if (out.nExpertGroups > 1 && (out.nLimitedGroups * nRoutedExperts) / out.nExpertGroups < out.nActivatedExperts) {
+    throw ModelConfigError.expected("nLimitedGroups", `enough groups to supply nActivatedExperts (${out.nActivatedExperts})`, out.nLimitedGroups);
+  }
+  return out;
 }
 
 /** Fills YaRN defaults and validates a RoPE scaling. */

@@ -4,7 +4,7 @@
  */
 import { ShapeError } from "../errors.ts";
 import { KVCache } from "../generate/kv-cache.ts";
-import { cast, div, maximum, mul } from "../ops/elementwise.ts";
+import { add, cast, div, maximum, mul } from "../ops/elementwise.ts";
 import { crossEntropy } from "../ops/fused/index.ts";
 import { gather, takeAlongAxis } from "../ops/indexing.ts";
 import { reshape, slice } from "../ops/layout.ts";
@@ -47,23 +47,28 @@ export class TransformerModel extends Module {
   ) {
     super();
     this.embed_tokens = this.addModule("embed_tokens", new Embedding(config.vocabSize, config.dim, init));
-    this.layers = this.addModule("layers", new ModuleList(Array.from({ length: config.nLayers }, () => new DecoderBlock(config, init))));
+    this.layers = this.addModule("layers", new ModuleList(Array.from({ length: config.nLayers }, (_, i) => new DecoderBlock(config, init, i))));
     this.norm = this.addModule("norm", new RMSNorm(config.dim, config.normEps));
-    const frequencies = ropeFrequencies({ headDim: config.headDim, theta: config.ropeTheta, maxSeqLen: config.maxSeqLen, scaling: config.ropeScaling });
+    // RoPE rotates whole GQA heads, or only the qkRopeHeadDim part of MLA heads.
+    const ropeDim = config.attention === "mla" ? config.qkRopeHeadDim : config.headDim;
+    const frequencies = ropeFrequencies({ headDim: ropeDim, theta: config.ropeTheta, maxSeqLen: config.maxSeqLen, scaling: config.ropeScaling });
     const { cos, sin } = ropeTables(frequencies, config.maxSeqLen);
     this.rope = { cos: this.addBuffer("rope_cos", cos), sin: this.addBuffer("rope_sin", sin) };
   }
 
-  /** tokens i32 [B, S] -> final hidden states [B, S, dim] (after the last norm). */
-  forward(tokens: Tensor): Tensor {
+  /** tokens i32 [B, S] -> final hidden states [B, S, dim] (after the last norm); MoE balance losses go into `auxLosses`. */
+  forward(tokens: Tensor, auxLosses?: Tensor[]): Tensor {
     checkTokens("forward", tokens, this.config.maxSeqLen);
-    return tidy(() => {
+    const { h, aux } = tidy(() => {
       const s = tokens.shape[1];
       const tables = { cos: slice(this.rope.cos, [0, 0], [s, -1]), sin: slice(this.rope.sin, [0, 0], [s, -1]) };
+      const aux: Tensor[] = [];
       let h = this.embed_tokens.forward(tokens);
-      for (const layer of this.layers) h = layer.forward(h, tables);
-      return this.norm.forward(h);
+      for (const layer of this.layers) h = layer.forward(h, tables, auxLosses ? aux : undefined);
+      return { h: this.norm.forward(h), aux };
     });
+    auxLosses?.push(...aux);
+    return h;
   }
 
   /** tokens i32 [B, S] after the `cache.length` cached ones -> final hidden states [B, S, dim]; extends the cache by S. */
@@ -107,9 +112,15 @@ export class TransformerLM extends Module {
 
   /** tokens i32 [B, S] -> logits [B, S, vocabSize]. */
   forward(tokens: Tensor): Tensor {
+    return tidy(() => this.head(this.model.forward(tokens)));
+  }
+
+  /** Logits and the summed MoE balance loss (a scalar; undefined without MoE layers or with alpha 0). */
+  forwardWithAux(tokens: Tensor): { logits: Tensor; auxLoss: Tensor | undefined } {
     return tidy(() => {
-      const h = this.model.forward(tokens);
-      return this.lm_head ? this.lm_head.forward(h) : linear(h, this.model.embed_tokens.weight);
+      const aux: Tensor[] = [];
+      const logits = this.head(this.model.forward(tokens, aux));
+      return { logits, auxLoss: aux.length === 0 ? undefined : aux.reduce((a, b) => add(a, b)) };
     });
   }
 
@@ -148,17 +159,22 @@ export class TransformerLM extends Module {
   /**
    * Mean next-token cross-entropy of `targets` given `tokens` (both [B, S]); with a mask ([B, S], 1 = count,
    * 0 = skip, e.g. prompt tokens in SFT), the mean over the masked-in positions (0 if there are none).
+   * MoE models add their sequence-wise balance loss (alpha * sum_i f_i P_i per MoE layer).
    */
   loss(tokens: Tensor, targets: Tensor, mask?: Tensor): Tensor {
     checkTargets("loss", tokens, targets);
     if (mask && !shapesEqual(mask.shape, tokens.shape)) throw new ShapeError(`loss: mask ${formatShape(mask.shape)} must match tokens ${formatShape(tokens.shape)}`);
     return tidy(() => {
       const n = tokens.size;
-      const logits = reshape(this.forward(tokens), [n, this.config.vocabSize]);
-      const perToken = crossEntropy(logits, reshape(targets, [n]));
-      if (!mask) return div(sum(perToken), n);
-      const weights = reshape(mask.dtype === "f32" ? mask : cast(mask, "f32"), [n]);
-      return div(sum(mul(perToken, weights)), maximum(sum(weights), 1e-9));
+      const { logits, auxLoss } = this.forwardWithAux(tokens);
+      const perToken = crossEntropy(reshape(logits, [n, this.config.vocabSize]), reshape(targets, [n]));
+      let loss: Tensor;
+      if (!mask) loss = div(sum(perToken), n);
+      else {
+        const weights = reshape(mask.dtype === "f32" ? mask : cast(mask, "f32"), [n]);
+        loss = div(sum(mul(perToken, weights)), maximum(sum(weights), 1e-9));
+      }
+      return auxLoss ? add(loss, auxLoss) : loss;
     });
   }
 }

@@ -1,0 +1,3 @@
+/** Model presets and parameter counting from a config. */
+export * from "./presets.ts";
+export * from "./parameter-count.ts";
