@@ -90,3 +90,25 @@ describe("presetConfig", () => {
     expect(() => transformerConfig(presetConfig("tiny-deepseek", { qkRopeHeadDim: 7 }))).toThrow(/"qkRopeHeadDim" must be even/);
   });
 });
+
+describe("Hugging Face config.json mapping", () => {
+  it("Qwen2.5-0.5B and DeepSeek-V2-Lite HF configs give the presets' models", async () => {
+    const { fromHfConfig, HfConfigError } = await import("../src/index.ts");
+    const qwen = {
+      model_type: "qwen2", vocab_size: 151936, hidden_size: 896, intermediate_size: 4864, num_hidden_layers: 24, num_attention_heads: 14,
+      num_key_value_heads: 2, rope_theta: 1000000, rms_norm_eps: 1e-6, max_position_embeddings: 32768, tie_word_embeddings: true, rope_scaling: null,
+    };
+    expect(transformerConfig(fromHfConfig(qwen))).toEqual(transformerConfig(presetConfig("qwen2.5-0.5b")));
+    const lite = {
+      model_type: "deepseek_v2", vocab_size: 102400, hidden_size: 2048, intermediate_size: 10944, moe_intermediate_size: 1408, num_hidden_layers: 27,
+      first_k_dense_replace: 1, num_attention_heads: 16, num_key_value_heads: 16, n_routed_experts: 64, n_shared_experts: 2, num_experts_per_tok: 6,
+      n_group: 1, topk_group: 1, topk_method: "greedy", scoring_func: "softmax", routed_scaling_factor: 1.0, q_lora_rank: null, kv_lora_rank: 512,
+      qk_nope_head_dim: 128, qk_rope_head_dim: 64, v_head_dim: 128, rope_theta: 10000, max_position_embeddings: 163840, rms_norm_eps: 1e-6,
+      rope_scaling: { type: "yarn", factor: 40, original_max_position_embeddings: 4096, beta_fast: 32, beta_slow: 1, mscale: 0.707, mscale_all_dim: 0.707 },
+    };
+    const mapped = transformerConfig(fromHfConfig(lite));
+    expect({ ...mapped, maxSeqLen: 16384 }).toEqual(transformerConfig(presetConfig("deepseek-v2-lite-16b")));
+    expect(() => fromHfConfig({ model_type: "gpt2" })).toThrow(HfConfigError);
+    expect(() => fromHfConfig({ ...qwen, hidden_size: "wide" })).toThrow(/"hidden_size" must be an integer, got "wide"/);
+  });
+});

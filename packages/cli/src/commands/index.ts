@@ -5,6 +5,7 @@ import { demoCommand } from "./demo.ts";
 import { runCommand } from "./run.ts";
 import { evalCommand } from "./eval.ts";
 import { generateCommand } from "./generate.ts";
+import { inspectCommand } from "./inspect.ts";
 
 export const commands: Command[] = [
   rewardsCommand,
@@ -12,4 +13,5 @@ export const commands: Command[] = [
   runCommand,
   evalCommand,
   generateCommand,
+  inspectCommand,
 ];
