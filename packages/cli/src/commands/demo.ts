@@ -32,7 +32,7 @@ export function demoConfig(overrides: { steps?: number; backend?: string; seed?:
       groupSize: 8,
       maxNewTokens: 40,
       temperature: 1,
-      lr: 2e-3,
+      lr: 1e-3,
       schedule: "constant",
       warmupSteps: 0,
       maxGradNorm: 1,
