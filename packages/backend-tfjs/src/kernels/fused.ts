@@ -80,11 +80,32 @@ export const attentionKernel: TfKernel<FusedAttrs["Attention"]> = (args) => {
   const group = h / hkv;
   // [B, H, S, Dk] -> [B, Hkv, group * S, Dk]: the query heads of a group share one kv head.
   const qg = tf.reshape(q, [b, hkv, group * s, dk]);
-  let scores = tf.mul(matMulOf(args, tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
-  if (causal) scores = tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32"));
-  const e = tf.exp(tf.sub(scores, tf.max(scores, -1, true)));
-  const p = tf.div(e, tf.sum(e, -1, true));
+  const scores = tf.mul(matMulOf(args, tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
+  const p = maskedSoftmax(tf, scores, causal, group, s, t, queryOffset);
   return tf.reshape(tf.matMul(p, tf.reshape(v, [b * hkv, t, dv])), [b, h, s, dv]);
+};
+
+/** softmax(scores + causal mask) along the last axis, max-subtracted. Rows are (head, query) pairs, `group` heads per block of S rows. */
+function maskedSoftmax(tf: Tf, scores: TfTensor, causal: boolean, group: number, s: number, t: number, queryOffset: number): TfTensor {
+  const masked = causal ? tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32")) : scores;
+  const e = tf.exp(tf.sub(masked, tf.max(masked, -1, true)));
+  return tf.div(e, tf.sum(e, -1, true));
+}
+
+// Absorbed multi-head latent attention (DeepSeek-V3 MLA, REFERENCE.md §4): MQA over the latent cache,
+//   scores = (qLat . c_t + qPe . kPe_t) * scale, out = softmax(scores) c. Heads fold into rows, so each
+// batch is two 2-D matmuls in and one out.
+export const mlaAttentionKernel: TfKernel<FusedAttrs["MLAAttention"]> = (args) => {
+  const { tf, x: [qLat, qPe, c, kPe], attrs: { scale, causal, queryOffset } } = args;
+  const [b, h, s, dc] = qLat.shape;
+  const dr = qPe.shape[3] as number;
+  const t = c.shape[1] as number;
+  if (b * h * s * dc === 0) return tf.zeros([b, h, s, dc], "float32");
+  const latent = tf.reshape(qLat, [b, h * s, dc]);
+  const rope = tf.reshape(qPe, [b, h * s, dr]);
+  const scores = tf.mul(tf.add(matMulOf(args, latent, c, false, true), matMulOf(args, rope, kPe, false, true)), scale);
+  const p = maskedSoftmax(tf, scores, causal, h, s, t, queryOffset);
+  return tf.reshape(tf.matMul(p, c), [b, h, s, dc]);
 };
 
 // AdamW (Loshchilov & Hutter 2019, Algorithm 2): Adam moments, bias correction, decoupled weight decay.

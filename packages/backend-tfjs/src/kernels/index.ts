@@ -3,7 +3,7 @@ import { ARITHMETIC_KERNELS, COMPARISON_KERNELS, UNARY_KERNELS } from "@r1ts/cor
 import type { FusedAttrs, PrimitiveAttrs } from "@r1ts/core";
 import { castKernel } from "./cast.ts";
 import { arithmeticKernel, clampKernel, comparisonKernel, unaryKernel, whereKernel } from "./elementwise.ts";
-import { adamwKernel, attentionKernel, crossEntropyKernel, rmsNormKernel, ropeKernel } from "./fused.ts";
+import { adamwKernel, attentionKernel, crossEntropyKernel, mlaAttentionKernel, rmsNormKernel, ropeKernel } from "./fused.ts";
 import { gatherKernel, oneHotKernel, putAlongAxisAddKernel, scatterAddKernel, takeAlongAxisKernel } from "./indexing.ts";
 import type { TfKernel } from "./kernel.ts";
 import { concatKernel, padKernel, sliceKernel, transposeKernel } from "./layout.ts";
@@ -12,7 +12,7 @@ import { argMaxKernel, cumsumKernel, logSoftmaxKernel, maxKernel, softmaxKernel,
 import { multinomialKernel } from "./sampling.ts";
 
 export type PrimitiveTfKernels = { [K in keyof PrimitiveAttrs]: TfKernel<PrimitiveAttrs[K]> };
-/** The fused kernels tfjs does well; core composes the others (e.g. MLAAttention) from the primitives. */
+/** The fused kernels tfjs does well; core composes any others from the primitives. */
 export type FusedTfKernels = { [K in keyof FusedAttrs]?: TfKernel<FusedAttrs[K]> };
 
 function table<K extends string, V>(keys: readonly K[], make: (k: K) => V): Record<K, V> {
@@ -51,5 +51,6 @@ export const FUSED_TF_KERNELS: FusedTfKernels = {
   RoPE: ropeKernel,
   CrossEntropy: crossEntropyKernel,
   Attention: attentionKernel,
+  MLAAttention: mlaAttentionKernel,
   AdamW: adamwKernel,
 };
