@@ -114,6 +114,26 @@ describe("GRPO trainer", () => {
     }
   });
 
+  // bnpo normalises by each micro-batch's own token count (as TRL does), so it is exact only when the
+  // micro-batches hold equally many tokens; dapo is bnpo with the global count, and exact.
+  it("micro-batches accumulate to the same update as the whole rollout batch (grpo, dr_grpo, dapo)", async () => {
+    for (const lossType of ["grpo", "dr_grpo", "dapo"] as const) {
+      const whole = makeTrainer({ steps: 1, lossType, beta: 0.05 });
+      const split = makeTrainer({ steps: 1, lossType, beta: 0.05, microBatchSize: 8 });
+      const [a] = await whole.trainer.train();
+      const [b] = await split.trainer.train();
+      expect(b.loss, lossType).toBeCloseTo(a.loss, 5);
+      expect(b.gradNorm, lossType).toBeCloseTo(a.gradNorm, 5);
+      const wa = await whole.model.stateDict();
+      const wb = await split.model.stateDict();
+      for (const name of Object.keys(wa)) wa[name].data.forEach((v, i) => expect(wb[name].data[i]).toBeCloseTo(v, 5));
+      for (const t of [whole, split]) {
+        t.trainer.dispose();
+        t.model.dispose();
+      }
+    }
+  });
+
   it("rejects a bad config naming the option", () => {
     expect(() => makeTrainer({ groupSize: 0 })).toThrow(GrpoConfigError);
     expect(() => makeTrainer({ lossType: "ppo" as never })).toThrow(/grpo.lossType must be one of grpo, bnpo, dr_grpo, dapo, got "ppo"/);
