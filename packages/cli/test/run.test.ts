@@ -70,6 +70,27 @@ describe("r1ts run", () => {
     expect(stripTimes(await readFile(join(part, "metrics.jsonl"), "utf8"))).toEqual(expected);
   }, 300_000);
 
+  it("runs an SFT config on JSONL data: completion loss falls on held-out rows", async () => {
+    const rows = (a: number, b: number) => ({ prompt: `${a}+${b}`, completion: `<think>\n${a % 10}+${b % 10}=${(a % 10) + (b % 10)}\n</think>\n<answer>\n${a + b}\n</answer>`, answer: String(a + b) });
+    const train = Array.from({ length: 40 }, (_, i) => rows(10 + i, 31 + ((i * 7) % 50)));
+    const held = Array.from({ length: 6 }, (_, i) => rows(60 + i, 22 + i));
+    await writeFile(join(root, "train.jsonl"), train.map((r) => JSON.stringify(r)).join("\n"));
+    await writeFile(join(root, "held.jsonl"), held.map((r) => JSON.stringify(r)).join("\n"));
+    const file = join(root, "sft.yaml");
+    await writeFile(file, [
+      "model: { bundle: builtin:base-arithmetic }", "backend: reference", `runDir: ${join(root, "sft")}`,
+      "data: { train: train.jsonl, eval: held.jsonl }", "trainer: sft",
+      "sft: { steps: 8, batchSize: 8, gradientAccumulation: 2, lr: 0.003 }", "rewards: [accuracy, format]",
+      "eval: { problems: 6, maxNewTokens: 24 }",
+    ].join("\n"));
+    const { code, stdout } = await r1ts("run", file, "--json");
+    expect(code).toBe(0);
+    const summary = JSON.parse(stdout.at(-1)!);
+    expect(summary).toMatchObject({ trainer: "sft", steps: 8, heldOutProblems: 6 });
+    expect(summary.evalLossAfter).toBeLessThan(summary.evalLossBefore);
+    expect(existsSync(join(root, "sft", "checkpoints", "step-000008", "model.safetensors"))).toBe(true);
+  }, 300_000);
+
   it("prints help for every command", async () => {
     for (const name of ["demo", "run", "eval", "generate"]) {
       const { code, stdout } = await r1ts(name, "--help");
