@@ -8,5 +8,6 @@ import { createWebGPUBackend, webgpuUnavailableReason } from "../src/index.ts";
 const unavailable = await webgpuUnavailableReason();
 if (unavailable !== undefined && process.env.CI) throw new Error(`CI must run the webgpu suite, but: ${unavailable}`);
 
+// The fused kernels' gradients run core's composed fallbacks on this backend's primitives, so this one
+// suite covers the WGSL fused kernels, the primitives, and the fallbacks composed of them.
 describeConformance("webgpu", () => createWebGPUBackend(), { skip: unavailable });
-describeConformance("webgpu-unfused", () => createWebGPUBackend({ fused: false }), { skip: unavailable });

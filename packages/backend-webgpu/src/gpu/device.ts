@@ -97,16 +97,30 @@ export async function openDevice(powerPreference: GPUPowerPreference = "high-per
   };
 }
 
-/**
- * Why WebGPU cannot run here, or undefined when it can (tests skip with this reason; CI must not).
- * Opens and closes a device.
- */
+export interface AdapterProbe {
+  /** Why WebGPU cannot run here; undefined when it can. */
+  unavailable?: string;
+  /** The adapter is a software one (lavapipe): correct, but slower than the CPU backends. */
+  software: boolean;
+  description?: string;
+}
+
+let probed: Promise<AdapterProbe> | undefined;
+
+/** Opens and closes a device once per process to see what adapter this machine has. */
+export function probeAdapter(): Promise<AdapterProbe> {
+  probed ??= openDevice().then(
+    (d) => {
+      const { software, description } = d.report;
+      d.close();
+      return { software, description };
+    },
+    (error: Error) => ({ unavailable: error.message, software: false }),
+  );
+  return probed;
+}
+
+/** Why WebGPU cannot run here, or undefined when it can (tests skip with this reason; CI must not). */
 export async function webgpuUnavailableReason(): Promise<string | undefined> {
-  try {
-    const d = await openDevice();
-    d.close();
-    return undefined;
-  } catch (error) {
-    return (error as Error).message;
-  }
+  return (await probeAdapter()).unavailable;
 }
