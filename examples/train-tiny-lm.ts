@@ -10,6 +10,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs"; // registers the "tfjs" backend, so `--backend tfjs` works
+import "@r1ts/backend-webgpu"; // registers the "webgpu" backend, so `--backend webgpu` works
 import {
   AdamW,
   CharTokenizer,
