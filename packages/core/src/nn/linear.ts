@@ -1,5 +1,6 @@
 /** Linear: y = x W^T + b with an HF-layout weight [out, in]. */
 import { linear } from "../ops/matmul.ts";
+import { type Fp8LinearOptions, fp8Linear } from "../quant/fp8-linear.ts";
 import { randomNormal, zeros } from "../ops/creation.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import { type InitOptions, resolveInit } from "./init.ts";
@@ -13,6 +14,8 @@ export interface LinearOptions extends InitOptions {
 export class Linear extends Module {
   readonly weight: Variable;
   readonly bias: Variable | undefined;
+  /** When set, the forward GEMM runs on FP8 block-quantised inputs (quant/fp8-linear.ts); gradients stay full precision. */
+  fp8: Fp8LinearOptions | undefined;
 
   constructor(
     readonly inFeatures: number,
@@ -29,7 +32,7 @@ export class Linear extends Module {
 
   /** x [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    return linear(x, this.weight, this.bias);
+    return this.fp8 ? fp8Linear(x, this.weight, this.bias, this.fp8) : linear(x, this.weight, this.bias);
   }
 }
 
