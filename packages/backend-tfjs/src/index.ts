@@ -20,7 +20,11 @@ export type { DeviceLoader, ImportModule, LoadedDevice } from "./device/loaders.
 export { TfjsDeviceError, formatSelection, selectDevice } from "./device/select-device.ts";
 export type { DeviceAttempt, DeviceSelection } from "./device/select-device.ts";
 export { TfjsBuffer } from "./buffer.ts";
+export { tfjsPlugin } from "./plugin.ts";
 export type { Tf } from "./tf.ts";
 
 registerBackend(tfjsBackendFactory);
 for (const factory of TFJS_DEVICE_FACTORIES) registerBackend(factory);
+
+/** The default export is the plugin, so a config lists the package under `plugins`. */
+export { tfjsPlugin as default } from "./plugin.ts";

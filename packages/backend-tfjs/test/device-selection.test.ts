@@ -7,7 +7,7 @@ import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import * as tfCore from "@tensorflow/tfjs-core";
 import { afterAll, describe, expect, it } from "vitest";
 import { BackendError, engine, getBackend, lastBackendSelection, setBackend } from "@r1ts/core";
@@ -181,5 +181,15 @@ describe("the registry", () => {
     } finally {
       await setBackend("reference");
     }
+  });
+});
+
+describe("the plugin", () => {
+  it('loads by name from a config ("@r1ts/backend-tfjs") and contributes every tfjs backend to the run', async () => {
+    const { createRunContext } = await import("@r1ts/core");
+    const packageDir = fileURLToPath(new URL("..", import.meta.url));
+    const context = await createRunContext({ plugins: ["@r1ts/backend-tfjs"], baseDir: packageDir });
+    expect(context.plugins.map((p) => p.name)).toEqual(["@r1ts/backend-tfjs"]);
+    expect([...context.backends.keys()].sort()).toEqual(["tfjs", "tfjs-cpu", "tfjs-gpu", "tfjs-node", "tfjs-wasm"]);
   });
 });
