@@ -74,7 +74,7 @@ describe("r1ts demo (short)", () => {
       page.on("pageerror", (e) => errors.push(e.message));
       await page.goto(`file://${join(root, "a", "report.html")}`);
       const charts = await page.$$eval("figure.chart", (figs) =>
-        figs.map((f) => ({ id: f.id, drawn: (f as HTMLElement).dataset.drawn, paths: [...f.querySelectorAll("path.series")].map((p) => p.getAttribute("d") ?? "") })),
+        figs.map((f) => ({ id: f.id, drawn: f.getAttribute("data-drawn"), paths: [...f.querySelectorAll("path.series")].map((p) => p.getAttribute("d") ?? "") })),
       );
       expect(charts.map((c) => c.id)).toEqual(["chart-reward", "chart-accuracy", "chart-kl", "chart-length"]);
       for (const c of charts) {

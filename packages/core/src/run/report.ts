@@ -31,7 +31,9 @@ export function chartSpecs(metrics: readonly Record<string, unknown>[]): ChartSp
   const charts: ChartSpec[] = [
     { id: "reward", title: "Reward (mean over rollouts)", source: "metrics", series: rewardSeries },
     { id: "accuracy", title: "Held-out accuracy and format rate", source: "evals", series: [{ key: "accuracy", label: "accuracy" }, { key: "format", label: "format" }] },
-    { id: "kl", title: "KL to the reference (k3)", source: "metrics", series: [{ key: keys.has("kl") ? "kl" : "entropy", label: keys.has("kl") ? "kl" : "entropy (no reference: beta = 0)" }] },
+    keys.has("kl")
+      ? { id: "kl", title: "KL to the reference (k3)", source: "metrics", series: [{ key: "kl", label: "kl" }] }
+      : { id: "kl", title: "Policy entropy (no KL term: beta = 0)", source: "metrics", series: [{ key: "entropy", label: "entropy" }] },
     { id: "length", title: "Completion length (tokens)", source: "metrics", series: [{ key: "completionLengthMean", label: "mean" }, { key: "completionLengthMax", label: "max" }, { key: "completionLengthMin", label: "min" }] },
   ];
   return charts;
@@ -100,7 +102,7 @@ figcaption { font-weight: 600; } svg { width: 100%; height: 220px; } .legend spa
     el("line", { x1: L, y1: B, x2: R, y2: B, stroke: "#999" }, svg);
     el("line", { x1: L, y1: T, x2: L, y2: B, stroke: "#999" }, svg);
     [[y0, B], [y1, T]].forEach(function (t) { el("text", { x: L - 4, y: t[1] + 4, "text-anchor": "end", "font-size": 10 }, svg).textContent = +t[0].toPrecision(3); });
-    [[x0, L], [x1, R]].forEach(function (t) { el("text", { x: t[1], y: B + 14, "text-anchor": "middle", "font-size": 10 }, svg).textContent = "step " + t[0]; });
+    [[x0, L, "start"], [x1, R, "end"]].forEach(function (t) { el("text", { x: t[1], y: B + 14, "text-anchor": t[2], "font-size": 10 }, svg).textContent = "step " + t[0]; });
     var legend = fig.querySelector(".legend");
     series.forEach(function (s, i) {
       var d = s.points.map(function (p, j) { return (j ? "L" : "M") + sx(p[0]).toFixed(1) + "," + sy(p[1]).toFixed(1); }).join(" ");
