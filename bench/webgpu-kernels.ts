@@ -1,6 +1,7 @@
 /**
  * The webgpu backend's kernels in one run, each against a baseline measured in the same process:
- * - f32 GEMM (n x n x n): the tiled WGSL GEMM vs the naive WGSL GEMM and vs tfjs-wasm;
+ * - f32 GEMM (n x n x n): the tiled WGSL GEMM vs the naive WGSL GEMM and vs tfjs-wasm; the tiled GEMM on
+ *   f16 operands (shader-f16);
  * - FP8 GEMM (E4M3, block scales, promoted accumulation) vs the f32 tiled GEMM at the same sizes;
  * - MLA decode (one new token per sequence over the 576-wide latent cache) vs attention decode over a
  *   full K/V cache (the fused Attention kernel, q/k of 192 and v of 128 per head, DeepSeek-V3's widths):
@@ -12,10 +13,10 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { Generator, engine, matmul, quantizeActivations, quantizeWeights, randomNormal } from "@r1ts/core";
+import { Generator, cast, engine, matmul, quantizeActivations, quantizeWeights } from "@r1ts/core";
 import type { Backend, Tensor } from "@r1ts/core";
 import { createTfjsBackendOn } from "@r1ts/backend-tfjs";
-import { createWebGPUBackend, fp8Matmul, naiveMatmul, uploadBlockQuantized } from "@r1ts/backend-webgpu";
+import { createWebGPUBackend, fp8Matmul, hasShaderF16, matmulF16, naiveMatmul, uploadBlockQuantized } from "@r1ts/backend-webgpu";
 import type { WebGPUBackend } from "@r1ts/backend-webgpu";
 
 const { values: args } = parseArgs({ options: { sizes: { type: "string" }, tokens: { type: "string" }, heads: { type: "string" }, out: { type: "string" } } });
@@ -65,20 +66,26 @@ function randomOn(backend: Backend, shape: number[], seed: number, scale = 1): T
 }
 
 // ---- GEMM ----
-table.push("| GEMM n | tiled WGSL GFLOP/s | naive WGSL GFLOP/s | tfjs-wasm GFLOP/s | tiled / naive | tiled / tfjs-wasm |", "|---|---|---|---|---|---|");
+table.push("| GEMM n | tiled WGSL GFLOP/s | naive WGSL GFLOP/s | tfjs-wasm GFLOP/s | tiled / naive | tiled / tfjs-wasm | f16 tiled GFLOP/s |", "|---|---|---|---|---|---|---|");
 for (const n of sizes) {
   const flops = 2 * n * n * n;
   const a = randomOn(gpu, [n, n], 1);
   const b = randomOn(gpu, [n, n], 2);
   const tiled = await timeGpu(() => engine.withBackend(gpu, () => matmul(a, b).dispose()), syncGpu);
   const naive = await timeGpu(() => naiveMatmul(gpu, a, b).dispose(), syncGpu, { minRuns: 2, minSeconds: 0.5 });
+  // f16 operands (read as f16 with shader-f16, accumulated in f32).
+  const ah = engine.withBackend(gpu, () => cast(a, "f16"));
+  const bh = engine.withBackend(gpu, () => cast(b, "f16"));
+  const half = await timeGpu(() => matmulF16(gpu, ah, bh).dispose(), syncGpu);
+  ah.dispose();
+  bh.dispose();
   const aw = randomOn(wasm, [n, n], 1);
   const bw = randomOn(wasm, [n, n], 2);
   const tf = await timeGpu(() => engine.withBackend(wasm, () => matmul(aw, bw).dispose()), async () => {}, { minRuns: 2, minSeconds: 0.5 });
   for (const t of [a, b, aw, bw]) t.dispose();
-  const row = { bench: "gemm-f32", n, tiledGflops: flops / tiled / 1e9, naiveGflops: flops / naive / 1e9, tfjsWasmGflops: flops / tf / 1e9, tiledVsNaive: naive / tiled, tiledVsTfjsWasm: tf / tiled };
+  const row = { bench: "gemm-f32", n, tiledGflops: flops / tiled / 1e9, naiveGflops: flops / naive / 1e9, tfjsWasmGflops: flops / tf / 1e9, tiledVsNaive: naive / tiled, tiledVsTfjsWasm: tf / tiled, f16Gflops: flops / half / 1e9, f16ShaderF16: hasShaderF16(gpu) };
   rows.push(row);
-  table.push(`| ${n} | ${fmt(row.tiledGflops)} | ${fmt(row.naiveGflops)} | ${fmt(row.tfjsWasmGflops)} | ${fmt(row.tiledVsNaive)}x | ${fmt(row.tiledVsTfjsWasm)}x |`);
+  table.push(`| ${n} | ${fmt(row.tiledGflops)} | ${fmt(row.naiveGflops)} | ${fmt(row.tfjsWasmGflops)} | ${fmt(row.tiledVsNaive)}x | ${fmt(row.tiledVsTfjsWasm)}x | ${fmt(row.f16Gflops)}${row.f16ShaderF16 ? "" : " (cast to f32)"} |`);
   console.log(JSON.stringify(row));
 }
 

@@ -38,3 +38,5 @@ registerBackend(webgpuBackendFactory);
 export { adoptTensor, fp8Matmul, uploadBlockQuantized } from "./fp8-matmul.ts";
 export type { Fp8Operand } from "./fp8-matmul.ts";
 export { naiveMatmul } from "./naive-matmul.ts";
+export { hasShaderF16, matmulF16 } from "./f16-matmul.ts";
+export type { MatmulF16Options } from "./f16-matmul.ts";

@@ -11,13 +11,15 @@ export type GemmAlgorithm = "tiled" | "naive";
 
 /** Runs C = op(A) op(B) with batch broadcasting into a new buffer; `algorithm` picks the f32 kernel. */
 export function runGemm(rt: Runtime, a: TensorInfo, b: TensorInfo, transposeA: boolean, transposeB: boolean, outShape: readonly number[], algorithm: GemmAlgorithm = "tiled"): GpuData {
+  const f16 = a.dtype === "f16";
   const r = outShape.length;
   const m = outShape[r - 2];
   const n = outShape[r - 1];
   const k = transposeA ? a.shape[a.shape.length - 2] : a.shape[a.shape.length - 1];
   const batchShape = outShape.slice(0, -2);
   const batches = sizeOfShape(batchShape);
-  const out = rt.alloc(a.dtype, sizeOfShape(outShape));
+  // f16 operands (shader-f16) accumulate into an f32 result.
+  const out = rt.alloc(f16 ? "f32" : a.dtype, sizeOfShape(outShape));
   if (out.size === 0) return out;
   const batchA = broadcastStrides(a.shape.slice(0, -2), batchShape).map((s) => s * m * k);
   const batchB = broadcastStrides(b.shape.slice(0, -2), batchShape).map((s) => s * k * n);
@@ -25,12 +27,12 @@ export function runGemm(rt: Runtime, a: TensorInfo, b: TensorInfo, transposeA: b
   const tilesPerBatch = Math.ceil(m / TILE) * tilesN;
   const params = { m, n, k, batches, tilesN, tilesPerBatch, batchShape, batchA, batchB };
   const br = batchShape.length;
-  if (a.dtype === "f32" && algorithm === "tiled") {
+  if ((a.dtype === "f32" || f16) && algorithm === "tiled") {
     const contiguousA = transposeA ? m : k;
     const contiguousB = transposeB ? k : n;
     const vec4 = contiguousA % 4 === 0 && contiguousB % 4 === 0;
-    const key = `gemm-tiled:${transposeA}:${transposeB}:${br}:${vec4}`;
-    const p = rt.program(key, () => tiledGemmProgram({ transposeA, transposeB, batchRank: br, vec4 }, key));
+    const key = `gemm-tiled:${transposeA}:${transposeB}:${br}:${vec4}:${f16}`;
+    const p = rt.program(key, () => tiledGemmProgram({ transposeA, transposeB, batchRank: br, vec4, f16 }, key));
     rt.run(p, [gpuDataOf(a), gpuDataOf(b), out], params, tilesPerBatch * batches);
   } else {
     const type = a.dtype === "f32" ? "f32" : "i32";

@@ -22,6 +22,8 @@ export interface GemmVariant {
   batchRank: number;
   /** vec4 loads (needs the contiguous dim of A and B to be multiples of 4). */
   vec4: boolean;
+  /** Operands stored as f16 (needs shader-f16); converted to f32 as they are loaded, accumulated in f32. */
+  f16?: boolean;
 }
 
 export function gemmParams(batchRank: number): ParamLayout {
@@ -37,11 +39,11 @@ function tileLoads(v: GemmVariant): string {
     ? v.transposeA
       ? `  { let k = t0 + lid / 16u; let m = row0 + (lid % 16u) * 4u;
     var val = vec4<f32>(0.0);
-    if (k < p_k() && m < p_m()) { val = a[(aBase + ${aIndex}) / 4u]; }
+    if (k < p_k() && m < p_m()) { val = vec4<f32>(a[(aBase + ${aIndex}) / 4u]); }
     As[(lid / 16u) * 16u + lid % 16u] = val; }`
       : `  { let m = row0 + lid / 4u; let k = t0 + (lid % 4u) * 4u;
     var val = vec4<f32>(0.0);
-    if (k < p_k() && m < p_m()) { val = a[(aBase + ${aIndex}) / 4u]; }
+    if (k < p_k() && m < p_m()) { val = vec4<f32>(a[(aBase + ${aIndex}) / 4u]); }
     let kk = (lid % 4u) * 4u; let mm = lid / 4u;
     As[kk * 16u + mm / 4u][mm % 4u] = val.x; As[(kk + 1u) * 16u + mm / 4u][mm % 4u] = val.y;
     As[(kk + 2u) * 16u + mm / 4u][mm % 4u] = val.z; As[(kk + 3u) * 16u + mm / 4u][mm % 4u] = val.w; }`
@@ -50,40 +52,42 @@ function tileLoads(v: GemmVariant): string {
     let kk = idx % 16u; let mm = idx / 16u;
     let m = row0 + mm; let k = t0 + kk;
     var val = 0.0;
-    if (k < p_k() && m < p_m()) { val = a[aBase + ${aIndex}]; }
+    if (k < p_k() && m < p_m()) { val = f32(a[aBase + ${aIndex}]); }
     As[kk * 16u + mm / 4u][mm % 4u] = val;
   }`;
   const loadB = v.vec4
     ? v.transposeB
       ? `  { let n = col0 + lid / 4u; let k = t0 + (lid % 4u) * 4u;
     var val = vec4<f32>(0.0);
-    if (k < p_k() && n < p_n()) { val = b[(bBase + ${bIndex}) / 4u]; }
+    if (k < p_k() && n < p_n()) { val = vec4<f32>(b[(bBase + ${bIndex}) / 4u]); }
     let kk = (lid % 4u) * 4u; let nn = lid / 4u;
     Bs[kk * 16u + nn / 4u][nn % 4u] = val.x; Bs[(kk + 1u) * 16u + nn / 4u][nn % 4u] = val.y;
     Bs[(kk + 2u) * 16u + nn / 4u][nn % 4u] = val.z; Bs[(kk + 3u) * 16u + nn / 4u][nn % 4u] = val.w; }`
       : `  { let k = t0 + lid / 16u; let n = col0 + (lid % 16u) * 4u;
     var val = vec4<f32>(0.0);
-    if (k < p_k() && n < p_n()) { val = b[(bBase + ${bIndex}) / 4u]; }
+    if (k < p_k() && n < p_n()) { val = vec4<f32>(b[(bBase + ${bIndex}) / 4u]); }
     Bs[(lid / 16u) * 16u + lid % 16u] = val; }`
     : `  for (var e = 0u; e < 4u; e++) {
     let idx = lid * 4u + e;
     let nn = idx % 64u; let kk = idx / 64u;
     let n = col0 + nn; let k = t0 + kk;
     var val = 0.0;
-    if (k < p_k() && n < p_n()) { val = b[bBase + ${bIndex}]; }
+    if (k < p_k() && n < p_n()) { val = f32(b[bBase + ${bIndex}]); }
     Bs[kk * 16u + nn / 4u][nn % 4u] = val;
   }`;
   return `${loadA}\n${loadB}`;
 }
 
 export function tiledGemmProgram(v: GemmVariant, label = "matmul-tiled"): Program {
-  const elem = v.vec4 ? "vec4<f32>" : "f32";
+  const scalar = v.f16 ? "f16" : "f32";
+  const elem = v.vec4 ? `vec4<${scalar}>` : scalar;
   const r = v.batchRank;
   return program({
     label,
     bindings: [{ name: "a", type: elem, access: "read" }, { name: "b", type: elem, access: "read" }, { name: "c", type: "f32", access: "read_write" }],
     params: gemmParams(r),
     workgroupSize: 256,
+    f16: v.f16 === true,
     helpers: `${stridedOffset("off_a", r, "batchShape", "batchA")}
 ${stridedOffset("off_b", r, "batchShape", "batchB")}
 // A tile as [k][m / 4] and B tile as [k][n / 4], vec4 along m and n.
