@@ -6,6 +6,7 @@ import { runCommand } from "./run.ts";
 import { evalCommand } from "./eval.ts";
 import { generateCommand } from "./generate.ts";
 import { inspectCommand } from "./inspect.ts";
+import { pipelineCommand } from "./pipeline.ts";
 
 export const commands: Command[] = [
   rewardsCommand,
@@ -14,4 +15,5 @@ export const commands: Command[] = [
   evalCommand,
   generateCommand,
   inspectCommand,
+  pipelineCommand,
 ];

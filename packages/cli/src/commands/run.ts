@@ -13,6 +13,7 @@ import {
   type RewardRunner, type RunConfig, type RunProgress, type RunSummary, configBaseDir, createRunContext, loadRunConfig, runJob, parseRunConfig,
 } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
+import { isPipelineConfigFile } from "@r1ts/core";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 
@@ -101,6 +102,9 @@ export const runCommand: Command = {
   summary: "run a training config (GRPO or SFT) into a run directory",
   usage,
   async run(args) {
+    // A config with a `stages:` list is a pipeline (docs/pipeline.md): `r1ts pipeline run` runs it.
+    const pipelineFile = args.find((a) => !a.startsWith("-"));
+    if (pipelineFile !== undefined && (await isPipelineConfigFile(pipelineFile))) return (await import("./pipeline.ts")).pipelineCommand.run(["run", ...args]);
     let parsed;
     try {
       parsed = parseArgs({ args, allowPositionals: true, options: { resume: { type: "string" }, json: { type: "boolean", default: false } } });

@@ -1,0 +1,55 @@
+/** SFT rows from a JSONL dataset artifact: prompt and completion columns, tokenized, EOS appended. */
+import { readJsonlDataset } from "../../data/jsonl-dataset.ts";
+import type { ModelBundle } from "../../run/model-bundle.ts";
+import { r1ZeroPrompt } from "../../tasks/template.ts";
+import type { SequenceRow } from "../../train/sequence-batch.ts";
+import { StageError } from "../errors.ts";
+import type { StageContext } from "../stage.ts";
+
+/** What encoding needs of a bundle. */
+export type EncodingModel = Pick<ModelBundle, "tokenizer" | "eosTokenId"> & { model: { config: { maxSeqLen: number } } };
+
+export interface DatasetColumns {
+  promptColumn: string;
+  completionColumn: string;
+  /** Put the prompt column into the R1-Zero template. */
+  template: boolean;
+  /** Leave out rows longer than the model's context instead of failing (their count is returned). */
+  dropTooLong?: boolean;
+}
+
+export interface DatasetSequenceRows {
+  rows: SequenceRow[];
+  /** Rows left out for being longer than maxSeqLen + 1 tokens (with dropTooLong). */
+  dropped: number;
+}
+
+/** The rows of dataset `file` (named `label` in errors, e.g. `input "data"`). */
+export async function datasetSequenceRows(ctx: StageContext, file: string, label: string, bundle: EncodingModel, columns: DatasetColumns): Promise<DatasetSequenceRows> {
+  const rows = await readJsonlDataset(file);
+  if (rows.length === 0) throw new StageError(ctx.id, ctx.stage, `${label} (${file}) has no rows; the stage that made it kept nothing (see its stage.json)`);
+  const limit = bundle.model.config.maxSeqLen + 1;
+  const out: SequenceRow[] = [];
+  rows.forEach((row, i) => {
+    const where = `${label} (${file}), row ${i + 1}`;
+    const prompt = row[columns.promptColumn];
+    const completion = row[columns.completionColumn];
+    if (typeof prompt !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.promptColumn}" must be a string, got ${JSON.stringify(prompt)?.slice(0, 60) ?? "nothing"}`);
+    if (typeof completion !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.completionColumn}" must be a string, got ${JSON.stringify(completion)?.slice(0, 60) ?? "nothing"}`);
+    let seq: SequenceRow;
+    try {
+      seq = { prompt: bundle.tokenizer.encode(columns.template ? r1ZeroPrompt(prompt) : prompt), completion: [...bundle.tokenizer.encode(completion), bundle.eosTokenId] };
+    } catch (error) {
+      throw new StageError(ctx.id, ctx.stage, `${where}: the model's tokenizer cannot encode it (${(error as Error).message})`);
+    }
+    const n = seq.prompt.length + seq.completion.length;
+    if (n <= limit) out.push(seq);
+    else if (!columns.dropTooLong) throw new StageError(ctx.id, ctx.stage, `${where}: ${n} tokens, more than the model's maxSeqLen ${bundle.model.config.maxSeqLen} + 1 (dropTooLong: true leaves such rows out)`);
+  });
+  if (out.length === 0) throw new StageError(ctx.id, ctx.stage, `${label} (${file}): every row is longer than the model's maxSeqLen ${bundle.model.config.maxSeqLen} + 1`);
+  if (out.length < rows.length) ctx.log(`${label}: left out ${rows.length - out.length} of ${rows.length} rows longer than maxSeqLen ${bundle.model.config.maxSeqLen} + 1`);
+  return { rows: out, dropped: rows.length - out.length };
+}
+
+/** Steps of `epochs` passes over `rows` rows in batches of `batchSize` (rounded up). */
+export const stepsForEpochs = (epochs: number, rows: number, batchSize: number): number => Math.max(1, Math.ceil((epochs * rows) / batchSize));

@@ -1,0 +1,34 @@
+/**
+ * The `eval` stage: held-out accuracy (pass@1 over samplesPerProblem samples), pass@k, format rate and
+ * mean length of a model, written as a JSON report. Settings left out take the pipeline's `eval:` values.
+ */
+import { writeFileAtomic } from "../../io/atomic-write.ts";
+import { evaluateBundle } from "../evaluation/eval-report.ts";
+import { evalOverridesSchema } from "../pipeline-config-schema.ts";
+import { defineStage } from "../stage.ts";
+
+export const evalStage = defineStage({
+  name: "eval",
+  description: "held-out accuracy, pass@k, format rate and length of a model, as a JSON report",
+  options: evalOverridesSchema,
+  inputs: { model: { kind: "model", description: "the model to evaluate" } },
+  outputs: { report: { kind: "report", description: "the evaluation (EvalReport JSON)" } },
+  needs: { task: true, rewards: true },
+  async run(ctx, o) {
+    const settings = { ...ctx.evalSettings, ...o };
+    const bundle = await ctx.loadModel("model");
+    try {
+      const report = await evaluateBundle(bundle, ctx.task().heldOut(settings.problems), ctx.rewards(), settings);
+      await writeFileAtomic(ctx.outputPath("report"), JSON.stringify(report, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
+      const passAt = Object.fromEntries(Object.entries(report.passAtK).map(([k, v]) => [`pass@${k}`, v]));
+      return {
+        metrics: { accuracy: report.accuracy, format: report.format, meanLength: report.meanLength, ...passAt },
+        tokens: { generated: report.generatedTokens },
+        eval: report,
+        note: `${report.problems} problems x ${report.samplesPerProblem} samples at temperature ${report.temperature}`,
+      };
+    } finally {
+      bundle.model.dispose();
+    }
+  },
+});
