@@ -82,8 +82,8 @@ describe("explicit devices that cannot start", () => {
     expect(message).toMatch(/fall back: set the backend option device to "wasm"/);
   });
 
-  it("node without tfjs-node says what to install and how to fall back", async () => {
-    await expect(selectDevice("node")).rejects.toThrow(/device "node" .*cannot start: @tensorflow\/tfjs-node is not installed.*npm install @tensorflow\/tfjs-node@4\.22\.0.*device to "wasm"/s);
+  it("node without tfjs-node (nor tfjs-node-gpu) says what to install and how to fall back", async () => {
+    await expect(selectDevice("node")).rejects.toThrow(/device "node" .*cannot start: @tensorflow\/tfjs-node is not installed.*; nor is @tensorflow\/tfjs-node-gpu\. .*npm install @tensorflow\/tfjs-node@4\.22\.0.*device to "wasm"/s);
   });
 
   it("an installed package that fails to load reports its own error, not 'not installed'", async () => {
@@ -141,6 +141,15 @@ describe("native packages are imported dynamically", () => {
     const y = engine.withBackend(backend, () => engine.runKernel("Add", [engine.makeTensor([1, 2], [2], "f32"), engine.makeTensor([10, 20], [2], "f32")], {})[0]);
     expect(Array.from(await y.data())).toEqual([11, 22]);
     expect(tfCore.getBackend()).toBe("tensorflow");
+  });
+
+  it("device node falls back to tfjs-node-gpu (TensorFlow on the CPU) when tfjs-node is not installed", async () => {
+    const onlyGpuPackage: Parameters<typeof defaultDeviceLoader>[0] = (specifier) =>
+      specifier === "@tensorflow/tfjs-node" ? Promise.reject(new PackageNotFoundError("@tensorflow/tfjs-node is not installed")) : importFromProject(specifier);
+    const selection = await selectDevice("auto", defaultDeviceLoader(onlyGpuPackage));
+    expect(selection.attempts.map((a) => [a.device, a.ok])).toEqual([["gpu", false], ["node", true]]);
+    expect(selection.attempts[0].reason).toMatch(/found no CUDA GPU/);
+    expect(selection.facts).toMatchObject({ package: "@tensorflow/tfjs-node-gpu", usingGpu: false });
   });
 
   it("device gpu fails when TensorFlow finds no CUDA device", async () => {

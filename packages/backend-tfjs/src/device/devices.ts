@@ -33,7 +33,7 @@ export const DEVICE_INFO: Record<TfjsDevice, DeviceInfo> = {
       `Without a GPU, device "node" (@tensorflow/tfjs-node) runs the same TensorFlow library on the CPU. ${FALLBACK}`,
   },
   node: {
-    description: "TensorFlow C library on the CPU, through @tensorflow/tfjs-node",
+    description: "TensorFlow C library on the CPU, through @tensorflow/tfjs-node (or tfjs-node-gpu without a GPU)",
     packageName: "@tensorflow/tfjs-node",
     tfBackendName: "tensorflow",
     installHint: `Install it in your project: npm install @tensorflow/tfjs-node@${TFJS_VERSION} (its install script downloads libtensorflow 2.9.1 for the CPU). ${FALLBACK}`,

@@ -74,16 +74,39 @@ async function activate(tf: Tf, name: string): Promise<void> {
   if (sum !== 3) throw new Error(`the "${name}" backend computed 1 + 2 = ${sum}`);
 }
 
+/**
+ * Device "gpu" is tfjs-node-gpu on a CUDA device. Device "node" is TensorFlow on the CPU: tfjs-node, or
+ * else tfjs-node-gpu (which runs on the CPU when TensorFlow finds no GPU, and is then the only one
+ * installed on such a machine).
+ */
 async function loadNative(device: "gpu" | "node", importModule: ImportModule): Promise<LoadedDevice> {
-  const info = DEVICE_INFO[device];
-  const tf = namespaceOf(await importOptional(info.packageName, importModule));
-  await activate(tf, info.tfBackendName);
+  const packages = device === "gpu" ? [DEVICE_INFO.gpu.packageName] : [DEVICE_INFO.node.packageName, DEVICE_INFO.gpu.packageName];
+  let mod: unknown;
+  let packageName = packages[0];
+  const missing: PackageNotFoundError[] = [];
+  for (const candidate of packages) {
+    try {
+      mod = await importOptional(candidate, importModule);
+      packageName = candidate;
+      break;
+    } catch (error) {
+      // Only "not installed" moves on to the next package; a broken install is reported as it is.
+      if (!(error instanceof PackageNotFoundError)) throw error;
+      missing.push(error);
+    }
+  }
+  if (mod === undefined) {
+    throw missing.length === 1 ? missing[0] : new PackageNotFoundError(`${missing[0].message}; nor is ${packages.slice(1).join(", ")}`);
+  }
+  const tf = namespaceOf(mod);
+  const tfBackendName = DEVICE_INFO[device].tfBackendName;
+  await activate(tf, tfBackendName);
   // tfjs-node's backend says whether TensorFlow placed ops on a CUDA device.
   const usingGpu = (tf.backend() as unknown as { isUsingGpuDevice?: boolean }).isUsingGpuDevice;
   if (device === "gpu" && usingGpu === false) {
-    throw new Error(`${info.packageName} loaded, but TensorFlow found no CUDA GPU (check nvidia-smi, CUDA 11.2 and cuDNN 8.1)`);
+    throw new Error(`${packageName} loaded, but TensorFlow found no CUDA GPU (check nvidia-smi, CUDA 11.2 and cuDNN 8.1)`);
   }
-  return { tf, tfBackendName: info.tfBackendName, facts: { package: info.packageName, tfjsVersion: tf.version_core, usingGpu } };
+  return { tf, tfBackendName, facts: { package: packageName, tfjsVersion: tf.version_core, usingGpu } };
 }
 
 /** The folder holding tfjs-backend-wasm's .wasm files (Node needs it set explicitly). */
