@@ -53,9 +53,14 @@ export function createTfjsBackend(runtime: DeviceSelection, options: TfjsBackend
         // An input's own tensor already belongs to an r1ts buffer: hand out a clone (shared data).
         return (Array.isArray(out) ? out : [out]).map((t) => (inputTensors.has(t) ? tf.clone(t) : t));
       });
-      results.forEach((t, i) => {
-        if (i < outputs.length) checkOutput(kernel, t, outputs[i]);
-      });
+      try {
+        results.forEach((t, i) => {
+          if (i < outputs.length) checkOutput(kernel, t, outputs[i]);
+        });
+      } catch (error) {
+        for (const t of results) t.dispose();
+        throw error;
+      }
       return results.map(own);
     };
   }
