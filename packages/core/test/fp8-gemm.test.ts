@@ -53,6 +53,27 @@ function operand(rows: number[][], scales: number[][]): BlockQuantized {
   };
 }
 
+describe("fast f32 -> E4M3 array encoder", () => {
+  it("gives encodeE4M3's bytes for random f32 bit patterns, every midpoint and its neighbours, and the specials", () => {
+    const n = 200_000;
+    const bits = new Uint32Array(n);
+    const g = new Generator(21);
+    for (let i = 0; i < n; i++) bits[i] = g.nextU32();
+    const values = new Float32Array(bits.buffer);
+    const extra: number[] = [448, 449, 464, 479, 480, 1e30, -1e-30, 0, -0, Infinity, -Infinity, NaN, 2 ** -9, 2 ** -10, 3 * 2 ** -10, 0.1, 3.3, 240, 500, -1.75];
+    for (let c = 0; c < 0x7e; c++) {
+      const mid = (fp8.decodeE4M3(c) + fp8.decodeE4M3(c + 1)) / 2;
+      extra.push(mid, -mid, Math.fround(mid * (1 + 2 ** -23)), Math.fround(mid * (1 - 2 ** -23)));
+    }
+    for (const src of [values, Float32Array.from(extra)]) {
+      const fast = fp8.f32ToE4M3(src);
+      let mismatches = 0;
+      for (let i = 0; i < src.length; i++) if (fast[i] !== fp8.encodeE4M3(src[i])) mismatches++;
+      expect(mismatches).toBe(0);
+    }
+  });
+});
+
 describe("block quantisers", () => {
   it("quantise REFERENCE's E4M3 test vectors unchanged when the scale is 1 (amax 448)", () => {
     const x = Float32Array.from([0.1, 1, 3.3, 240, 448, -1.75, 2 ** -9, 2 ** -10]);
