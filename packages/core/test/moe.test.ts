@@ -168,6 +168,22 @@ describe("MoE layer", () => {
     moe.dispose();
   });
 
+  it("sparse dispatch (each expert on its tokens) equals dense dispatch, values and gradients", () => {
+    const moe = new MoE({ ...CFG, nRoutedExperts: 8, nActivatedExperts: 2 }, { std: 0.5, generator: new Generator(15) });
+    const x = tensor(randn(2 * 5 * 4, 16), [2, 5, 4]);
+    const target = tensor(randn(40, 17), [2, 5, 4]);
+    const run = (dispatch: "sparse" | "dense") => {
+      moe.dispatch = dispatch;
+      return valueAndGradsOf(() => sum(mul(moe.forward(x, { countLoad: false }), target)), [x, ...moe.parameters()]);
+    };
+    const sparse = run("sparse");
+    const dense = run("dense");
+    expectClose([sparse.value.itemSync()], [dense.value.itemSync()], 1e-6, 1e-6);
+    sparse.grads.forEach((g, i) => expectClose(values(g), values(dense.grads[i]), 1e-6, 1e-5));
+    dispose([x, target, sparse.value, sparse.grads, dense.value, dense.grads]);
+    moe.dispose();
+  });
+
   it("the sequence-wise balance loss is alpha * sum_i f_i P_i per sequence, averaged", () => {
     const moe = new MoE(CFG, { std: 0.5, generator: new Generator(8) });
     const [b, s] = [2, 5];

@@ -7,15 +7,20 @@
  * over the T tokens of each sequence (averaged over the batch). HF DeepSeek-V3 names: `gate`,
  * `experts.N.{gate,up,down}_proj`, `shared_experts.*` (the shared experts are one SwiGLU nSharedExperts times as wide).
  *
- * Every expert runs on every token and the gate's weights (zero off the top-K) combine them: exact, shape-
- * static and backend-neutral (no host read-back of the routing), at E / K times the expert FLOPs of sparse
- * dispatch. Fine for the small models trained here; sparse dispatch is future work.
+ * Two ways to run the experts, with the same result: "sparse" gathers each expert's tokens, runs it on them
+ * and scatters the weighted outputs back (reads the routing on the host, so only on backends with host
+ * buffers, such as the reference backend); "dense" runs every expert on every token and combines them with
+ * the gate's weights (zero off the top-K): shape-static and backend-neutral, at E / K times the expert FLOPs.
+ * The default, "auto", takes sparse where the backend reads synchronously and dense elsewhere.
  */
 import { add, div, mul } from "../ops/elementwise.ts";
-import { oneHot, putAlongAxisAdd, topk } from "../ops/indexing.ts";
+import { ShapeError } from "../errors.ts";
+import { zeros } from "../ops/creation.ts";
+import { gather, oneHot, putAlongAxisAdd, scatterAdd, topk } from "../ops/indexing.ts";
 import { reshape, slice } from "../ops/layout.ts";
 import { mean, sum } from "../ops/reduce.ts";
 import { noGrad, tidy } from "../memory.ts";
+import { engine } from "../tensor/engine.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { InitOptions } from "./init.ts";
 import { MoEGate, type MoEGateConfig, type Routing } from "./moe-gate.ts";
@@ -29,7 +34,11 @@ export interface MoEConfig extends MoEGateConfig {
   nSharedExperts: number;
   /** alpha of the sequence-wise balance loss (0 = off; DeepSeek-V3: 0.0001). */
   balanceLossAlpha?: number;
+  /** How experts are run (see the file comment); default "auto". */
+  dispatch?: MoEDispatch;
 }
+
+export type MoEDispatch = "auto" | "sparse" | "dense";
 
 export interface MoEForwardOptions {
   /** Collects this layer's balance loss (a scalar) when alpha > 0. */
@@ -43,6 +52,7 @@ export class MoE extends Module {
   readonly experts: ModuleList<SwiGLU>;
   readonly shared_experts: SwiGLU | undefined;
   readonly balanceLossAlpha: number;
+  dispatch: MoEDispatch;
 
   constructor(
     readonly config: MoEConfig,
@@ -52,6 +62,7 @@ export class MoE extends Module {
     const { dim, moeInterDim, nSharedExperts, nRoutedExperts } = config;
     if (!Number.isSafeInteger(nSharedExperts) || nSharedExperts < 0) throw new RangeError(`MoE: nSharedExperts must be an integer >= 0, got ${nSharedExperts}`);
     this.balanceLossAlpha = config.balanceLossAlpha ?? 0;
+    this.dispatch = config.dispatch ?? "auto";
     if (!(this.balanceLossAlpha >= 0)) throw new RangeError(`MoE: balanceLossAlpha must be >= 0, got ${this.balanceLossAlpha}`);
     this.gate = this.addModule("gate", new MoEGate(config, init));
     this.experts = this.addModule("experts", new ModuleList(Array.from({ length: nRoutedExperts }, () => new SwiGLU(dim, moeInterDim, init))));
@@ -65,18 +76,45 @@ export class MoE extends Module {
       const rows = reshape(x, [b * s, dim]);
       const routing = this.gate.route(rows, { countLoad });
       const aux = auxLosses && this.balanceLossAlpha > 0 ? this.balanceLoss(routing, b, s) : undefined;
-      // Dense combine weights [T, E]: g_i for the chosen experts, 0 elsewhere.
-      const combine = putAlongAxisAdd(routing.weights, routing.indices, this.gate.nRoutedExperts, -1);
+      const sparse = this.dispatch === "sparse" || (this.dispatch === "auto" && rows.backend.readSync !== undefined);
       let y = this.shared_experts ? this.shared_experts.forward(rows) : undefined;
-      let e = 0;
-      for (const expert of this.experts) {
-        const term = mul(slice(combine, [0, e++], [-1, 1]), expert.forward(rows));
-        y = y ? add(y, term) : term;
-      }
-      return { y: reshape(y!, [b, s, dim]), aux };
+      for (const term of sparse ? this.sparseTerms(rows, routing) : this.denseTerms(rows, routing)) y = y ? add(y, term) : term;
+      return { y: reshape(y ?? zeros([b * s, dim], "f32", x.backend), [b, s, dim]), aux };
     });
     if (aux) auxLosses!.push(aux);
     return y;
+  }
+
+  /** Every expert on every token, weighted by the dense combine weights [T, E] (g_i for chosen experts, 0 elsewhere). */
+  private denseTerms(rows: Tensor, routing: Routing): Tensor[] {
+    const combine = putAlongAxisAdd(routing.weights, routing.indices, this.gate.nRoutedExperts, -1);
+    return [...this.experts].map((expert, e) => mul(slice(combine, [0, e], [-1, 1]), expert.forward(rows)));
+  }
+
+  /** Each expert on its own tokens only, its weighted outputs scattered back into [T, dim]. */
+  private sparseTerms(rows: Tensor, routing: Routing): Tensor[] {
+    if (!rows.backend.readSync) throw new ShapeError(`MoE: sparse dispatch reads the routing on the host; backend "${rows.backend.name}" cannot (use dispatch "dense")`);
+    const [t, k] = routing.indices.shape;
+    const chosen = routing.indices.dataSync();
+    const tokens: number[][] = Array.from({ length: this.gate.nRoutedExperts }, () => []);
+    const slots: number[][] = Array.from({ length: this.gate.nRoutedExperts }, () => []);
+    for (let i = 0; i < t * k; i++) {
+      tokens[chosen[i]].push(Math.floor(i / k));
+      slots[chosen[i]].push(i);
+    }
+    const flatWeights = reshape(routing.weights, [t * k]);
+    const terms: Tensor[] = [];
+    let e = 0;
+    for (const expert of this.experts) {
+      const n = tokens[e].length;
+      if (n > 0) {
+        const at = engine.makeTensor(Int32Array.from(tokens[e]), [n], "i32", rows.backend);
+        const w = reshape(gather(flatWeights, engine.makeTensor(Int32Array.from(slots[e]), [n], "i32", rows.backend), 0), [n, 1]);
+        terms.push(scatterAdd(mul(expert.forward(gather(rows, at, 0)), w), at, t, 0));
+      }
+      e++;
+    }
+    return terms;
   }
 
   /** alpha * mean over sequences of sum_i f_i P_i (REFERENCE §6); f from the top-K of the unbiased scores. */
