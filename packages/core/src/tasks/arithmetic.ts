@@ -25,12 +25,14 @@ export interface ArithmeticProblem extends Problem {
   readonly op: ArithmeticOperation;
 }
 
-export function arithmeticTask(options: ArithmeticTaskOptions = {}): Task & {
+export interface ArithmeticTask extends Task {
   sampleTrain(rng: Generator): ArithmeticProblem;
   heldOut(count: number): ArithmeticProblem[];
   /** Column-addition working for `a+b` (one line per column, right to left), or the equation for - and *. */
   working(problem: ArithmeticProblem): string;
-} {
+}
+
+export function arithmeticTask(options: ArithmeticTaskOptions = {}): ArithmeticTask {
   const { minDigits = 2, maxDigits = 3, operations = ["+"], heldOutFraction = 0.1, seed = 0 } = options;
   if (!Number.isSafeInteger(minDigits) || minDigits < 1 || !Number.isSafeInteger(maxDigits) || maxDigits < minDigits || maxDigits > 7) {
     throw new TaskError(`arithmetic: need 1 <= minDigits <= maxDigits <= 7, got minDigits ${minDigits}, maxDigits ${maxDigits}`);

@@ -24,10 +24,12 @@ export interface CountdownProblem extends Problem {
   readonly target: number;
 }
 
-export function countdownTask(options: CountdownTaskOptions = {}): Task & {
+export interface CountdownTask extends Task {
   sampleTrain(rng: Generator): CountdownProblem;
   heldOut(count: number): CountdownProblem[];
-} {
+}
+
+export function countdownTask(options: CountdownTaskOptions = {}): CountdownTask {
   const { minNumbers = 3, maxNumbers = 4, maxNumber = 99, maxTarget = 100, heldOutFraction = 0.1, seed = 0 } = options;
   if (!Number.isSafeInteger(minNumbers) || minNumbers < 2 || !Number.isSafeInteger(maxNumbers) || maxNumbers < minNumbers || maxNumbers > 6) {
     throw new TaskError(`countdown: need 2 <= minNumbers <= maxNumbers <= 6, got ${minNumbers}, ${maxNumbers}`);
