@@ -44,17 +44,53 @@ function nanPropagating(f: Binary): Binary {
   };
 }
 
-/** i32 division truncating toward zero, 0 for a zero divisor (as the reference and WGSL do). */
-function divide(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
-  if (a.dtype !== "int32") return tf.div(a, b);
+/** x truncated toward zero, in f32. */
+function truncF32(tf: Tf, x: TfTensor): TfTensor {
+  return tf.mul(tf.sign(x), tf.floor(tf.abs(x)));
+}
+
+/** trunc(x / y) of f32 tensors as int32, clipped into the i32 range (later steps wrap as needed). */
+function quotientEstimate(tf: Tf, x: TfTensor, y: TfTensor): TfTensor {
+  return tf.cast(tf.clipByValue(truncF32(tf, tf.div(x, y)), -2147483648, 2147483520), "int32");
+}
+
+/**
+ * i32 division truncating toward zero, 0 for a zero divisor, wrapping like two's complement
+ * (-2^31 / -1 = -2^31), exact for every int32 pair: tfjs divides integers through float32 (24-bit
+ * mantissa), so a float estimate is refined with exact int32 remainders (int32 multiply and subtract
+ * wrap modulo 2^32 on every tfjs backend): estimate, re-estimate from the remainder, then a last +-1.
+ */
+function divideInt32(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
+  const i32 = (v: number): TfTensor => tf.scalar(v, "int32");
   const zero = tf.equal(b, 0);
-  const safe = tf.where(zero, tf.onesLike(b), b);
-  const floor = tf.floorDiv(a, safe);
-  // floor(a/b) + 1 where the exact quotient is negative and not an integer.
-  const rem = tf.sub(a, tf.mul(floor, safe));
-  const fix = tf.logicalAnd(tf.notEqual(rem, 0), tf.notEqual(tf.less(a, 0), tf.less(safe, 0)));
-  const trunc = tf.add(floor, tf.cast(fix, "int32"));
-  return tf.where(zero, tf.zerosLike(trunc), trunc);
+  const divisor = tf.where(zero, tf.onesLike(b), b);
+  const divisorF = tf.cast(divisor, "float32");
+  const q0 = quotientEstimate(tf, tf.cast(a, "float32"), divisorF);
+  const r0 = tf.sub(a, tf.mul(q0, divisor));
+  const q1 = tf.add(q0, quotientEstimate(tf, tf.cast(r0, "float32"), divisorF));
+  const r = tf.sub(a, tf.mul(q1, divisor));
+  // The remainder must have a's sign (or be 0) and be smaller than |b|; else q is off by one.
+  const aNonNegative = tf.greaterEqual(a, 0);
+  const bPositive = tf.greater(divisor, 0);
+  const wrongSign = tf.logicalAnd(tf.notEqual(r, 0), tf.notEqual(tf.less(r, 0), tf.less(a, 0)));
+  // |r| >= |b| (with a's sign), written with logical ops: tfjs-wasm's select corrupts memory on bool branches.
+  const and = (...t: TfTensor[]): TfTensor => t.reduce((p, q) => tf.logicalAnd(p, q));
+  const bNegative = tf.logicalNot(bPositive);
+  const aNegative = tf.logicalNot(aNonNegative);
+  const atLeastB = tf.logicalOr(
+    tf.logicalOr(and(aNonNegative, bPositive, tf.greaterEqual(r, divisor)), and(aNonNegative, bNegative, tf.notEqual(divisor, i32(-2147483648)), tf.greaterEqual(r, tf.sub(i32(0), divisor)))),
+    tf.logicalOr(and(aNegative, bPositive, tf.lessEqual(r, tf.sub(i32(0), divisor))), and(aNegative, bNegative, tf.lessEqual(r, divisor))),
+  );
+  const tooBig = tf.logicalAnd(tf.logicalAnd(tf.notEqual(r, 0), tf.logicalNot(wrongSign)), atLeastB);
+  const step = tf.where(bPositive, tf.onesLike(a), tf.fill(a.shape, -1, "int32"));
+  const towardA = tf.where(aNonNegative, step, tf.sub(i32(0), step));
+  const fix = tf.where(wrongSign, tf.sub(i32(0), towardA), tf.where(tooBig, towardA, tf.zerosLike(a)));
+  const q = tf.add(q1, fix);
+  return tf.where(zero, tf.zerosLike(q), q);
+}
+
+function divide(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
+  return a.dtype === "int32" ? divideInt32(tf, a, b) : tf.div(a, b);
 }
 
 const ARITHMETIC: Record<ArithmeticKernel, Binary> = {
