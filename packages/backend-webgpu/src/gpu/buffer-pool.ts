@@ -35,6 +35,9 @@ export class BufferPool {
   private pooledCount = 0;
   private pooledBytes = 0;
 
+  /** Called before a buffer is destroyed (cached bind groups may name it). */
+  onDestroy: () => void = () => {};
+
   constructor(
     private readonly device: GPUDevice,
     /** Pooled bytes above which released buffers are destroyed instead of kept. */
@@ -94,6 +97,7 @@ export class BufferPool {
   }
 
   private destroy(buffer: GPUBuffer): void {
+    this.onDestroy();
     this.created--;
     this.createdBytes -= buffer.size;
     buffer.destroy();

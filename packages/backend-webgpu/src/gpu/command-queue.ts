@@ -15,7 +15,12 @@ const ARENA_BYTES = 1 << 20;
 interface CachedPipeline {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
+  /** Names the bind group layout in bind-group cache keys. */
+  layoutId: number;
 }
+
+/** Bind groups kept for reuse (pooled buffers recur step after step); the cache is cleared beyond this. */
+const MAX_BIND_GROUPS = 8192;
 
 export interface QueueStats {
   dispatches: number;
@@ -33,7 +38,10 @@ export class CommandQueue {
   private arenaUsed = 0;
   private readonly paramAlign: number;
   private readonly pipelines = new Map<string, CachedPipeline>();
-  private readonly layouts = new Map<string, GPUBindGroupLayout>();
+  private readonly layouts = new Map<string, { layout: GPUBindGroupLayout; id: number }>();
+  private readonly bindGroups = new Map<string, GPUBindGroup>();
+  private readonly bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 0;
   private readonly staging = new Map<number, GPUBuffer[]>();
   private error: string | null = null;
   readonly stats: QueueStats = { dispatches: 0, submits: 0, pipelines: 0, reads: 0 };
@@ -60,17 +68,19 @@ export class CommandQueue {
     let cached = this.pipelines.get(p.source);
     if (cached) return cached;
     const signature = p.bindings.map((b) => b.access).join(",");
-    let layout = this.layouts.get(signature);
-    if (!layout) {
+    let known = this.layouts.get(signature);
+    if (!known) {
       const entries: GPUBindGroupLayoutEntry[] = p.bindings.map((b, i) => ({
         binding: i,
         visibility: GPUShaderStage.COMPUTE,
         buffer: { type: b.access === "read" ? "read-only-storage" : "storage" },
       }));
-      entries.push({ binding: p.bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: false } });
-      layout = this.device.createBindGroupLayout({ entries });
-      this.layouts.set(signature, layout);
+      // The parameters: a window of the arena at a dynamic offset, so bind groups can be reused.
+      entries.push({ binding: p.bindings.length, visibility: GPUShaderStage.COMPUTE, buffer: { type: "uniform", hasDynamicOffset: true } });
+      known = { layout: this.device.createBindGroupLayout({ entries }), id: this.layouts.size };
+      this.layouts.set(signature, known);
     }
+    const layout = known.layout;
     const t0 = performance.now();
     const module = this.device.createShaderModule({ code: p.source, label: p.label });
     const pipeline = this.device.createComputePipeline({
@@ -79,7 +89,7 @@ export class CommandQueue {
       compute: { module, entryPoint: "main" },
     });
     this.timing.compileMs += performance.now() - t0;
-    cached = { pipeline, layout };
+    cached = { pipeline, layout, layoutId: known.id };
     this.pipelines.set(p.source, cached);
     this.stats.pipelines++;
     return cached;
@@ -97,22 +107,45 @@ export class CommandQueue {
     if (buffers.length !== p.bindings.length) throw new BackendError(`webgpu ${p.label}: ${buffers.length} buffers for ${p.bindings.length} bindings`);
     const bytes = params.byteLength;
     if (this.arenaUsed + bytes > ARENA_BYTES) this.flush();
-    const { pipeline, layout } = this.pipelineFor(p);
+    const cached = this.pipelineFor(p);
     const offset = this.arenaUsed;
     this.arenaWords.set(params, offset / 4);
     this.arenaUsed = Math.ceil((offset + bytes) / this.paramAlign) * this.paramAlign;
-    const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
-    entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset, size: bytes } });
-    const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.ensurePass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bindGroup);
+    pass.setPipeline(cached.pipeline);
+    pass.setBindGroup(0, this.bindGroupFor(cached, buffers, bytes), [offset]);
     const x = Math.min(workgroups, MAX_GROUPS_PER_DIM);
     const y = Math.ceil(workgroups / x);
     if (y > MAX_GROUPS_PER_DIM) throw new BackendError(`webgpu ${p.label}: ${workgroups} workgroups exceed ${MAX_GROUPS_PER_DIM}^2`);
     pass.dispatchWorkgroups(x, y);
     this.stats.dispatches++;
     if (++this.pending >= BATCH_DISPATCHES) this.flush();
+  }
+
+  private idOf(buffer: GPUBuffer): number {
+    let id = this.bufferIds.get(buffer);
+    if (id === undefined) this.bufferIds.set(buffer, (id = this.nextBufferId++));
+    return id;
+  }
+
+  /** The bind group of these buffers (and a parameter window of `bytes`), made once and reused. */
+  private bindGroupFor(cached: CachedPipeline, buffers: readonly GPUBuffer[], bytes: number): GPUBindGroup {
+    let key = `${cached.layoutId}:${bytes}`;
+    for (const b of buffers) key += `,${this.idOf(b)}`;
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      if (this.bindGroups.size >= MAX_BIND_GROUPS) this.bindGroups.clear();
+      const entries: GPUBindGroupEntry[] = buffers.map((buffer, i) => ({ binding: i, resource: { buffer } }));
+      entries.push({ binding: buffers.length, resource: { buffer: this.arena, offset: 0, size: bytes } });
+      group = this.device.createBindGroup({ layout: cached.layout, entries });
+      this.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  /** Forgets every bind group (a buffer they name is being destroyed). */
+  forgetBindGroups(): void {
+    this.bindGroups.clear();
   }
 
   /** Records a buffer-to-buffer copy (ends the open compute pass). */
@@ -187,5 +220,6 @@ export class CommandQueue {
     this.arena.destroy();
     this.pipelines.clear();
     this.layouts.clear();
+    this.bindGroups.clear();
   }
 }

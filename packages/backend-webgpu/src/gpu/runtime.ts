@@ -18,6 +18,7 @@ export class Runtime {
   constructor(readonly device: GPUDevice) {
     this.pool = new BufferPool(device);
     this.queue = new CommandQueue(device, this.pool);
+    this.pool.onDestroy = () => this.queue.forgetBindGroups();
   }
 
   get liveBuffers(): number {
