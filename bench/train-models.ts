@@ -19,7 +19,8 @@ export const BENCH_MODELS: BenchModel[] = [
 
 /** Backends to try: the `--backends` list, else every registered one except the per-device aliases. */
 export async function benchBackends(only?: string[]): Promise<string[]> {
-  if (process.env.R1TS_BENCH_WEBGPU === "1") await import("@r1ts/backend-webgpu" as string).catch(() => undefined);
+  // WebGPU registers itself when imported (on a software Vulkan driver it starts, at a low priority).
+  await import("@r1ts/backend-webgpu").catch((error: Error) => console.error(`backend webgpu not loaded: ${error.message.split("\n")[0]}`));
   const names = only ?? registeredBackends().map((f) => f.name).filter((n) => !/^tfjs-/.test(n));
   const ok: string[] = [];
   for (const name of names) {

@@ -47,3 +47,5 @@ for (const spec of BENCH_MODELS.filter((m) => models.includes(m.name))) {
     model.dispose();
   }
 }
+// GPU device handles can keep Node alive after the last measurement.
+process.exit(0);
