@@ -11,7 +11,7 @@
 
 const STORAGE_USAGE = 0x80 /* STORAGE */ | 0x04 /* COPY_SRC */ | 0x08; /* COPY_DST */
 
-/** Bytes rounded up to a size class: 4 classes per power of two (at most 25% waste), at least 256. */
+/** Bytes rounded up to a size class: multiples of 256, and from 1 KiB up 4 classes per power of two (at most 25% waste). */
 export function sizeClass(bytes: number): number {
   if (bytes <= 256) return 256;
   const step = 2 ** Math.max(8, Math.floor(Math.log2(bytes)) - 2);
