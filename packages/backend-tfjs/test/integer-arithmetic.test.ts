@@ -1,11 +1,12 @@
 /**
- * i32 Div is exact over the whole int32 range on every device (tfjs divides integers through
- * float32): random full-range pairs, small divisors, and the edges (-2^31 / -1 wraps to -2^31, x / 0
- * is 0), against the reference backend.
+ * i32 arithmetic is exact over the whole int32 range on every device, as on the reference backend,
+ * although tfjs runs some integer kernels through float32: Div on random full-range pairs, small
+ * divisors and the edges (-2^31 / -1 wraps to -2^31, x / 0 is 0); Pow wrapping modulo 2^32; Abs, Neg,
+ * comparisons and reductions next to 2^31.
  */
 import { describe, expect, it } from "vitest";
 import { Generator, createReferenceBackend, engine } from "@r1ts/core";
-import type { Backend } from "@r1ts/core";
+import type { Backend, KernelAttrs, KernelName } from "@r1ts/core";
 import { createTfjsBackendOn } from "./helpers.ts";
 
 const MIN = -2147483648;
@@ -46,6 +47,48 @@ describe("i32 Div", () => {
       expect(wrong).toEqual([]);
       expect(expected[0]).toBe(MIN); // -2^31 / -1 wraps
       expect(expected[6]).toBe(0); // x / 0
+    });
+  }
+});
+
+/** Runs a kernel on i32 inputs and returns every output's values. */
+function runInts(backend: Backend, kernel: KernelName, inputs: number[][], attrs: KernelAttrs[KernelName]): number[][] {
+  return engine.withBackend(backend, () => {
+    const tensors = inputs.map((v) => engine.makeTensor(v, [v.length], "i32"));
+    const outputs = engine.runKernel(kernel, tensors, attrs as never);
+    const values = outputs.map((o) => Array.from(o.dataSync()));
+    for (const t of [...tensors, ...outputs]) t.dispose();
+    return values;
+  });
+}
+
+const NEAR = [MAX, -MAX, 16777217, 3, 100000007, -5, MAX - 1];
+const NEAR_B = [MAX - 1, -MAX + 1, 16777216, 19, 2, 2, MAX];
+const EDGE_CASES: [KernelName, number[][], KernelAttrs[KernelName]][] = [
+  ["Pow", [[3, 2, 7, -3, 46341, 2, 1, -1, -1, 0, 5, -2], [19, 30, 11, 19, 2, 31, -3, -3, -4, -1, 0, 33]], {}],
+  ["Abs", [[-MAX, 16777217, MIN + 1, 0]], {}],
+  ["Neg", [[16777217, -MAX, MAX]], {}],
+  ["Equal", [NEAR, NEAR_B], {}],
+  ["Less", [NEAR, NEAR_B], {}],
+  ["GreaterEqual", [NEAR, NEAR_B], {}],
+  ["Maximum", [NEAR, NEAR_B], {}],
+  ["Minimum", [NEAR, NEAR_B], {}],
+  ["Sum", [[MAX, 1, 16777217, -16777216]], { axes: [0], keepDims: false }],
+  ["Max", [NEAR], { axes: [0], keepDims: false }],
+  ["ArgMax", [[MAX - 1, MAX, 5]], { axis: 0 }],
+  ["Cumsum", [NEAR], { axis: 0, exclusive: false, reverse: false }],
+  ["TopK", [NEAR], { k: 3 }],
+  ["Clamp", [NEAR], { min: -2147483640, max: 2147483600 }],
+];
+
+describe("i32 edges next to 2^31", () => {
+  const reference = createReferenceBackend();
+  for (const device of ["wasm", "cpu"] as const) {
+    it(`on ${device}: pow, abs, neg, comparisons, reductions agree with the reference exactly`, async () => {
+      const backend = await createTfjsBackendOn({ device });
+      const wrong = EDGE_CASES.filter(([kernel, inputs, attrs]) => JSON.stringify(runInts(backend, kernel, inputs, attrs)) !== JSON.stringify(runInts(reference, kernel, inputs, attrs)))
+        .map(([kernel, inputs, attrs]) => `${kernel}: ${JSON.stringify(runInts(backend, kernel, inputs, attrs))} vs ${JSON.stringify(runInts(reference, kernel, inputs, attrs))}`);
+      expect(wrong).toEqual([]);
     });
   }
 });

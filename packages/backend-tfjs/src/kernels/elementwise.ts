@@ -22,8 +22,8 @@ const UNARY: Record<UnaryKernel, Unary> = {
   // silu(x) = x * sigmoid(x) (Hendrycks & Gimpel; Elfwing et al.)
   Silu: (tf, x) => tf.mul(x, tf.sigmoid(x)),
   Relu: (tf, x) => tf.relu(x),
-  // tfjs's cpu abs goes through float32 for int32 (|2^31 - 1| would come back as -2^31).
-  Abs: (tf, x) => (x.dtype === "int32" ? tf.where(tf.less(x, 0), tf.neg(x), x) : tf.abs(x)),
+  // tfjs's abs and neg go through float32 for int32 (|2^31 - 1| would come back as -2^31): 0 - x is exact.
+  Abs: (tf, x) => (x.dtype === "int32" ? tf.where(tf.less(x, 0), tf.sub(tf.scalar(0, "int32"), x), x) : tf.abs(x)),
   Sin: (tf, x) => tf.sin(x),
   Cos: (tf, x) => tf.cos(x),
 };
@@ -89,6 +89,37 @@ function divideInt32(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
   return tf.where(zero, tf.zerosLike(q), q);
 }
 
+/**
+ * i32 power wrapping modulo 2^32 like the reference (Math.pow, then to int32), by square-and-multiply
+ * over the exponent's bits with wrapping int32 multiplies; tfjs's wasm pow saturates instead.
+ * Negative exponents give 1 / a^|b| truncated: 1 for a = 1, +-1 for a = -1, else 0.
+ */
+function powInt32(tf: Tf, a0: TfTensor, b0: TfTensor): TfTensor {
+  const shape = broadcastShape(a0.shape, b0.shape);
+  const a = tf.broadcastTo(a0, shape);
+  const b = tf.broadcastTo(b0, shape);
+  let result = tf.onesLike(a);
+  let base = a;
+  for (let bit = 0; bit < 31; bit++) {
+    const set = tf.notEqual(tf.bitwiseAnd(b, tf.fill(shape, 2 ** bit, "int32")), 0);
+    result = tf.where(set, tf.mul(result, base), result);
+    base = tf.mul(base, base);
+  }
+  const odd = tf.notEqual(tf.bitwiseAnd(b, tf.onesLike(b)), 0);
+  const minusOne = tf.where(odd, tf.fill(shape, -1, "int32"), tf.onesLike(a));
+  const reciprocal = tf.where(tf.equal(a, 1), tf.onesLike(a), tf.where(tf.equal(a, -1), minusOne, tf.zerosLike(a)));
+  return tf.where(tf.less(b, 0), reciprocal, result);
+}
+
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  return Array.from({ length: rank }, (_, i) => {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    return da === 1 ? db : da;
+  });
+}
+
 function divide(tf: Tf, a: TfTensor, b: TfTensor): TfTensor {
   return a.dtype === "int32" ? divideInt32(tf, a, b) : tf.div(a, b);
 }
@@ -98,7 +129,7 @@ const ARITHMETIC: Record<ArithmeticKernel, Binary> = {
   Sub: (tf, a, b) => tf.sub(a, b),
   Mul: (tf, a, b) => tf.mul(a, b),
   Div: divide,
-  Pow: (tf, a, b) => tf.pow(a, b),
+  Pow: (tf, a, b) => (a.dtype === "int32" ? powInt32(tf, a, b) : tf.pow(a, b)),
   Maximum: nanPropagating((tf, a, b) => tf.maximum(a, b)),
   Minimum: nanPropagating((tf, a, b) => tf.minimum(a, b)),
 };
