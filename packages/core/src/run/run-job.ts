@@ -6,6 +6,8 @@
  * training continues exactly as if it had never stopped (the same seed gives the same metrics).
  */
 import { R1tsError } from "../errors.ts";
+import type { TrainerControl } from "../hooks/trainer-control.ts";
+import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
 import type { RunConfig } from "../config/run-config-schema.ts";
 import { latestCheckpoint } from "../io/checkpoint.ts";
 import { Generator } from "../random/generator.ts";
@@ -39,6 +41,8 @@ export interface RunJobOptions {
   resumeDir?: string;
   log?: (line: string) => void;
   onProgress?: (progress: RunProgress) => void;
+  /** Called with the trainer before training starts: tap its hooks (plugins, loggers, early stopping). */
+  setup?: (trainer: { hooks: TrainerHooks; control: TrainerControl }) => void;
 }
 
 export interface RunSummary {
@@ -102,6 +106,8 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
   if (config.trainer === "grpo" && !options.rewards) throw new RunError("a GRPO run needs rewards (options.rewards)");
   const steps = config.trainer === "grpo" ? config.grpo!.steps : config.sft!.steps;
   const maxNewTokens = config.eval.maxNewTokens ?? config.grpo?.maxNewTokens ?? 64;
+  /** The running trainer's hooks and control: evaluations fire its onEval hook. */
+  let trainerHooks: { hooks: TrainerHooks; control: TrainerControl } | undefined;
   const evaluate = async (step: number, phase: EvalRecord["phase"]): Promise<EvalRecord | undefined> => {
     if (!options.rewards || source.heldOut.length === 0) return undefined;
     const result = await evaluateProblems(bundle.model, bundle.tokenizer, bundle.eosTokenId, source.heldOut, options.rewards, {
@@ -112,6 +118,13 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
     await runDir.appendEval(record as unknown as Record<string, unknown>);
     await runDir.appendSamples(result.rows.slice(0, 8).map((r) => ({ step, phase, prompt: r.question, completion: r.completion, reward: r.scores })));
     log(`held-out (${phase}, step ${step}): accuracy ${fmt(record.accuracy)}, format ${fmt(record.format)}, mean length ${record.meanLength.toFixed(1)} tokens`);
+    if (trainerHooks) {
+      const metrics: Record<string, number> = { "eval/meanLength": record.meanLength, "eval/truncatedRate": record.truncatedRate };
+      if (record.accuracy !== null) metrics["eval/accuracy"] = record.accuracy;
+      if (record.format !== null) metrics["eval/format"] = record.format;
+      for (const [name, v] of Object.entries(record.rewards)) metrics[`eval/rewards/${name}`] = v;
+      await trainerHooks.hooks.onEval.promise({ step, trainer: config.trainer, control: trainerHooks.control, metrics });
+    }
     return record;
   };
 
@@ -128,6 +141,8 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
         prompts: (rng: Generator) => source.sampleTrain(rng),
         config: { ...config.grpo!, seed: config.seed },
       });
+      trainerHooks = trainer;
+      options.setup?.(trainer);
       try {
         if (options.resumeDir) {
           const ckpt = await latestCheckpoint(runDir.path);
@@ -152,6 +167,8 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
       const rows = (source.completions ?? []).map(toRow);
       const evalRows = source.heldOut.filter((p) => typeof p.columns[config.data!.completionColumn] === "string").map((p) => toRow({ prompt: p.prompt, completion: p.columns[config.data!.completionColumn] as string }));
       const trainer = new SFTTrainer(bundle.model, rows, { ...sftConfig, seed: config.seed, padId: bundle.eosTokenId }, evalRows);
+      trainerHooks = trainer;
+      options.setup?.(trainer);
       try {
         if (options.resumeDir) {
           const ckpt = await latestCheckpoint(runDir.path);
