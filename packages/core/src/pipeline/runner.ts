@@ -167,7 +167,8 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     await mkdir(dir, { recursive: true });
     await writeStartedRecord(dir, { fingerprint, attempts });
     const files = await RunDirectory.create({ dir });
-    const ctx = stageContext(planned, { dir, config, context, task, inputs: stageInputs, files, resumeFrom, log, onProgress: options.onProgress, total: plan.stages.length });
+    const records = new Map(rows.map((r) => [r.id, r.record]));
+    const ctx = stageContext(planned, { dir, config, context, task, inputs: stageInputs, files, resumeFrom, log, onProgress: options.onProgress, total: plan.stages.length, records });
 
     log(`[${planned.id}] ${planned.stage.name}${resumeFrom ? ` (resuming from ${relative(runDir, resumeFrom)})` : attempts > 1 ? " (the interrupted attempt left no checkpoint: starting over)" : ""}`);
     await hooks.beforeStage.promise({ ...where, dir, resumeFrom });
@@ -241,6 +242,7 @@ interface ContextParts {
   log: (line: string) => void;
   onProgress: RunPipelineOptions["onProgress"];
   total: number;
+  records: ReadonlyMap<string, StageRecord>;
 }
 
 function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
@@ -282,6 +284,7 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
     },
     runContext: p.context,
     files: p.files,
+    earlierStage: (other: string) => p.records.get(other),
     resumeFrom: p.resumeFrom,
     log: (message: string) => p.log(`[${id}] ${message}`),
     progress: (progress: StageProgress) => p.onProgress?.({ ...progress, stage: id, index: planned.index, total: p.total }),

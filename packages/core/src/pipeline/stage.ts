@@ -15,6 +15,7 @@ import type { Task } from "../tasks/task.ts";
 import type { TaskConfig } from "./problems.ts";
 import type { EvalReport } from "./evaluation/eval-report.ts";
 import type { EvalSettings } from "./pipeline-config-schema.ts";
+import type { StageRecord } from "./stage-record.ts";
 import { ARTIFACT_KINDS, type Artifact, type ArtifactKind } from "./artifact.ts";
 import { PipelineError } from "./errors.ts";
 
@@ -81,6 +82,8 @@ export interface StageContext {
   readonly runContext: RunContext;
   /** metrics.jsonl, samples.jsonl, evals.jsonl and checkpoints/ of this stage. */
   readonly files: RunDirectory;
+  /** The record of a stage that completed earlier in this pipeline (ran or skipped), by id. */
+  earlierStage(id: string): StageRecord | undefined;
   /** The newest checkpoint of an interrupted attempt at this same work: continue from it. */
   readonly resumeFrom: string | undefined;
   log(message: string): void;
