@@ -49,7 +49,10 @@ const CASES: AnyKernelCase[] = [
   kernelCase({ name: "MatMul: A^T B^T [40,68]^T x [72,40]^T vec4", kernel: "MatMul", attrs: { transposeA: true, transposeB: true }, inputs: [randn([40, 68]), randn([72, 40])], tolerance: { atol: 1e-4 } }),
   kernelCase({ name: "MatMul: A B^T [2,1,70,20] x [3,66,20]", kernel: "MatMul", attrs: { transposeA: false, transposeB: true }, inputs: [randn([2, 1, 70, 20]), randn([3, 66, 20])], tolerance: { atol: 1e-4 } }),
   kernelCase({ name: "MatMul: A^T B [2,17,65] x [2,17,9] scalar", kernel: "MatMul", attrs: { transposeA: true, transposeB: false }, inputs: [randn([2, 17, 65]), randn([2, 17, 9])], tolerance: { atol: 1e-4 } }),
-  // Attention: 70 queries (two blocks of 64), 100 keys (several tiles), GQA, causal with an offset.
+  // Attention: up to 8 queries split the keys across workgroups (decoding); more take the
+  // query-block kernel: 70 queries (two blocks of 64), 100 keys (several tiles), GQA, causal with an offset.
+  kernelCase({ name: "Attention: query blocks, causal S=T=12, batch 2, H=2 Hkv=1", kernel: "Attention", attrs: { scale: 0.4, causal: true, queryOffset: 0 }, inputs: [randn([2, 2, 12, 8]), randn([2, 1, 12, 8]), randn([2, 1, 12, 4])] }),
+  kernelCase({ name: "Attention: decode split over 300 keys, H=8 Hkv=2, S=1", kernel: "Attention", attrs: { scale: 0.2, causal: true, queryOffset: 299 }, inputs: [randn([1, 8, 1, 32]), randn([1, 2, 300, 32]), randn([1, 2, 300, 16])], gradient: false }),
   kernelCase({ name: "Attention: causal S=70 T=100 H=4 Hkv=2 D=16", kernel: "Attention", attrs: { scale: 0.25, causal: true, queryOffset: 30 }, inputs: [randn([1, 4, 70, 16]), randn([1, 2, 100, 16]), randn([1, 2, 100, 8])], gradient: false }),
   kernelCase({ name: "Attention: non-causal S=3 T=90 D=40", kernel: "Attention", attrs: { scale: 0.15, causal: false, queryOffset: 0 }, inputs: [randn([2, 2, 3, 40]), randn([2, 1, 90, 40]), randn([2, 1, 90, 24])], gradient: false }),
   // Absorbed MLA at DeepSeek-V3's widths (Dc 512, Dr 64): decode over 70 cached tokens in several chunks;
@@ -108,7 +111,7 @@ const GOLDEN_CASES: AnyKernelCase[] = [
 ];
 
 /** Gradients compared with the reference's on a few large cases. */
-const GRADIENT_CASES = new Set(["Softmax: [3,300] (workgroup)", "RMSNorm: [3,300] (workgroup)", "MatMul: [65,33] x [33,67] scalar", "CrossEntropy: [4,500] (workgroup)"]);
+const GRADIENT_CASES = new Set(["Attention: query blocks, causal S=T=12, batch 2, H=2 Hkv=1", "Softmax: [3,300] (workgroup)", "RMSNorm: [3,300] (workgroup)", "MatMul: [65,33] x [33,67] scalar", "CrossEntropy: [4,500] (workgroup)"]);
 
 describe.skipIf(unavailable !== undefined)("webgpu shader paths beyond the core table", () => {
   let webgpu: Backend;

@@ -3,14 +3,18 @@
  * score matrix is ever stored. A workgroup holds 64 queries of one (batch, head); keys and values
  * stream through workgroup memory a tile at a time, and each thread keeps its query's running max,
  * normaliser and output accumulator in registers. Head dims are compiled into the shader.
+ * With few queries (decoding) the keys are split across workgroups instead (split-attention.ts).
  */
 import type { FusedAttrs, KernelImpl } from "@r1ts/core";
 import { gpuDataOf } from "../../gpu/gpu-tensor.ts";
 import { ParamLayout } from "../../gpu/params.ts";
 import { program } from "../../gpu/program.ts";
 import type { Runtime } from "../../gpu/runtime.ts";
+import { runSplitAttention } from "./split-attention.ts";
 
 const QUERIES = 64;
+/** Up to this many new queries (decoding), attention splits the keys across workgroups instead. */
+const DECODE_QUERIES = 8;
 
 /** Keys per tile: workgroup memory holds TT * (Dk + Dv) floats, at most 6144 (24 KiB). */
 function keysPerTile(dk: number, dv: number): number {
@@ -22,6 +26,16 @@ export function attentionKernel(rt: Runtime): KernelImpl<FusedAttrs["Attention"]
     const [b, h, s, dk] = q.shape;
     const [, hkv, t] = k.shape;
     const dv = v.shape[3];
+    if (s <= DECODE_QUERIES) {
+      // Decoding: the query heads of a kv head share its cache; split the keys, not the queries.
+      const out = runSplitAttention(
+        rt,
+        { da: dk, db: 0, dv, valuesAreA: false, causal },
+        { streams: b * hkv, rows: (h / hkv) * s, s, t, scale, queryOffset },
+        { qA: gpuDataOf(q), kA: gpuDataOf(k), values: gpuDataOf(v) },
+      );
+      return [out];
+    }
     const out = rt.alloc("f32", b * h * s * dv);
     const tt = keysPerTile(dk, dv);
     const key = `attention:${dk}:${dv}:${causal}`;
