@@ -10,7 +10,7 @@ import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs";
 import {
-  type RewardRunner, type RunConfig, type RunProgress, type RunSummary, configBaseDir, createRunContext, loadRunConfig, runJob, parseRunConfig,
+  type RewardRunner, type RunConfig, type TrainerHooks, type RunProgress, type RunSummary, configBaseDir, createRunContext, loadRunConfig, runJob, parseRunConfig,
 } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
 import { isPipelineConfigFile } from "@r1ts/core";
@@ -29,11 +29,16 @@ export function resolveBundle(spec: string, baseDir = process.cwd()): string {
   return path.resolve(baseDir, spec);
 }
 
+/** The run context of a config: its plugins loaded (and @r1ts/rewards), their hook taps, the reward runner. */
+export async function runContext(config: RunConfig, baseDir: string): Promise<{ rewards: RewardRunner | undefined; hooks: TrainerHooks }> {
+  const warn = (m: string) => console.error(`warning: ${m}`);
+  const ctx = await createRunContext({ plugins: config.plugins, builtins: [r1Rewards], baseDir, config, warn });
+  return { rewards: config.rewards.length === 0 ? undefined : ctx.createRewardRunner(config.rewards, { warn }), hooks: ctx.hooks };
+}
+
 /** The config's rewards, resolved among the built-in ones (@r1ts/rewards) and its plugins'. */
 export async function rewardRunner(config: RunConfig, baseDir: string): Promise<RewardRunner | undefined> {
-  if (config.rewards.length === 0) return undefined;
-  const ctx = await createRunContext({ plugins: config.plugins, builtins: [r1Rewards], baseDir, config, warn: (m) => console.error(`warning: ${m}`) });
-  return ctx.createRewardRunner(config.rewards, { warn: (m) => console.error(`warning: ${m}`) });
+  return (await runContext(config, baseDir)).rewards;
 }
 
 const bar = (fraction: number, width = 24): string => {
@@ -76,9 +81,9 @@ export function summaryTable(s: RunSummary): string {
 
 /** Runs a parsed config with progress, prints the table; `json` prints the summary as the last stdout line. */
 export async function runConfigured(config: RunConfig, { baseDir, json, resumeDir }: { baseDir: string; json: boolean; resumeDir?: string }): Promise<RunSummary> {
-  const rewards = await rewardRunner(config, baseDir);
+  const { rewards, hooks } = await runContext(config, baseDir);
   const log = (line: string) => console.error(line);
-  const summary = await runJob(config, { rewards, baseDir, resumeDir, resolveBundle: (spec) => resolveBundle(spec, baseDir), log, onProgress: progressPrinter() });
+  const summary = await runJob(config, { rewards, hooks, baseDir, resumeDir, resolveBundle: (spec) => resolveBundle(spec, baseDir), log, onProgress: progressPrinter() });
   console.error("");
   console.error(summaryTable(summary));
   console.error(`\n${summary.steps} steps in ${summary.seconds.toFixed(0)} s on the ${summary.backend} backend, peak memory ${summary.peakRssMiB} MiB`);

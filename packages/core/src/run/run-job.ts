@@ -41,6 +41,8 @@ export interface RunJobOptions {
   resumeDir?: string;
   log?: (line: string) => void;
   onProgress?: (progress: RunProgress) => void;
+  /** The trainer's hooks (a run context's, which plugins tapped); default: fresh ones. */
+  hooks?: TrainerHooks;
   /** Called with the trainer before training starts: tap its hooks (plugins, loggers, early stopping). */
   setup?: (trainer: { hooks: TrainerHooks; control: TrainerControl }) => void;
 }
@@ -140,6 +142,7 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
         model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: options.rewards!,
         prompts: (rng: Generator) => source.sampleTrain(rng),
         config: { ...config.grpo!, seed: config.seed },
+        hooks: options.hooks,
       });
       trainerHooks = trainer;
       options.setup?.(trainer);
@@ -166,7 +169,7 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
       const toRow = (p: { prompt: string; completion: string }): SequenceRow => ({ prompt: bundle.tokenizer.encode(p.prompt), completion: [...bundle.tokenizer.encode(p.completion), bundle.eosTokenId] });
       const rows = (source.completions ?? []).map(toRow);
       const evalRows = source.heldOut.filter((p) => typeof p.columns[config.data!.completionColumn] === "string").map((p) => toRow({ prompt: p.prompt, completion: p.columns[config.data!.completionColumn] as string }));
-      const trainer = new SFTTrainer(bundle.model, rows, { ...sftConfig, seed: config.seed, padId: bundle.eosTokenId }, evalRows);
+      const trainer = new SFTTrainer(bundle.model, rows, { ...sftConfig, seed: config.seed, padId: bundle.eosTokenId }, evalRows, options.hooks);
       trainerHooks = trainer;
       options.setup?.(trainer);
       try {

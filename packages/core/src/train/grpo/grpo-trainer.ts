@@ -52,6 +52,8 @@ export interface GrpoTrainerOptions {
   config: GrpoConfig;
   /** Default: a LocalRolloutEngine on `model`. */
   rolloutEngine?: RolloutEngine;
+  /** Hooks to fire (e.g. a run context's, tapped by plugins); default: fresh ones. */
+  hooks?: TrainerHooks;
 }
 
 export interface GrpoSample {
@@ -66,7 +68,7 @@ export class GrpoError extends R1tsError {}
 const REF_PREFIX = "ref_model.";
 
 export class GRPOTrainer {
-  readonly hooks: TrainerHooks = createTrainerHooks();
+  readonly hooks: TrainerHooks;
   readonly control: TrainerControl = createTrainerControl();
   readonly config: ResolvedGrpoConfig;
   readonly model: TransformerLM;
@@ -83,6 +85,7 @@ export class GRPOTrainer {
 
   constructor(private readonly options: GrpoTrainerOptions) {
     this.config = resolveGrpoConfig(options.config);
+    this.hooks = options.hooks ?? createTrainerHooks();
     this.model = options.model;
     this.optimizer = createOptimizer(this.model, this.config);
     this.schedule = createSchedule(this.config, this.config.steps * this.config.numIterations);

@@ -48,7 +48,7 @@ export interface SftStepMetrics {
 export class SftError extends R1tsError {}
 
 export class SFTTrainer {
-  readonly hooks: TrainerHooks = createTrainerHooks();
+  readonly hooks: TrainerHooks;
   readonly control: TrainerControl = createTrainerControl();
   readonly optimizer: AdamW;
   private readonly schedule: LrSchedule;
@@ -62,7 +62,10 @@ export class SFTTrainer {
     readonly rows: readonly SequenceRow[],
     readonly config: SftConfig,
     readonly evalRows: readonly SequenceRow[] = [],
+    /** Hooks to fire (e.g. a run context's, tapped by plugins); default: fresh ones. */
+    hooks?: TrainerHooks,
   ) {
+    this.hooks = hooks ?? createTrainerHooks();
     const micro = config.gradientAccumulation ?? 1;
     if (!Number.isSafeInteger(config.steps) || config.steps < 0) throw new SftError(`sft.steps must be an integer >= 0, got ${config.steps}`);
     if (!Number.isSafeInteger(config.batchSize) || config.batchSize <= 0) throw new SftError(`sft.batchSize must be a positive integer, got ${config.batchSize}`);
