@@ -40,3 +40,4 @@ export type { Fp8Operand } from "./fp8-matmul.ts";
 export { naiveMatmul } from "./naive-matmul.ts";
 export { hasShaderF16, matmulF16 } from "./f16-matmul.ts";
 export type { MatmulF16Options } from "./f16-matmul.ts";
+export { quantizeActivationsGpu } from "./fp8-quantize.ts";

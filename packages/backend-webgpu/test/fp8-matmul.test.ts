@@ -4,9 +4,9 @@
  * other promotion intervals, no promotion, and a full-precision accumulator.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { Generator, QuantizationError, fp8Gemm, quantizeActivations, quantizeWeights } from "@r1ts/core";
+import { Generator, QuantizationError, engine, fp8Gemm, quantizeActivations, quantizeWeights } from "@r1ts/core";
 import type { Fp8GemmOptions } from "@r1ts/core";
-import { createWebGPUBackend, fp8Matmul, uploadBlockQuantized, webgpuUnavailableReason } from "../src/index.ts";
+import { createWebGPUBackend, fp8Matmul, quantizeActivationsGpu, uploadBlockQuantized, webgpuUnavailableReason } from "../src/index.ts";
 import type { WebGPUBackend } from "../src/index.ts";
 
 const unavailable = await webgpuUnavailableReason();
@@ -55,6 +55,28 @@ describe.skipIf(unavailable !== undefined)("fp8Matmul on webgpu", () => {
   it("matches without promotion (every product scaled, one limited accumulator)", () => compare(4, 66, 384, { promotionInterval: "never" }));
   it("matches with a full-precision (23-bit) accumulator", () => compare(3, 65, 200, { accumulatorMantissaBits: 23 }));
   it("covers several 64 x 64 output tiles", () => compare(70, 140, 128));
+
+  for (const [m, k] of [[6, 300], [3, 259]] as const) {
+    it(`quantises activations [${m}, ${k}] on the GPU into the codes and scales of core's quantizeActivations`, async () => {
+      const host = randomMatrix(m, k, 11 + k, 3);
+      host[5] = 0; // a zero and a tiny tile value exercise the amax floor and subnormal codes
+      host[6] = 1e-7;
+      const expected = quantizeActivations(host, m, k);
+      const x = engine.makeTensor(host, [m, k], "f32", backend);
+      const q = quantizeActivationsGpu(backend, x);
+      expect(q.codes.dtype).toBe("f8e4m3");
+      expect(q.scales.shape).toEqual([m, Math.ceil(k / 128)]);
+      expect(Array.from(await q.scales.data())).toEqual(Array.from(expected.scales));
+      expect(Array.from(await q.codes.data())).toEqual(Array.from(expected.codes));
+      // The FP8 linear layer end to end on the GPU: quantise, then the FP8 GEMM against 128 x 128 weight blocks.
+      const wq = quantizeWeights(randomMatrix(40, k, 5, 0.1), 40, k);
+      const w = uploadBlockQuantized(backend, wq);
+      const y = fp8Matmul(backend, q, w);
+      expect(Array.from(await y.data())).toEqual(Array.from(fp8Gemm(expected, wq)));
+      for (const t of [x, q.codes, q.scales, w.codes, w.scales, y]) t.dispose();
+      expect(backend.numBuffers()).toBe(0);
+    });
+  }
 
   it("rejects operands that do not fit, naming what is wrong", () => {
     const aq = quantizeActivations(randomMatrix(2, 128, 3), 2, 128);
