@@ -2,3 +2,4 @@
 export * from "./bpe-tokenizer.ts";
 export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
+export * from "./parquet-dataset.ts";

@@ -1,7 +1,8 @@
 /** The prompts a run trains on and the held-out problems it is evaluated on: from a task or a dataset. */
 import { dirname, isAbsolute, resolve } from "node:path";
 import type { RunConfig } from "../config/run-config-schema.ts";
-import { readJsonlDataset, stringColumn } from "../data/jsonl-dataset.ts";
+import { stringColumn } from "../data/jsonl-dataset.ts";
+import { readDataset } from "../data/parquet-dataset.ts";
 import type { Generator } from "../random/generator.ts";
 import { arithmeticTask } from "../tasks/arithmetic.ts";
 import { countdownTask } from "../tasks/countdown.ts";
@@ -33,9 +34,9 @@ export async function problemSource(config: RunConfig, baseDir = "."): Promise<P
       answer: String(rows[i].answer ?? ""),
       columns: rows[i],
     }));
-  const trainRows = await readJsonlDataset(path(data.train));
+  const trainRows = await readDataset(path(data.train));
   const train = toProblems(trainRows, data.train);
-  const evalRows = data.eval ? await readJsonlDataset(path(data.eval)) : [];
+  const evalRows = data.eval ? await readDataset(path(data.eval)) : [];
   const heldOut = data.eval ? toProblems(evalRows, data.eval).slice(0, heldOutCount) : [];
   const completions = config.trainer === "sft" ? stringColumn(trainRows, data.completionColumn, data.train).map((c, i) => ({ prompt: train[i].prompt, completion: c })) : undefined;
   return { name: data.train, sampleTrain: (rng) => train[rng.int(train.length)], heldOut, completions };
