@@ -2,8 +2,8 @@
  * The pipeline runner. It loads the plugins (the built-in stages first), checks the whole config against
  * the registered stages (nothing runs if any stage's options or inputs are wrong), then runs the stages in
  * order, each in `<runDir>/stages/<id>`:
- *   - a stage whose fingerprint (stage, version, resolved options, rewards, evaluation, task, seed, backend
- *     and the fingerprints of its inputs) matches its stage.json, and whose outputs are untouched, is skipped;
+ *   - a stage whose fingerprint (core version, stage name and version, resolved options, rewards, evaluation,
+ *     task, seed, backend and the fingerprints of its inputs) matches its stage.json, and whose outputs are untouched, is skipped;
  *   - a stage interrupted during an attempt at the same work resumes from its newest checkpoint;
  *   - anything else starts afresh in an emptied directory.
  * After a stage that makes a model, the model is evaluated on held-out problems. Trainer events reach the
@@ -15,6 +15,7 @@ import { join, relative, resolve } from "node:path";
 import { lastBackendSelection, setBackend } from "../backend/registry.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import { latestCheckpoint } from "../io/checkpoint.ts";
+import { CORE_VERSION } from "../plugin/core-version.ts";
 import { createRunContext, type PluginSpec, type RunContext } from "../plugin/run-context.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import { loadModelBundle } from "../run/model-bundle.ts";
@@ -140,7 +141,7 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
       stageInputs[name] = input.source.type === "artifact" ? await externalArtifact(input.source.name) : produced.get(`${input.source.stageId}.${input.source.output}`)!;
     }
     const fingerprint = hashJson({
-      stage: planned.stage.name, version: planned.stage.version, options: planned.options, rewards: planned.rewards ?? null, eval: planned.eval,
+      core: CORE_VERSION, stage: planned.stage.name, version: planned.stage.version, options: planned.options, rewards: planned.rewards ?? null, eval: planned.eval,
       task: config.task ?? null, seed: config.seed, backend, inputs: Object.fromEntries(Object.entries(stageInputs).map(([n, a]) => [n, a.fingerprint])),
     });
 
