@@ -45,6 +45,15 @@ describe.skipIf(unavailable !== undefined)("buffer reuse on webgpu", () => {
     c.dispose();
   });
 
+  it("a tensor over the adapter's storage binding limit fails at once with a BackendError naming the limit", () => {
+    const limit = backend.adapter.limits.maxStorageBufferBindingSize;
+    const x = engine.makeTensor(new Float32Array(1), [1], "f32", backend);
+    const elements = Math.floor(limit / 4) + 1;
+    expect(() => engine.runKernel("Pad", [x], { paddings: [[0, elements - 1]], value: 0 })).toThrow(/storage binding limit/);
+    x.dispose();
+    expect(backend.numBuffers()).toBe(0);
+  });
+
   it("a kernel recorded later in the same batch may reuse a released buffer", async () => {
     const x = engine.makeTensor(new Float32Array([1, -2, 3, -4]), [4], "f32", backend);
     await x.data(); // settle the upload

@@ -2,6 +2,7 @@
  * What kernels work with: allocate output buffers from the pool, upload host values, record
  * dispatches, and count live buffers (the backend's numBuffers).
  */
+import { BackendError } from "@r1ts/core";
 import type { DType, TypedArray } from "@r1ts/core";
 import { BufferPool } from "./buffer-pool.ts";
 import { CommandQueue } from "./command-queue.ts";
@@ -25,9 +26,18 @@ export class Runtime {
     return this.live;
   }
 
+  /** Throws a clear error for a tensor larger than one storage binding may be (GPU validation would fail later). */
+  private checkSize(bytes: number, dtype: DType, size: number): void {
+    const limit = this.device.limits.maxStorageBufferBindingSize;
+    if (bytes > limit) {
+      throw new BackendError(`webgpu: a tensor of ${size} ${dtype} elements needs ${bytes} bytes, over this adapter's storage binding limit of ${limit} bytes (maxStorageBufferBindingSize); split it or use a smaller batch`);
+    }
+  }
+
   /** A new (uninitialised) buffer for `size` elements of `dtype`, written by a kernel. */
   alloc(dtype: DType, size: number): GpuData {
     const bytes = gpuBytes(dtype, size);
+    this.checkSize(bytes, dtype, size);
     this.live++;
     return new GpuData(this.pool.acquire(bytes, false), bytes, dtype, size);
   }
@@ -35,6 +45,7 @@ export class Runtime {
   /** A new buffer holding host `values` (storage array of `dtype`). */
   upload(values: TypedArray, dtype: DType): GpuData {
     const bytes = gpuBytes(dtype, values.length);
+    this.checkSize(bytes, dtype, values.length);
     const buffer = this.pool.acquire(bytes, true);
     if (bytes > 0) {
       const data = toGpuLayout(values, dtype);
