@@ -49,11 +49,45 @@ export interface SharedKvShape {
   causal: boolean;
 }
 
+/**
+ * acc = acc * corr + sum_j p_j v_j for this thread's accumulators, written out once per accumulator with
+ * constant indices (a loop index would keep them in memory instead of registers).
+ */
+function accumulate(perThread: number, lanes: number, valuesAreA: boolean): string {
+  const vals = valuesAreA ? "aS" : "vS";
+  const width = valuesAreA ? "DA" : "DV";
+  return Array.from({ length: perThread }, (_, k) =>
+    lanes === 4
+      ? `    if (lid + ${k * WG}u < RG * DV / 4u) {
+      let e = (lid + ${k * WG}u) * 4u;
+      let i = e / DV;
+      let d = e % DV;
+      var a = acc[${k}] * rowCorr[i];
+      for (var j = 0u; j < p_sub(); j++) {
+        let v = vec4<f32>(${vals}[j * ${width} + d], ${vals}[j * ${width} + d + 1u], ${vals}[j * ${width} + d + 2u], ${vals}[j * ${width} + d + 3u]);
+        a += sc[i * SUB + j] * v;
+      }
+      acc[${k}] = a;
+    }`
+      : `    if (lid + ${k * WG}u < RG * DV) {
+      let e = lid + ${k * WG}u;
+      let i = e / DV;
+      let d = e % DV;
+      var a = acc[${k}] * rowCorr[i];
+      for (var j = 0u; j < p_sub(); j++) { a += sc[i * SUB + j] * ${vals}[j * ${width} + d]; }
+      acc[${k}] = a;
+    }`,
+  ).join("\n");
+}
+
 function partialProgram(shape: SharedKvShape, rg: number) {
   const { da, db, causal, valuesAreA } = shape;
   const dv = valuesAreA ? da : shape.dv;
   const key = `split-attention:${da}:${db}:${dv}:${valuesAreA}:${rg}:${causal}`;
-  const perThread = Math.ceil((rg * dv) / WG);
+  // Accumulators per thread: vec4s of 4 consecutive output dims when dv % 4 == 0, else scalars.
+  const lanes = dv % 4 === 0 ? 4 : 1;
+  const perThread = Math.ceil((rg * dv) / lanes / WG);
+  const accType = lanes === 4 ? "vec4<f32>" : "f32";
   const bindings: Binding[] = [
     { name: "qA", type: "f32", access: "read" },
     ...(db > 0 ? [{ name: "qB", type: "f32", access: "read" as const }] : []),
@@ -73,7 +107,9 @@ function partialProgram(shape: SharedKvShape, rg: number) {
       program({
         label: key,
         bindings,
-        params: new ParamLayout().u32("rows").u32("s").u32("t").u32("groups").u32("chunk").u32("chunks").u32("offset").f32("scale"),
+        // "sub" (= SUB) is a parameter only so that the compiler does not unroll the accumulator loops
+        // (lavapipe's compile time grows with every unrolled copy).
+        params: new ParamLayout().u32("rows").u32("s").u32("t").u32("groups").u32("chunk").u32("chunks").u32("offset").f32("scale").u32("sub"),
         workgroupSize: WG,
         helpers: `const DA: u32 = ${da}u;
 const DB: u32 = ${db}u;
@@ -98,7 +134,7 @@ fn visible(r: u32) -> u32 {
   // Uniform bound: no row sees past offset + S tokens.
   let tEnd = min(min(p_t(), t0 + p_chunk()), ${causal ? "p_offset() + p_s()" : "p_t()"});
   if (lid < RG) { rowMax[lid] = -INF(); rowSum[lid] = 0.0; }
-  var acc: array<f32, ${perThread}>;
+  var acc: array<${accType}, ${perThread}>;
   for (var ts = t0; ts < tEnd; ts += SUB) {
 ${stage("aS", "kA", "DA")}
 ${db > 0 ? stage("bS", "kB", "DB") : ""}
@@ -135,23 +171,13 @@ ${valuesAreA ? "" : stage("vS", "vals", "DV")}
       }
     }
     workgroupBarrier();
-    for (var k = 0u; k < ${perThread}u; k++) {
-      let e = lid + k * WG;
-      if (e < RG * DV) {
-        let i = e / DV;
-        let d = e % DV;
-        var a = acc[k] * rowCorr[i];
-        for (var j = 0u; j < SUB; j++) { a += sc[i * SUB + j] * ${valuesAreA ? "aS[j * DA + d]" : "vS[j * DV + d]"}; }
-        acc[k] = a;
-      }
-    }
+${accumulate(perThread, lanes, valuesAreA)}
     workgroupBarrier();
   }
   let slot = (st * p_groups() + g) * p_chunks() + c;
-  for (var k = 0u; k < ${perThread}u; k++) {
-    let e = lid + k * WG;
-    if (e < RG * DV) { partO[slot * RG * DV + e] = acc[k]; }
-  }
+${Array.from({ length: perThread }, (_, k) => (lanes === 4
+    ? `  if (lid + ${k * WG}u < RG * DV / 4u) { let e = (lid + ${k * WG}u) * 4u; for (var l = 0u; l < 4u; l++) { partO[slot * RG * DV + e + l] = acc[${k}][l]; } }`
+    : `  if (lid + ${k * WG}u < RG * DV) { partO[slot * RG * DV + lid + ${k * WG}u] = acc[${k}]; }`)).join("\n")}
   if (lid < RG) {
     partML[(slot * RG + lid) * 2u] = rowMax[lid];
     partML[(slot * RG + lid) * 2u + 1u] = rowSum[lid];
@@ -226,7 +252,7 @@ export function runSplitAttention(rt: Runtime, shape: SharedKvShape, call: Split
   const partML = rt.alloc("f32", slots * plan.rowGroup * 2);
   const one = partialProgram(shape, plan.rowGroup);
   const inputs = [buffers.qA, ...(shape.db > 0 ? [buffers.qB!] : []), buffers.kA, ...(shape.db > 0 ? [buffers.kB!] : []), ...(shape.valuesAreA ? [] : [buffers.values!])];
-  rt.run(rt.program(one.key, one.make), [...inputs, partO, partML], { rows, s, t, groups: plan.groups, chunk: plan.chunk, chunks: plan.chunks, offset: queryOffset, scale }, slots);
+  rt.run(rt.program(one.key, one.make), [...inputs, partO, partML], { rows, s, t, groups: plan.groups, chunk: plan.chunk, chunks: plan.chunks, offset: queryOffset, scale, sub: SUB }, slots);
   const two = mergeProgram(dv, plan.rowGroup);
   rt.run(rt.program(two.key, two.make), [partO, partML, out], { total: out.size, rows, groups: plan.groups, chunks: plan.chunks }, groupsFor(out.size, 64));
   rt.release(partO);
