@@ -6,7 +6,7 @@
 import { ShapeError, cast, engine, matmul } from "@r1ts/core";
 import type { Tensor } from "@r1ts/core";
 import type { WebGPUBackend } from "./backend.ts";
-import { adoptTensor } from "./fp8-matmul.ts";
+import { adoptTensor } from "./adopt-tensor.ts";
 import { runGemm } from "./kernels/matmul.ts";
 
 export interface MatmulF16Options {

@@ -4,11 +4,11 @@
  * u32 on the GPU) and f32 scales; `uploadBlockQuantized` makes them from core's `quantizeActivations` /
  * `quantizeWeights`.
  */
-import { BackendError, DEFAULT_ACCUMULATOR_MANTISSA_BITS, DEFAULT_PROMOTION_INTERVAL, FP8_BLOCK, QuantizationError, allocateStorage, engine } from "@r1ts/core";
-import type { BlockQuantized, DType, Fp8GemmOptions, Tensor } from "@r1ts/core";
+import { BackendError, DEFAULT_ACCUMULATOR_MANTISSA_BITS, DEFAULT_PROMOTION_INTERVAL, FP8_BLOCK, QuantizationError, engine } from "@r1ts/core";
+import type { BlockQuantized, Fp8GemmOptions, Tensor } from "@r1ts/core";
+import { adoptTensor } from "./adopt-tensor.ts";
 import type { WebGPUBackend } from "./backend.ts";
 import { gpuDataOf } from "./gpu/gpu-tensor.ts";
-import type { GpuData } from "./gpu/gpu-tensor.ts";
 import { FP8_TILE, fp8GemmProgram } from "./shaders/fp8-gemm.ts";
 
 /** An E4M3 matrix [rows, K] on the GPU with its block scales [ceil(rows / blockRows), ceil(K / 128)]. */
@@ -25,20 +25,6 @@ export function uploadBlockQuantized(backend: WebGPUBackend, q: BlockQuantized):
   const codes = engine.makeTensor(q.codes, [q.rows, q.cols], "f8e4m3", backend);
   const scales = engine.makeTensor(q.scales, [Math.ceil(q.rows / q.blockRows), Math.ceil(q.cols / q.blockCols)], "f32", backend);
   return { codes, scales, blockRows: q.blockRows };
-}
-
-/**
- * A tensor owning `data` (a buffer a kernel of this backend made): core makes tensors only from host
- * values, so `write` hands back `data` instead of uploading the placeholder.
- */
-export function adoptTensor(backend: WebGPUBackend, data: GpuData, shape: number[], dtype: DType): Tensor {
-  const write = backend.write;
-  (backend as { write: WebGPUBackend["write"] }).write = () => data;
-  try {
-    return engine.makeTensor(allocateStorage(dtype, data.size), shape, dtype, backend);
-  } finally {
-    (backend as { write: WebGPUBackend["write"] }).write = write;
-  }
 }
 
 function check(name: string, x: Fp8Operand, k: number, backend: WebGPUBackend): void {

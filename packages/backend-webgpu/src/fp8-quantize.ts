@@ -10,7 +10,7 @@
 import { FP8_AMAX_FLOOR, FP8_BLOCK, QuantizationError, fp8 } from "@r1ts/core";
 import type { Tensor } from "@r1ts/core";
 import type { WebGPUBackend } from "./backend.ts";
-import { adoptTensor } from "./fp8-matmul.ts";
+import { adoptTensor } from "./adopt-tensor.ts";
 import type { Fp8Operand } from "./fp8-matmul.ts";
 import { gpuDataOf } from "./gpu/gpu-tensor.ts";
 import { ParamLayout } from "./gpu/params.ts";

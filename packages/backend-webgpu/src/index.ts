@@ -35,7 +35,8 @@ export const webgpuBackendFactory: BackendFactory = {
 
 registerBackend(webgpuBackendFactory);
 
-export { adoptTensor, fp8Matmul, uploadBlockQuantized } from "./fp8-matmul.ts";
+export { adoptTensor } from "./adopt-tensor.ts";
+export { fp8Matmul, uploadBlockQuantized } from "./fp8-matmul.ts";
 export type { Fp8Operand } from "./fp8-matmul.ts";
 export { naiveMatmul } from "./naive-matmul.ts";
 export { hasShaderF16, matmulF16 } from "./f16-matmul.ts";

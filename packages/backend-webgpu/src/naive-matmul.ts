@@ -2,7 +2,7 @@
 import { ShapeError } from "@r1ts/core";
 import type { Tensor } from "@r1ts/core";
 import type { WebGPUBackend } from "./backend.ts";
-import { adoptTensor } from "./fp8-matmul.ts";
+import { adoptTensor } from "./adopt-tensor.ts";
 import { runGemm } from "./kernels/matmul.ts";
 
 /** a [M, K] x b [K, N] -> [M, N] with the naive kernel (f32 or i32). */
