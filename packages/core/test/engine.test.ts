@@ -133,3 +133,18 @@ describe("backend registry", () => {
     await expect(setBackend("cuda-magic")).rejects.toThrow(/unknown backend "cuda-magic". Registered: .*reference/);
   });
 });
+
+describe("pad on storage dtypes", () => {
+  it("encodes the pad value (1.5 is 0x3e00 in f16, 0x3fc0 in bf16, 0x3c in E4M3)", async () => {
+    const { cast, pad } = await import("../src/index.ts");
+    const x = tensor([1]);
+    for (const [dtype, code] of [["f16", 0x3e00], ["bf16", 0x3fc0], ["f8e4m3", 0x3c]] as const) {
+      const stored = cast(x, dtype);
+      const padded = pad(stored, [[1, 0]], 1.5);
+      expect(padded.dataSync()[0]).toBe(code);
+      stored.dispose();
+      padded.dispose();
+    }
+    x.dispose();
+  });
+});

@@ -4,6 +4,25 @@ import type { PrimitiveAttrs } from "../kernels.ts";
 import { allocateStorage } from "../../tensor/dtype.ts";
 import { sizeOf, stridesOf } from "../../tensor/shape.ts";
 import { toDataId, valuesOf } from "./buffer.ts";
+import type { DType } from "../../tensor/dtype.ts";
+import { encodeBF16, encodeF16 } from "../../tensor/float16.ts";
+import { encodeE4M3, encodeE5M2 } from "../../quant/fp8.ts";
+
+/** The pad value as stored: storage float dtypes hold bit patterns, so the value is encoded. */
+function storedValue(value: number, dtype: DType): number {
+  switch (dtype) {
+    case "f16":
+      return encodeF16(value);
+    case "bf16":
+      return encodeBF16(value);
+    case "f8e4m3":
+      return encodeE4M3(value);
+    case "f8e5m2":
+      return encodeE5M2(value);
+    default:
+      return value;
+  }
+}
 
 /** Calls visit(outFlat, inFlat) for every element of a strided view of the input. */
 function forEachStrided(outShape: readonly number[], inStrides: number[], inOffset: number, visit: (o: number, i: number) => void): void {
@@ -43,7 +62,7 @@ export const sliceKernel: KernelImpl<PrimitiveAttrs["Slice"]> = ([x], { begin },
 export const padKernel: KernelImpl<PrimitiveAttrs["Pad"]> = ([x], { paddings, value }, [out]) => {
   const src = valuesOf(x);
   const dst = allocateStorage(out.dtype, sizeOf(out.shape));
-  dst.fill(value);
+  dst.fill(storedValue(value, out.dtype));
   const outStrides = stridesOf(out.shape);
   const offset = paddings.reduce((acc, [before], i) => acc + before * outStrides[i], 0);
   // Walk the input and write into the interior of the output.
