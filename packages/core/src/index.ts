@@ -41,6 +41,7 @@ export * from "./run/index.ts";
 export * from "./config/index.ts";
 export { rope } from "./nn/yarn.ts";
 export * from "./models/index.ts";
+export * from "./hf/index.ts";
 export * from "./pipeline/index.ts";
 export * from "./quant/fp8-linear.ts";
 export * from "./quant/fp8-training.ts";

@@ -1,5 +1,7 @@
-/** Data: tokenizers (BPE with HF tokenizer.json), datasets. The char tokenizer is exported by the package index. */
+/** Data: tokenizers (BPE with HF tokenizer.json, HF tokenizers), chat templates, datasets. The char tokenizer is exported by the package index. */
 export * from "./bpe-tokenizer.ts";
 export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
+export * from "./hf-tokenizer.ts";
+export * from "./chat-template.ts";

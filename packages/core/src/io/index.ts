@@ -1,5 +1,6 @@
 export {
   type AtomicWriteOptions,
+  type FileContent,
   type FileWriter,
   fsyncDir,
   writeAndSync,
@@ -9,9 +10,13 @@ export {
 export {
   type HostTensor,
   type SafetensorsContents,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
   MAX_HEADER_BYTES,
   SafetensorsError,
   parseSafetensors,
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
   readSafetensors,
   serializeSafetensors,
   writeSafetensors,
@@ -26,3 +31,4 @@ export {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
+export { SafetensorsFile } from "./safetensors-file.ts";

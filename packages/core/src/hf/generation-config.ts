@@ -1,0 +1,79 @@
+/**
+ * `generation_config.json`: the stop tokens and sampling defaults a model was published with
+ * (transformers' GenerationConfig). r1ts reads the fields its generation uses and keeps the rest raw.
+ */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { HfModelError } from "./errors.ts";
+
+export const GENERATION_CONFIG_FILE = "generation_config.json";
+
+export interface GenerationConfig {
+  /** Tokens that end a completion (eos_token_id, a number or a list). */
+  eosTokenIds: number[];
+  bosTokenId?: number;
+  padTokenId?: number;
+  /** Sampling defaults; `doSample: false` means greedy. */
+  doSample?: boolean;
+  temperature?: number;
+  topP?: number;
+  topK?: number;
+  maxNewTokens?: number;
+  repetitionPenalty?: number;
+  /** The file as read. */
+  raw: Record<string, unknown>;
+}
+
+/** The folder's generation config, or undefined when it has none (HfModelError for a bad file). */
+export async function readGenerationConfig(dir: string): Promise<GenerationConfig | undefined> {
+  const path = join(dir, GENERATION_CONFIG_FILE);
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw new HfModelError(path, `cannot be read (${(error as Error).message})`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new HfModelError(path, `is not valid JSON (${(error as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new HfModelError(path, "must hold a JSON object");
+  return parseGenerationConfig(raw as Record<string, unknown>, path);
+}
+
+export function parseGenerationConfig(raw: Record<string, unknown>, source = GENERATION_CONFIG_FILE): GenerationConfig {
+  const tokenId = (key: string): number | undefined => {
+    const v = raw[key];
+    if (v == null) return undefined;
+    if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw new HfModelError(source, `"${key}" must be a token id, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const number = (key: string): number | undefined => {
+    const v = raw[key];
+    if (v == null) return undefined;
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new HfModelError(source, `"${key}" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const eos = raw.eos_token_id;
+  const eosTokenIds = eos == null ? [] : Array.isArray(eos) ? eos : [eos];
+  for (const id of eosTokenIds) if (typeof id !== "number" || !Number.isSafeInteger(id) || id < 0) throw new HfModelError(source, `"eos_token_id" must be a token id or a list of them, got ${JSON.stringify(eos)}`);
+  const out: GenerationConfig = { eosTokenIds: eosTokenIds as number[], raw };
+  const set = <K extends keyof GenerationConfig>(key: K, value: GenerationConfig[K] | undefined) => {
+    if (value !== undefined) out[key] = value;
+  };
+  set("bosTokenId", tokenId("bos_token_id"));
+  set("padTokenId", tokenId("pad_token_id"));
+  if (raw.do_sample != null) {
+    if (typeof raw.do_sample !== "boolean") throw new HfModelError(source, `"do_sample" must be true or false, got ${JSON.stringify(raw.do_sample)}`);
+    out.doSample = raw.do_sample;
+  }
+  set("temperature", number("temperature"));
+  set("topP", number("top_p"));
+  set("topK", number("top_k"));
+  set("maxNewTokens", number("max_new_tokens"));
+  set("repetitionPenalty", number("repetition_penalty"));
+  return out;
+}
