@@ -5,3 +5,6 @@ export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
 export * from "./hf-tokenizer.ts";
 export * from "./chat-template.ts";
+export * from "./answer-extractors.ts";
+export * from "./hf-dataset.ts";
+export * from "./prompt-dataset.ts";
