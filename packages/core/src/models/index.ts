@@ -2,3 +2,4 @@
 export * from "./presets.ts";
 export * from "./parameter-count.ts";
 
+export * from "./load-model.ts";

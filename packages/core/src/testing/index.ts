@@ -23,3 +23,5 @@ export { checkParity, checkFusedAgainstComposed, hasComposedFallback } from "./c
 export { analyticGradients, finiteDifferenceGradients, checkFiniteDifferences, checkGradientParity, isGradientCase, isFiniteDifferenceCase } from "./checks/gradients.ts";
 export { kernelCoverage, coverageProblems, ALL_KERNELS } from "./checks/coverage.ts";
 export type { KernelCoverage } from "./checks/coverage.ts";
+export { CHATML_TEMPLATE, tinyHfTokenizer, writeTinyHfFolder } from "./tiny-hf-folder.ts";
+export type { TinyHfFolderOptions } from "./tiny-hf-folder.ts";
