@@ -9,10 +9,11 @@
  * otherwise the tokenizer.json post-processor does (e.g. Llama 3's TemplateProcessing adds
  * <|begin_of_text|>, Qwen's ByteLevel adds nothing).
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer as HfTokenizerEngine } from "@huggingface/tokenizers";
 import { TokenizerError } from "./char-tokenizer.ts";
+import { pathExists, readJsonFile } from "../util/json-file.ts";
 import { type ChatMessage, ChatTemplate, ChatTemplateError, type ChatTemplateOptions, checkMessages } from "./chat-template.ts";
 
 export const TOKENIZER_FILES = {
@@ -133,7 +134,7 @@ export class HfTokenizer {
       chatTemplates.default = { text, source: jsonTemplate };
     }
     const jinja = join(dir, TOKENIZER_FILES.chatTemplateJinja);
-    if (await exists(jinja)) chatTemplates.default = { text: await readFile(jinja, "utf8"), source: jinja };
+    if (await pathExists(jinja)) chatTemplates.default = { text: await readFile(jinja, "utf8"), source: jinja };
     return new HfTokenizer(tokenizerJson as Json, tokenizerConfig as Json, { tokenizerSource, configSource, chatTemplates });
   }
 
@@ -282,25 +283,8 @@ function plainConfig(config: Json): Json {
 }
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT" && !required) return undefined;
-    throw new TokenizerError(`${path}: cannot be read (${(error as Error).message})`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new TokenizerError(`${path}: is not valid JSON (${(error as Error).message})`);
-  }
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const fail = (problem: string): never => {
+    throw new TokenizerError(`${path}: ${problem}`);
+  };
+  return readJsonFile(path, fail, { required, missing: "cannot be read (no such file)" });
 }

@@ -2,9 +2,9 @@
  * `generation_config.json`: the stop tokens and sampling defaults a model was published with
  * (transformers' GenerationConfig). r1ts reads the fields its generation uses and keeps the rest raw.
  */
-import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { HfModelError } from "./errors.ts";
+import { readJsonFile } from "../util/json-file.ts";
 
 export const GENERATION_CONFIG_FILE = "generation_config.json";
 
@@ -27,20 +27,11 @@ export interface GenerationConfig {
 /** The folder's generation config, or undefined when it has none (HfModelError for a bad file). */
 export async function readGenerationConfig(dir: string): Promise<GenerationConfig | undefined> {
   const path = join(dir, GENERATION_CONFIG_FILE);
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
-    throw new HfModelError(path, `cannot be read (${(error as Error).message})`);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (error) {
-    throw new HfModelError(path, `is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw new HfModelError(path, "must hold a JSON object");
+  const fail = (problem: string): never => {
+    throw new HfModelError(path, problem);
+  };
+  const raw = await readJsonFile(path, fail, { required: false, object: true });
+  if (raw === undefined) return undefined;
   return parseGenerationConfig(raw as Record<string, unknown>, path);
 }
 

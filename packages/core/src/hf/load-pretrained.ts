@@ -3,7 +3,7 @@
  * generation_config.json and tokenizer files) as an r1ts TransformerLM with its tokenizer. Nothing is
  * downloaded: `dir` is a folder on disk (e.g. one `huggingface-cli download` made).
  */
-import { readFile, stat } from "node:fs/promises";
+import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { HfTokenizer } from "../data/hf-tokenizer.ts";
 import { TransformerLM } from "../nn/transformer-lm.ts";
@@ -11,6 +11,7 @@ import { type HfModelType, mapHfConfig } from "./config.ts";
 import { HfModelError } from "./errors.ts";
 import { type GenerationConfig, readGenerationConfig } from "./generation-config.ts";
 import { rememberPretrainedSource } from "./pretrained-source.ts";
+import { pathExists, readJsonFile } from "../util/json-file.ts";
 import { type LoadWeightsReport, loadHfWeights } from "./weights.ts";
 
 export interface LoadPretrainedOptions {
@@ -53,7 +54,7 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
     throw error;
   }
   const generationConfig = await readGenerationConfig(dir);
-  const tokenizer = options.tokenizer !== false && (await exists(join(dir, "tokenizer.json"))) ? await HfTokenizer.load(dir) : undefined;
+  const tokenizer = options.tokenizer !== false && (await pathExists(join(dir, "tokenizer.json"))) ? await HfTokenizer.load(dir) : undefined;
   const notices = [...mapping.notices, ...weights.ignored.map((t) => `${dir}: ignored ${t}`)];
   if (weights.missing.length > 0) notices.push(`${dir}: ${weights.missing.length} parameter(s) missing from the files kept their initial values: ${weights.missing.join(", ")}`);
   if (weights.unexpected.length > 0) notices.push(`${dir}: ${weights.unexpected.length} tensor(s) fit no parameter and were not read: ${weights.unexpected.join(", ")}`);
@@ -73,28 +74,8 @@ async function checkFolder(dir: string): Promise<void> {
 }
 
 async function readConfig(path: string): Promise<Record<string, unknown>> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (error) {
-    const missing = (error as NodeJS.ErrnoException).code === "ENOENT";
-    throw new HfModelError(path, missing ? "is missing (a Hugging Face model folder has a config.json)" : `cannot be read (${(error as Error).message})`);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new HfModelError(path, `is not valid JSON (${(error as Error).message})`);
-  }
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new HfModelError(path, "must hold a JSON object");
-  return json as Record<string, unknown>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
+  const fail = (problem: string): never => {
+    throw new HfModelError(path, problem);
+  };
+  return (await readJsonFile(path, fail, { object: true, missing: "is missing (a Hugging Face model folder has a config.json)" })) as Record<string, unknown>;
 }

@@ -9,7 +9,7 @@
  * Layout (as transformers writes it): `model.safetensors`, or shards listed in
  * `model.safetensors.index.json` as `{ metadata: { total_size }, weight_map: { tensor: shard file } }`.
  */
-import { readFile, stat } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { basename, join, normalize } from "node:path";
 import { engine } from "../tensor/engine.ts";
 import { formatShape } from "../tensor/shape.ts";
@@ -21,6 +21,7 @@ import { SafetensorsFile } from "../io/safetensors-file.ts";
 import { dequantizeBlocks, FP8_BLOCK } from "../quant/block-quant.ts";
 import type { TransformerLM } from "../nn/transformer-lm.ts";
 import { HfModelError } from "./errors.ts";
+import { pathExists } from "../util/json-file.ts";
 
 export const SINGLE_WEIGHTS_FILE = "model.safetensors";
 export const WEIGHTS_INDEX_FILE = "model.safetensors.index.json";
@@ -36,17 +37,17 @@ export interface WeightFiles {
 /** Finds a folder's safetensors weights: the index with its shards, or `model.safetensors`. */
 export async function locateWeights(dir: string): Promise<WeightFiles> {
   const indexPath = join(dir, WEIGHTS_INDEX_FILE);
-  if (await exists(indexPath)) {
+  if (await pathExists(indexPath)) {
     const weightMap = await readIndex(indexPath);
     const shards = [...new Set(weightMap.values())].sort();
     for (const shard of shards) {
-      if (!(await exists(join(dir, shard)))) throw new HfModelError(indexPath, `lists shard "${shard}", which is not in ${dir}`);
+      if (!(await pathExists(join(dir, shard)))) throw new HfModelError(indexPath, `lists shard "${shard}", which is not in ${dir}`);
     }
     return { files: shards.map((s) => join(dir, s)), index: { path: indexPath, weightMap: new Map([...weightMap].map(([t, s]) => [t, join(dir, s)])) } };
   }
   const single = join(dir, SINGLE_WEIGHTS_FILE);
-  if (await exists(single)) return { files: [single] };
-  const hint = (await exists(join(dir, "pytorch_model.bin"))) ? " (pytorch_model.bin is not read: convert the weights to safetensors)" : "";
+  if (await pathExists(single)) return { files: [single] };
+  const hint = (await pathExists(join(dir, "pytorch_model.bin"))) ? " (pytorch_model.bin is not read: convert the weights to safetensors)" : "";
   throw new HfModelError(dir, `has neither ${SINGLE_WEIGHTS_FILE} nor ${WEIGHTS_INDEX_FILE}${hint}`);
 }
 
@@ -65,15 +66,6 @@ async function readIndex(path: string): Promise<Map<string, string>> {
     out.set(tensor, file);
   }
   return out;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export interface LoadWeightsOptions {
