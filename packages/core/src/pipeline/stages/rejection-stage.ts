@@ -7,10 +7,10 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { Generator } from "../../random/generator.ts";
 import { defineStage, type StageContext, type StageResult } from "../stage.ts";
-import { distinctTrainProblems } from "../problems.ts";
-import { rejectionSamplingSchema, type RejectionSamplingOptions } from "../rejection/rejection-options.ts";
-import { datasetRows, rejectionSample, writeJsonl } from "../rejection/rejection-sample.ts";
-import type { SelectionStats } from "../rejection/select-samples.ts";
+import { distinctTrainProblems } from "../../tasks/task-factory.ts";
+import { rejectionSamplingSchema, type RejectionSamplingOptions } from "../../sampling/rejection-options.ts";
+import { datasetRows, rejectionSample, writeJsonl } from "../../sampling/rejection-sample.ts";
+import type { SelectionStats } from "../../sampling/select-samples.ts";
 
 export const REJECTION_STATS_FILE = "rejection-stats.json";
 

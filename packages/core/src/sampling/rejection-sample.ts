@@ -7,11 +7,11 @@
  */
 import { mkdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { generate } from "../../generate/generate.ts";
-import { writeFileAtomic } from "../../io/atomic-write.ts";
-import type { RewardRunner } from "../../reward/runner.ts";
-import type { ModelBundle } from "../../run/model-bundle.ts";
-import type { Problem } from "../../tasks/task.ts";
+import { generate } from "../generate/generate.ts";
+import { writeFileAtomic } from "../io/atomic-write.ts";
+import type { RewardRunner } from "../reward/runner.ts";
+import type { ModelBundle } from "../run/model-bundle.ts";
+import type { Problem } from "../tasks/task.ts";
 import type { RejectionSamplingOptions } from "./rejection-options.ts";
 import { type Candidate, type SelectionStats, selectSamples } from "./select-samples.ts";
 

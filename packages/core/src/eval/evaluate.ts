@@ -1,17 +1,14 @@
 /**
- * Held-out evaluation: generate completions for problems, score them with the run's rewards, and
+ * Held-out generation and scoring (the rows an EvalReport is made of): generate completions for problems, score them with the run's rewards, and
  * report each reward's mean (e.g. accuracy = the fraction answered correctly, format = the fraction in
  * the R1 format), the mean completion length and the truncation rate. Sampling is seeded, so the same
  * seed gives the same numbers on the same backend.
  */
+import type { Tokenizer } from "../data/tokenizer.ts";
 import { generate } from "../generate/generate.ts";
-import type { GenerationModel, TokenDecoder } from "../generate/generate.ts";
+import type { GenerationModel } from "../generate/generate.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import type { Problem } from "../tasks/task.ts";
-
-export interface Tokenizer extends TokenDecoder {
-  encode(text: string): number[];
-}
 
 export interface EvaluateOptions {
   maxNewTokens: number;
@@ -44,7 +41,7 @@ export interface EvaluationResult {
 
 export async function evaluateProblems(
   model: GenerationModel,
-  tokenizer: Tokenizer,
+  tokenizer: Pick<Tokenizer, "encode" | "decode">,
   eosTokenId: number,
   problems: readonly Problem[],
   rewards: RewardRunner,

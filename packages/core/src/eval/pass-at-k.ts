@@ -4,7 +4,7 @@
  * as 1 - prod_{i=n-c+1..n} (1 - k/i) so that large n does not overflow. The R1 paper's pass@1 is the
  * k = 1 case: the mean correctness over the n samples.
  */
-import { R1tsError } from "../../errors.ts";
+import { R1tsError } from "../errors.ts";
 
 export function passAtK(n: number, c: number, k: number): number {
   if (!Number.isSafeInteger(n) || !Number.isSafeInteger(c) || !Number.isSafeInteger(k) || n < 1 || c < 0 || c > n || k < 1 || k > n) {

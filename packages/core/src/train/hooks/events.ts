@@ -2,8 +2,8 @@
  * What each trainer hook receives. Every event carries the step, the trainer's kind and its control
  * (for early stopping). Trainers fill these; taps read them (and may add checkpoint metadata).
  */
-import type { RewardBatch } from "../reward/reward.ts";
-import type { RewardScores } from "../reward/runner.ts";
+import type { RewardBatch } from "../../reward/reward.ts";
+import type { RewardScores } from "../../reward/runner.ts";
 import type { TrainerControl } from "./trainer-control.ts";
 
 export interface TrainerEvent {

@@ -1,5 +1,5 @@
 /** The default rollout engine: batched generation with a KV cache on the training model itself. */
-import { generate, type GenerationModel, type TokenDecoder } from "../../generate/generate.ts";
+import { generate, type GenerationModel, type TokenDecoder } from "../generate/generate.ts";
 import type { RolloutEngine, RolloutRequest, Rollouts } from "./rollout-engine.ts";
 
 export class LocalRolloutEngine implements RolloutEngine {

@@ -4,7 +4,7 @@
  * engine (a faster inference backend, other processes or machines) can replace it: it receives the
  * policy's new weights through `syncWeights` after every optimizer step.
  */
-import type { FinishReason } from "../../generate/generate.ts";
+import type { FinishReason } from "../generate/generate.ts";
 
 export interface RolloutRequest {
   /** Token ids of each distinct prompt. */

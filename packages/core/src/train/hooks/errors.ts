@@ -1,4 +1,4 @@
-import { R1tsError } from "../errors.ts";
+import { R1tsError } from "../../errors.ts";
 
 /** A hook tap that threw: names the hook and the tap (usually the plugin that tapped it). */
 export class HookError extends R1tsError {
