@@ -1,48 +1,46 @@
 /**
- * Readability filters of rejection sampling (R1 paper §2.3.3: keep only readable chains of thought, drop
- * mixed languages and repetition). Each is a plain function of the completion's text:
- *   format      the R1 format `<think>\n...\n</think>\n<answer>\n...\n</answer>` (REFERENCE §3)
- *   language    the share of the chain of thought's words written in the target scripts (R1's language
- *               consistency); a chain of thought with no words (only digits and symbols) passes
- *   repetition  the share of repeated word n-grams, 1 - unique/total (the repetition reward's measure)
+ * The readability filters of rejection sampling (R1 paper §2.3.3: keep only readable chains of thought,
+ * drop mixed languages and repetition; docs/r1-recipe.md) are thresholds over rewards, scored by the
+ * run's reward runner like any other reward, so a filter and its reward can never disagree:
+ *   format      the format reward (the R1 format), score >= 1
+ *   language    the language-consistency reward (share of chain-of-thought words in the target scripts),
+ *               score >= minFraction; a chain of thought with no words (null) passes
+ *   repetition  the repetition reward with a penalty of 1 (score = -(1 - unique/total n-grams)),
+ *               repeated share <= maxRepeated
+ * The rewards are looked up by the names below (those of @r1ts/rewards) unless the filters name others.
  */
+import type { RewardUseConfig } from "../plugin/config-schema.ts";
+import type { ReadabilityFilters } from "./rejection-options.ts";
 
-const R1_FORMAT = /^<think>\n.*?\n<\/think>\n<answer>\n.*?\n<\/answer>$/s;
+/** The checks in the order applied, with the reward each one reads. */
+export const READABILITY_CHECKS = ["format", "language", "repetition"] as const;
+export type ReadabilityCheck = (typeof READABILITY_CHECKS)[number];
 
-export function isR1Format(text: string): boolean {
-  return R1_FORMAT.test(text);
+/** Default reward of each check (the names of @r1ts/rewards). */
+export const READABILITY_REWARDS: Readonly<Record<ReadabilityCheck, string>> = Object.freeze({ format: "format", language: "languageConsistency", repetition: "repetition" });
+
+/** The score name a check's reward is stored under in a candidate's scores. */
+export const readabilityScore = (check: ReadabilityCheck): string => `readability/${check}`;
+
+/** The reward uses that score the filters that are on (none when every filter is off). */
+export function readabilityRewardUses(filters: ReadabilityFilters): RewardUseConfig[] {
+  const name = (check: ReadabilityCheck) => filters.rewards?.[check] ?? READABILITY_REWARDS[check];
+  const uses: RewardUseConfig[] = [];
+  if (filters.format) uses.push({ name: name("format"), as: readabilityScore("format"), weight: 0 });
+  if (filters.language) uses.push({ name: name("language"), as: readabilityScore("language"), weight: 0, options: { scripts: filters.language.scripts } });
+  if (filters.repetition) uses.push({ name: name("repetition"), as: readabilityScore("repetition"), weight: 0, options: { ngramSize: filters.repetition.ngram, maxPenalty: -1 } });
+  return uses;
 }
 
-/** The chain of thought: the first `<think>` block's content, else the whole text. */
-export function chainOfThought(text: string): string {
-  const m = /<think>(.*?)<\/think>/s.exec(text);
-  return m ? m[1] : text;
-}
-
-/** Words: runs of letters (with their marks). */
-export function letterWords(text: string): string[] {
-  return text.match(/[\p{L}\p{M}]+/gu) ?? [];
-}
-
-/** The share of words whose letters all belong to `scripts` (Unicode script names); null without words. */
-export function scriptFraction(text: string, scripts: readonly string[]): number | null {
-  const words = letterWords(text);
-  if (words.length === 0) return null;
-  const inScripts = new RegExp(`^(?:${scripts.map((s) => `\\p{Script=${s}}`).join("|")}|\\p{M})+$`, "u");
-  return words.filter((w) => inScripts.test(w)).length / words.length;
-}
-
-/** 1 - unique/total over the lower-cased whitespace-separated word n-grams; 0 with fewer than n words. */
-export function repeatedNgramFraction(text: string, n: number): number {
-  const words = text.toLowerCase().split(/\s+/).filter((w) => w !== "");
-  if (words.length < n) return 0;
-  const seen = new Set<string>();
-  let total = 0;
-  for (let i = 0; i + n <= words.length; i++) {
-    seen.add(words.slice(i, i + n).join("\u0000"));
-    total++;
-  }
-  return 1 - seen.size / total;
+/** The filters that are on, each as [check, passes(scores)]. */
+export function readabilityChecks(filters: ReadabilityFilters): [ReadabilityCheck, (scores: Readonly<Record<string, number | null>>) => boolean][] {
+  const score = (s: Readonly<Record<string, number | null>>, check: ReadabilityCheck) => s[readabilityScore(check)];
+  const out: [ReadabilityCheck, (scores: Readonly<Record<string, number | null>>) => boolean][] = [];
+  const { format, language, repetition } = filters;
+  if (format) out.push(["format", (s) => (score(s, "format") ?? 0) >= 1]);
+  if (language) out.push(["language", (s) => (score(s, "language") ?? 1) >= language.minFraction]);
+  if (repetition) out.push(["repetition", (s) => -(score(s, "repetition") ?? 0) <= repetition.maxRepeated]);
+  return out;
 }
 
 /** The key two completions of one prompt share when they are duplicates: trimmed, whitespace collapsed. */

@@ -1,4 +1,4 @@
-/** The options of rejection sampling (the `rejection-sampling` stage, and the sampling half of `distill`). */
+/** The options of rejection sampling (the `rejection-sampling` stage, and the sampling half of `distill`; docs/r1-recipe.md). */
 import { z } from "zod";
 
 const int = (min = 0) => z.number().int().min(min);
@@ -16,6 +16,8 @@ export const readabilityFiltersSchema = z.object({
     ngram: int(1).default(3),
     maxRepeated: z.number().min(0).max(1).default(0.5),
   }).strict()]).default({ ngram: 3, maxRepeated: 0.5 }),
+  /** The rewards the filters read, when not the default ones (format, languageConsistency, repetition). */
+  rewards: z.object({ format: z.string().min(1), language: z.string().min(1), repetition: z.string().min(1) }).partial().strict().optional(),
 }).strict();
 
 export const rejectionSamplingSchema = z.object({

@@ -1,6 +1,7 @@
 /**
- * Rejection sampling from a model (R1 paper §2.3.3): k completions of each prompt, scored by the rewards,
- * then `selectSamples` keeps the correct and readable ones. Generation goes in batches of prompts; each
+ * Rejection sampling from a model (R1 paper §2.3.3; docs/r1-recipe.md): k completions of each prompt, scored
+ * by the rewards (and the readability filters' rewards), then `selectSamples` keeps the correct and readable
+ * ones. Generation goes in batches of prompts; each
  * batch's scored completions are saved to `<workDir>/batch-NNNN.jsonl` (atomically), so an interrupted
  * run continues with the first batch not saved. Sampling is seeded per batch: the same seed gives the
  * same samples whether or not the run was interrupted.
@@ -12,6 +13,8 @@ import { writeFileAtomic } from "../io/atomic-write.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import type { ModelBundle } from "../run/model-bundle.ts";
 import type { Problem } from "../tasks/task.ts";
+import { R1tsError } from "../errors.ts";
+import { readabilityRewardUses } from "./readability.ts";
 import type { RejectionSamplingOptions } from "./rejection-options.ts";
 import { type Candidate, type SelectionStats, selectSamples } from "./select-samples.ts";
 
@@ -26,6 +29,8 @@ export interface RejectionResult {
 export interface RejectionIo {
   /** Where the per-batch files go. */
   workDir: string;
+  /** Scores the readability filters that are on (readabilityRewardUses); required when any is. */
+  readability?: RewardRunner;
   log?: (message: string) => void;
   progress?: (done: number, total: number) => void;
 }
@@ -43,6 +48,9 @@ export async function rejectionSample(
   io: RejectionIo,
 ): Promise<RejectionResult> {
   await mkdir(io.workDir, { recursive: true });
+  if (readabilityRewardUses(options.filters).length > 0 && !io.readability) {
+    throw new R1tsError("rejection sampling: the readability filters are on, but no reward runner scores them (give io.readability: a runner of readabilityRewardUses(filters))");
+  }
   const k = options.samplesPerPrompt;
   const longest = Math.max(1, ...problems.map((p) => bundle.tokenizer.encode(p.prompt).length));
   const maxNewTokens = Math.max(1, Math.min(options.maxNewTokens ?? Number.POSITIVE_INFINITY, bundle.model.config.maxSeqLen - longest));
@@ -66,7 +74,9 @@ export async function rejectionSample(
     });
     const columns: Record<string, unknown[]> = {};
     for (const key of new Set(rows.flatMap((p) => Object.keys(p.columns)))) columns[key] = rows.map((p) => p.columns[key]);
-    const scored = await rewards.score({ prompts: rows.map((p) => p.prompt), completions: out.texts!, completionIds: out.completionIds, columns });
+    const scoredBatch = { prompts: rows.map((p) => p.prompt), completions: out.texts!, completionIds: out.completionIds, columns };
+    const scored = await rewards.score(scoredBatch);
+    const readable = io.readability ? await io.readability.score(scoredBatch) : undefined;
     const batch: Candidate[] = rows.map((p, i) => ({
       group: first + Math.floor(i / k),
       question: p.question,
@@ -75,7 +85,7 @@ export async function rejectionSample(
       completion: out.texts![i],
       tokens: out.completionLengths[i],
       truncated: out.finishReasons[i] === "length",
-      scores: Object.fromEntries(scored.names.map((n) => [n, scored.perReward[n][i]])),
+      scores: Object.fromEntries([...scored.names.map((n) => [n, scored.perReward[n][i]]), ...(readable?.names ?? []).map((n) => [n, readable!.perReward[n][i]])]),
     }));
     await writeFileAtomic(file, batch.map((c) => JSON.stringify(c)).join("\n") + "\n");
     candidates.push(...batch);

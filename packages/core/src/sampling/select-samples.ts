@@ -3,12 +3,13 @@
  * prompt keep those that pass every check, in this order:
  *   truncated        (dropTruncated) the completion hit the token limit
  *   reward:<name>    each threshold: score >= the threshold (null = not applicable = fails)
- *   format, language, repetition   the readability filters
+ *   format, language, repetition   the readability filters: thresholds over their rewards' scores
+ *                    (readability.ts), which the candidate's scores hold as `readability/<check>`
  * then drop duplicates of a prompt's earlier kept completion and cap what each prompt keeps. The
  * statistics count, for every check, how many completions fail it (`failed`, each check on its own) and
  * how many it removed (`removed`, the first check each rejected completion failed).
  */
-import { chainOfThought, dedupeKey, isR1Format, repeatedNgramFraction, scriptFraction } from "./readability.ts";
+import { dedupeKey, readabilityChecks } from "./readability.ts";
 import type { ReadabilityFilters } from "./rejection-options.ts";
 
 export interface Candidate {
@@ -66,10 +67,7 @@ function checks(options: SelectionOptions): Check[] {
       return typeof v === "number" && !Number.isNaN(v) && v >= min;
     }]);
   }
-  const { format, language, repetition } = options.filters;
-  if (format) list.push(["format", (c) => isR1Format(c.completion)]);
-  if (language) list.push(["language", (c) => (scriptFraction(chainOfThought(c.completion), language.scripts) ?? 1) >= language.minFraction]);
-  if (repetition) list.push(["repetition", (c) => repeatedNgramFraction(c.completion, repetition.ngram) <= repetition.maxRepeated]);
+  for (const [name, passes] of readabilityChecks(options.filters)) list.push([name, (c) => passes(c.scores)]);
   return list;
 }
 
