@@ -1,6 +1,6 @@
 /**
  * The `sft` stage: supervised fine-tuning of a model on a dataset's completions (prompt tokens masked;
- * docs/sft.md). With an `evalData` dataset, the held-out completion loss is measured before and after
+ * docs/training.md). With an `evalData` dataset, the held-out completion loss is measured before and after
  * (and every evalEvery steps, as `eval/loss`).
  */
 import { z } from "zod";

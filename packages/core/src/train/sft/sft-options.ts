@@ -1,4 +1,4 @@
-/** SFT's options: every trainer's, plus the batch (docs/sft.md). One schema for configs and code. */
+/** SFT's options: every trainer's, plus the batch (docs/training.md). One schema for configs and code. */
 import { z } from "zod";
 import { R1tsError } from "../../errors.ts";
 import { parseTrainerOptions, trainerLoopSchema } from "../trainer-options.ts";

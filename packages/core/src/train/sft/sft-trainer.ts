@@ -1,5 +1,5 @@
 /**
- * Supervised fine-tuning (docs/sft.md): next-token cross-entropy on completion tokens only (the prompt is
+ * Supervised fine-tuning (docs/training.md): next-token cross-entropy on completion tokens only (the prompt is
  * masked; `includePrompt` also trains on the prompt, which is plain language-model pre-training). Rows
  * are drawn with replacement by the trainer's seeded generator, right-padded into micro-batches, and
  * `gradientAccumulation` micro-batches make one optimizer step; the loss is the mean over every active
