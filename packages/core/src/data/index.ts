@@ -3,6 +3,7 @@ export * from "./bpe-tokenizer.ts";
 export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
+export * from "./tokenizer.ts";
 export * from "./hf-tokenizer.ts";
 export * from "./chat-template.ts";
 export * from "./answer-extractors.ts";

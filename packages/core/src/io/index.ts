@@ -28,6 +28,7 @@ export {
   checkpointDirName,
   checkpointPath,
   latestCheckpoint,
+  listCheckpoints,
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";

@@ -11,9 +11,12 @@ import { HfModelError } from "../hf/errors.ts";
 import { isHfConfig } from "../hf/config.ts";
 import { type LoadPretrainedOptions, type PretrainedModel, loadPretrained } from "../hf/load-pretrained.ts";
 import type { TransformerLM } from "../nn/transformer-lm.ts";
-import { type ModelBundle, loadModelBundle } from "../run/model-bundle.ts";
+import { type ModelBundle, loadModelBundle, readBundleConfig } from "../run/model-bundle.ts";
+import { mapHfConfig } from "../hf/config.ts";
+import { locateWeights } from "../hf/weights.ts";
+import { readJsonFile } from "../util/json-file.ts";
 import { r1ZeroPrompt } from "../tasks/template.ts";
-import type { Tokenizer } from "../train/evaluate.ts";
+import type { Tokenizer } from "../data/tokenizer.ts";
 
 export type PromptStyle = "chat" | "r1-zero" | "raw";
 
@@ -41,6 +44,24 @@ export function isHfModelFolder(dir: string): boolean {
   } catch {
     return false;
   }
+}
+
+/**
+ * Checks a model folder without loading weights (so a bad --model fails before any backend starts): a
+ * bundle's config.json, or an HF folder's config.json mapping, weight files and tokenizer.json.
+ */
+export async function checkModelFolder(dir: string): Promise<void> {
+  if (!isHfModelFolder(dir)) {
+    await readBundleConfig(dir);
+    return;
+  }
+  const path = join(dir, "config.json");
+  const fail = (problem: string): never => {
+    throw new HfModelError(path, problem);
+  };
+  mapHfConfig((await readJsonFile(path, fail, { object: true })) as Record<string, unknown>, { source: path });
+  await locateWeights(dir);
+  if (!existsSync(join(dir, "tokenizer.json"))) throw new HfModelError(dir, "has no tokenizer.json (r1ts needs the model's tokenizer to generate or train)");
 }
 
 export async function loadModelFolder(dir: string, options: LoadPretrainedOptions = {}): Promise<LoadedModel> {
