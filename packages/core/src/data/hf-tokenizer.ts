@@ -212,6 +212,22 @@ export class HfTokenizer {
     return this.encode(this.applyChatTemplate(messages, options), { addSpecialTokens: false });
   }
 
+  /** tokenizer.json (what r1ts bundles and checkpoints keep as their `tokenizer`, beside `tokenizerConfig`). */
+  toJSON(): Record<string, unknown> {
+    return this.tokenizerJson;
+  }
+
+  /** tokenizer_config.json with the chat template folded in (from chat_template.jinja / .json when it came from there), for bundles. */
+  configWithTemplate(): Record<string, unknown> {
+    const outside = this.sources.chatTemplates?.default;
+    return outside ? { ...this.tokenizerConfig, chat_template: outside.text } : this.tokenizerConfig;
+  }
+
+  /** A view for training and generation: `encode(text)` adds no special tokens (chat templates write them), as TRL does. */
+  promptTokenizer(): HfPromptTokenizer {
+    return new HfPromptTokenizer(this);
+  }
+
   /** The files that reproduce this tokenizer in a folder (tokenizer.json, tokenizer_config.json, special_tokens_map.json, chat templates). */
   toFiles(): Record<string, string> {
     const files: Record<string, string> = {
@@ -241,6 +257,35 @@ export class HfTokenizer {
     const t = this.templates.get("default") ?? (this.templates.size === 1 ? [...this.templates.values()][0] : undefined);
     if (!t && required) throw new TokenizerError(`${configSource}: several chat templates and none is "default"; name one (templates: ${[...this.templates.keys()].join(", ")})`);
     return t;
+  }
+}
+
+/**
+ * An HfTokenizer as trainers, generation and evaluation use it (the Tokenizer interface): prompts are
+ * rendered texts (a chat template writes BOS and its turn markers), completions come as ids, so `encode`
+ * adds no special tokens, as TRL's GRPO and transformers' apply_chat_template(tokenize=True) do.
+ */
+export class HfPromptTokenizer {
+  constructor(readonly hf: HfTokenizer) {}
+
+  get vocabSize(): number {
+    return this.hf.vocabSize;
+  }
+
+  encode(text: string): number[] {
+    return this.hf.encode(text, { addSpecialTokens: false });
+  }
+
+  decode(ids: readonly number[]): string {
+    return this.hf.decode(ids);
+  }
+
+  tokenToId(token: string): number | undefined {
+    return this.hf.tokenToId(token);
+  }
+
+  toJSON(): Record<string, unknown> {
+    return this.hf.toJSON();
   }
 }
 

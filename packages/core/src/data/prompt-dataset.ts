@@ -71,7 +71,7 @@ export function promptProblems(rows: readonly Record<string, unknown>[], options
     const question = conversation ? lastUserText(conversation) : (value as string);
     let answer = "";
     const columns: Record<string, unknown> = { ...row };
-    if (answerColumn !== undefined) {
+    if (answerColumn !== undefined && (options.answerColumn !== undefined || Object.hasOwn(row, answerColumn))) {
       if (!Object.hasOwn(row, answerColumn)) throw new DatasetError(`${where}: no column "${answerColumn}" (the gold answer)`);
       const gold = extractGoldAnswer(row[answerColumn], answerFormat);
       if (gold === null) throw new DatasetError(`${where}: column "${answerColumn}" has no ${answerFormat === "auto" ? "" : `${answerFormat} `}gold answer: ${JSON.stringify(row[answerColumn])?.slice(0, 80)}`);

@@ -3,11 +3,12 @@
  * generation_config.json and tokenizer files) as an r1ts TransformerLM with its tokenizer. Nothing is
  * downloaded: `dir` is a folder on disk (e.g. one `huggingface-cli download` made).
  */
+import { existsSync, readFileSync } from "node:fs";
 import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { HfTokenizer } from "../data/hf-tokenizer.ts";
 import { TransformerLM } from "../nn/transformer-lm.ts";
-import { type HfModelType, mapHfConfig } from "./config.ts";
+import { type HfModelType, isHfConfig, mapHfConfig } from "./config.ts";
 import { HfModelError } from "./errors.ts";
 import { type GenerationConfig, readGenerationConfig } from "./generation-config.ts";
 import { rememberPretrainedSource } from "./pretrained-source.ts";
@@ -36,6 +37,17 @@ export interface PretrainedModel {
   /** What was ignored or adjusted (unknown config fields, MTP layers, a tied lm_head, a capped context). */
   notices: string[];
   weights: LoadWeightsReport;
+}
+
+/** Whether `dir` holds a Hugging Face model folder (a config.json with model_type). */
+export function isHfModelFolder(dir: string): boolean {
+  const file = join(dir, "config.json");
+  if (!existsSync(file)) return false;
+  try {
+    return isHfConfig(JSON.parse(readFileSync(file, "utf8")));
+  } catch {
+    return false;
+  }
 }
 
 export async function loadPretrained(dir: string, options: LoadPretrainedOptions = {}): Promise<PretrainedModel> {

@@ -1,10 +1,15 @@
 /**
  * A model bundle: a checkpoint directory whose config.json says how to rebuild the model and its
- * tokenizer: `{ model: TransformerConfig, tokenizer: <HF tokenizer.json>, eosToken, ... }`.
- * The bundled base model, every run's checkpoints and `r1ts generate --model DIR` all use this form.
+ * tokenizer: `{ model: TransformerConfig, tokenizer: <HF tokenizer.json>, eosToken, ... }` (with
+ * `tokenizerConfig`, the tokenizer is an HF one: tokenizer.json + tokenizer_config.json, chat template
+ * included). The bundled base model, every run's checkpoints and `r1ts generate --model DIR` use this
+ * form; a Hugging Face model folder is read as a bundle too (run/hf-bundle.ts).
  */
 import { R1tsError } from "../errors.ts";
 import { BpeTokenizer } from "../data/bpe-tokenizer.ts";
+import { HfPromptTokenizer, HfTokenizer } from "../data/hf-tokenizer.ts";
+import { isHfModelFolder } from "../hf/load-pretrained.ts";
+import { hfBundleConfig, loadHfBundle } from "./hf-bundle.ts";
 import { existsSync, statSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -18,18 +23,26 @@ export interface BundleConfig {
   tokenizer: unknown;
   /** The end-of-text token: generation stops on it and pads with it. */
   eosToken: string;
+  /** With an HF tokenizer: its tokenizer_config.json (chat template included); `tokenizer` is then its tokenizer.json. */
+  tokenizerConfig?: Record<string, unknown>;
+  /** A model read from (or to be written as) a Hugging Face folder: its config.json and generation_config.json. */
+  hf?: { config: Record<string, unknown>; generationConfig?: Record<string, unknown> };
   /** How `r1ts eval` scores this model by default: its rewards, and which is correctness / format. */
   evaluation?: { rewards: string[]; correctness?: string; format?: string };
   /** Anything else worth keeping (how the model was made, the task it knows). */
   [key: string]: unknown;
 }
 
+/** A bundle's tokenizer: r1ts's BPE, or an HF tokenizer as training uses it (no special tokens added by encode). */
+export type BundleTokenizer = BpeTokenizer | HfPromptTokenizer;
+
 export interface ModelBundle {
   model: TransformerLM;
-  tokenizer: BpeTokenizer;
+  tokenizer: BundleTokenizer;
   eosTokenId: number;
   config: BundleConfig;
-  checkpoint: Checkpoint;
+  /** The checkpoint read (r1ts bundles; an HF folder has none). */
+  checkpoint?: Checkpoint;
 }
 
 /** A directory that is not a usable model bundle. */
@@ -40,6 +53,7 @@ export class ModelBundleError extends R1tsError {}
  * missing or broken model before it starts a backend). Throws a ModelBundleError naming the path.
  */
 export async function readBundleConfig(dir: string): Promise<BundleConfig> {
+  if (existsSync(dir) && isHfModelFolder(dir)) return hfBundleConfig(dir);
   if (!existsSync(dir)) throw new ModelBundleError(`model ${dir}: no such directory. Give a model bundle directory (config.json + model.safetensors), e.g. a run's checkpoints/step-N, or builtin:base-arithmetic`);
   if (!statSync(dir).isDirectory()) throw new ModelBundleError(`model ${dir}: is a file; a model is a bundle directory with config.json and model.safetensors`);
   for (const file of [CHECKPOINT_FILES.config, CHECKPOINT_FILES.weights]) {
@@ -64,13 +78,16 @@ function checkBundleConfig(dir: string, value: unknown): BundleConfig {
 }
 
 export async function loadModelBundle(dir: string): Promise<ModelBundle> {
+  if (existsSync(dir) && isHfModelFolder(dir)) return loadHfBundle(dir);
   await readBundleConfig(dir);
   const checkpoint = await loadCheckpoint(dir);
   const config = checkBundleConfig(dir, checkpoint.config);
-  const tokenizer = BpeTokenizer.fromJSON(config.tokenizer);
+  const tokenizer = bundleTokenizer(dir, config);
   const eosTokenId = tokenizer.tokenToId(config.eosToken);
   if (eosTokenId === undefined) throw new ModelBundleError(`${dir}/config.json: eosToken ${JSON.stringify(config.eosToken)} is not in the tokenizer`);
-  if (config.model.vocabSize !== tokenizer.vocabSize) {
+  // An HF model's embedding may be larger than its tokenizer (padded vocabularies); r1ts's BPE bundles match exactly.
+  const fits = tokenizer instanceof HfPromptTokenizer ? config.model.vocabSize >= tokenizer.vocabSize : config.model.vocabSize === tokenizer.vocabSize;
+  if (!fits) {
     throw new ModelBundleError(`${dir}/config.json: model.vocabSize ${config.model.vocabSize} differs from the tokenizer's ${tokenizer.vocabSize} tokens`);
   }
   const model = new TransformerLM(config.model);
@@ -79,8 +96,14 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
   return { model, tokenizer, eosTokenId, config, checkpoint };
 }
 
+function bundleTokenizer(dir: string, config: BundleConfig): BundleTokenizer {
+  if (config.tokenizerConfig === undefined) return BpeTokenizer.fromJSON(config.tokenizer);
+  const source = `${dir}/config.json`;
+  return new HfTokenizer(config.tokenizer as Record<string, unknown>, config.tokenizerConfig, { tokenizerSource: `${source} (tokenizer)`, configSource: `${source} (tokenizerConfig)` }).promptTokenizer();
+}
+
 /** Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. */
-export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BpeTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
+export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BundleTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
   const config: BundleConfig = { ...extra, model: model.config, tokenizer: tokenizer.toJSON(), eosToken };
   await saveCheckpoint(dir, { ...more, weights: await model.stateDict(), config });
 }
