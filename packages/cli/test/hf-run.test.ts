@@ -104,6 +104,17 @@ describe("r1ts run on a Hugging Face model folder", () => {
     trained.model.dispose();
     source.model.dispose();
 
+    // Checkpoints stay r1ts bundles that keep the HF tokenizer: generate reads one with its chat template,
+    // and --resume continues the run.
+    const checkpoint = join(runDir, "checkpoints", "step-000002");
+    const generated = await r1ts("generate", "What is 2+2?", "--model", checkpoint, "--max-new-tokens", "2", "--backend", "reference", "--json");
+    expect(generated.code, generated.stderr).toBe(0);
+    expect(JSON.parse(generated.stdout[0]).prompt).toBe("<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n");
+    await writeFile(file, JSON.stringify({ ...config, grpo: { ...config.grpo, steps: 3 } }));
+    const resumed = await r1ts("run", file, "--resume", runDir, "--json");
+    expect(resumed.code, resumed.stderr).toBe(0);
+    expect(JSON.parse(resumed.stdout.at(-1)!)).toMatchObject({ steps: 3 });
+
     // r1ts eval reads the trained HF folder, with the run config's data (chat prompts from its template).
     const evaluated = await r1ts("eval", "--model", out, "--config", file, "--held-out", "2", "--backend", "reference", "--json");
     expect(evaluated.code, evaluated.stderr).toBe(0);
