@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SafetensorsFile, chatTokenizerOf, dataSchema, loadPretrained, loadTask } from "@r1ts/core";
-import { writeTinyHfFolder } from "@r1ts/core/testing";
+import { conversationParquetSchema, writeTinyHfFolder } from "@r1ts/core/testing";
 import { r1ts } from "./helpers.ts";
 
 let root: string;
@@ -24,15 +24,7 @@ async function conversationalParquet(file: string, rows: string[][]): Promise<vo
   const prompts = rows.map(([q]) => [{ role: "user", content: q }]);
   await writeFile(file, new Uint8Array(parquetWriteBuffer({
     columnData: [{ name: "prompt", data: prompts }, { name: "answer", data: rows.map(([, a]) => `Adding gives ${a}.\n#### ${a}`) }],
-    schema: [
-      { name: "root", num_children: 2 },
-      { name: "prompt", repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
-      { name: "list", repetition_type: "REPEATED", num_children: 1 },
-      { name: "element", repetition_type: "OPTIONAL", num_children: 2 },
-      { name: "content", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-      { name: "role", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-      { name: "answer", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-    ],
+    schema: conversationParquetSchema("prompt", ["answer"]) as never,
   })));
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { parquetWriteBuffer } from "hyparquet-writer";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { conversationParquetSchema } from "../src/testing/index.ts";
 import { DatasetError, type HfTokenizer, extractGoldAnswer, gsm8kAnswer, loadTokenizer, mathAnswer, promptProblems, r1ZeroPrompt, readHfDataset } from "../src/index.ts";
 
 let root: string;
@@ -118,15 +119,7 @@ describe("promptProblems", () => {
     ];
     await writeFile(file, new Uint8Array(parquetWriteBuffer({
       columnData: [{ name: "prompt", data: rows.map((r) => r.prompt) }, { name: "answer", data: rows.map((r) => r.answer) }],
-      schema: [
-        { name: "root", num_children: 2 },
-        { name: "prompt", repetition_type: "OPTIONAL", converted_type: "LIST", num_children: 1 },
-        { name: "list", repetition_type: "REPEATED", num_children: 1 },
-        { name: "element", repetition_type: "OPTIONAL", num_children: 2 },
-        { name: "content", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-        { name: "role", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-        { name: "answer", type: "BYTE_ARRAY", converted_type: "UTF8", repetition_type: "OPTIONAL" },
-      ],
+      schema: conversationParquetSchema("prompt", ["answer"]) as never,
     })));
     const { rows: read } = await readHfDataset(file);
     const problems = promptProblems(read, { source: file, formatter: qwen3, systemPrompt: "Think step by step." });

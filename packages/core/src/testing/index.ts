@@ -25,3 +25,4 @@ export { kernelCoverage, coverageProblems, ALL_KERNELS } from "./checks/coverage
 export type { KernelCoverage } from "./checks/coverage.ts";
 export { CHATML_TEMPLATE, tinyHfTokenizer, writeTinyHfFolder } from "./tiny-hf-folder.ts";
 export type { TinyHfFolderOptions } from "./tiny-hf-folder.ts";
+export { conversationParquetSchema } from "./conversation-parquet.ts";
