@@ -7,6 +7,7 @@ import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { R1tsError } from "../errors.ts";
 import { type RunConfig, runConfigSchema } from "./run-config-schema.ts";
+import { previewValue } from "../util/preview.ts";
 
 export class ConfigError extends R1tsError {
   constructor(
@@ -55,7 +56,7 @@ export function describeConfigIssues(error: z.ZodError, raw: unknown): string[] 
       message = message.replace(/, received .*$/, "");
       message = message.replace(/^Too (small|big): expected /, "expected ");
       if (!/^expected/.test(message)) message = `expected ${message}`;
-      message += `, got ${given === undefined ? "nothing" : JSON.stringify(given)}`;
+      message += `, got ${given === undefined ? "nothing" : previewValue(given, 120)}`;
     }
     return `${path}: ${message}`;
   });

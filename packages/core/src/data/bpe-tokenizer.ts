@@ -8,6 +8,7 @@
  * (REFERENCE §2's is ~300 characters) becomes a handful of tokens.
  */
 import { TokenizerError } from "./char-tokenizer.ts";
+import { previewValue } from "../util/preview.ts";
 
 export interface BpeTokenizerSpec {
   /** Every token by id; special tokens first. */
@@ -40,7 +41,7 @@ export class BpeTokenizer {
     this.splitDigits = spec.splitDigits ?? true;
     const ids = new Map<string, number>();
     this.vocab.forEach((token, id) => {
-      if (typeof token !== "string" || token.length === 0) throw new TokenizerError(`BpeTokenizer: vocab[${id}] must be a non-empty string, got ${JSON.stringify(token)}`);
+      if (typeof token !== "string" || token.length === 0) throw new TokenizerError(`BpeTokenizer: vocab[${id}] must be a non-empty string, got ${previewValue(token)}`);
       if (ids.has(token)) throw new TokenizerError(`BpeTokenizer: token ${JSON.stringify(token)} appears twice in the vocab (ids ${ids.get(token)} and ${id})`);
       ids.set(token, id);
     });
@@ -184,7 +185,7 @@ export class BpeTokenizer {
    */
   static fromJSON(json: unknown): BpeTokenizer {
     const fail = (field: string, expected: string, got: unknown): never => {
-      throw new TokenizerError(`tokenizer.json: ${field} must be ${expected}, got ${JSON.stringify(got)?.slice(0, 80)}`);
+      throw new TokenizerError(`tokenizer.json: ${field} must be ${expected}, got ${previewValue(got, 80)}`);
     };
     if (typeof json !== "object" || json === null) return fail("(root)", "an object", json);
     const j = json as Record<string, unknown>;

@@ -12,6 +12,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { R1tsError } from "../errors.ts";
 import { type AtomicWriteOptions, writeDirAtomic } from "./atomic-write.ts";
 import { type HostTensor, parseSafetensors, serializeSafetensors } from "./safetensors.ts";
 
@@ -30,8 +31,7 @@ export const CHECKPOINT_FILES = {
 } as const;
 
 /** A checkpoint that cannot be written or read; names the checkpoint directory and the file. */
-export class CheckpointError extends Error {
-  override readonly name = "CheckpointError";
+export class CheckpointError extends R1tsError {
   constructor(
     readonly dir: string,
     readonly file: string | undefined,

@@ -28,6 +28,7 @@ import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError }
 import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
 import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
 export type PluginSpec = Plugin | string | readonly [Plugin | string, unknown];
@@ -210,7 +211,7 @@ function parseOptions(p: Prepared): unknown {
   if (schema === undefined) {
     const given = p.options;
     if (given !== undefined && !(typeof given === "object" && given !== null && Object.keys(given).length === 0)) {
-      throw new PluginOptionsError(`plugin "${p.plugin.name}" takes no options, but was given ${JSON.stringify(given)}`);
+      throw new PluginOptionsError(`plugin "${p.plugin.name}" takes no options, but was given ${previewValue(given)}`);
     }
     return {};
   }

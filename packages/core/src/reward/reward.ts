@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { RewardConfigError } from "./errors.ts";
 import { describeIssues } from "./describe-issues.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** One score: a finite number, or null when the reward does not apply to that row. */
 export type RewardValue = number | null;
@@ -75,7 +76,7 @@ export function defineReward<S extends z.ZodType = typeof noOptions>(definition:
 /** Parses `overrides` over the reward's default options; a failure names the reward and each bad field. */
 export function resolveRewardOptions<O>(reward: Reward<O>, overrides: unknown = {}, usedAs = reward.name): O {
   if (overrides === null || typeof overrides !== "object" || Array.isArray(overrides)) {
-    throw new RewardConfigError(`reward "${usedAs}": options must be an object, got ${JSON.stringify(overrides)}`);
+    throw new RewardConfigError(`reward "${usedAs}": options must be an object, got ${previewValue(overrides)}`);
   }
   const parsed = reward.options.safeParse({ ...reward.defaultOptions, ...overrides });
   if (!parsed.success) {

@@ -6,6 +6,7 @@
 import { RewardError, RewardTimeoutError } from "./errors.ts";
 import type { Reward, RewardBatch, RewardValue } from "./reward.ts";
 import { batchSize } from "./batch.ts";
+import { previewValue } from "../util/preview.ts";
 
 export type RewardErrorPolicy = "fail" | "zero";
 
@@ -84,11 +85,5 @@ function checkScores(name: string, raw: unknown, n: number): RewardValue[] {
 }
 
 function describe(v: unknown): string {
-  if (v === undefined) return "undefined";
-  if (typeof v === "number") return String(v);
-  try {
-    return JSON.stringify(v)?.slice(0, 80) ?? String(v);
-  } catch {
-    return String(v);
-  }
+  return previewValue(v, 80);
 }

@@ -9,6 +9,7 @@ import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoin
 import { TransformerLM } from "../nn/transformer-lm.ts";
 import type { TransformerConfig } from "../nn/transformer-config.ts";
 import { splitReference } from "../train/grpo/grpo-trainer.ts";
+import { previewValue } from "../util/preview.ts";
 
 export interface BundleConfig {
   model: TransformerConfig;
@@ -36,7 +37,7 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
   if (typeof config !== "object" || config === null || typeof config.model !== "object" || config.model === null) {
     throw new ModelBundleError(`${dir}/config.json: "model" must be the model's config object`);
   }
-  if (typeof config.eosToken !== "string") throw new ModelBundleError(`${dir}/config.json: "eosToken" must be a string, got ${JSON.stringify(config.eosToken)}`);
+  if (typeof config.eosToken !== "string") throw new ModelBundleError(`${dir}/config.json: "eosToken" must be a string, got ${previewValue(config.eosToken)}`);
   const tokenizer = BpeTokenizer.fromJSON(config.tokenizer);
   const eosTokenId = tokenizer.tokenToId(config.eosToken);
   if (eosTokenId === undefined) throw new ModelBundleError(`${dir}/config.json: eosToken ${JSON.stringify(config.eosToken)} is not in the tokenizer`);

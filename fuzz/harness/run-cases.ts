@@ -1,0 +1,69 @@
+/**
+ * Runs inside the fuzz worker: generates the cases of one target from a seed with fast-check and feeds
+ * each to the target's reader, posting `start` and `end` for every case so the main thread can stop a
+ * case that hangs. Cases before `skip` are generated but not run (resuming after a hang).
+ */
+import { mkdir, rm } from "node:fs/promises";
+import path from "node:path";
+import fc from "fast-check";
+import { classify } from "./outcome.ts";
+import type { Outcome } from "./outcome.ts";
+import type { CaseFiles, FuzzTarget } from "./target.ts";
+import { fuzzTargets } from "../targets/index.ts";
+
+export interface CaseRunRequest {
+  target: string;
+  seed: number;
+  numRuns: number;
+  /** Run cases from this index on. */
+  skip: number;
+  /** A folder for the cases' files. */
+  scratch: string;
+  /** Only this case, with its full input in the report. */
+  replay?: number;
+}
+
+export type CaseMessage =
+  | { type: "start"; index: number }
+  | { type: "end"; index: number; outcome: Outcome; preview?: string; input?: string }
+  | { type: "done" };
+
+async function runOne(target: FuzzTarget, input: unknown, files: CaseFiles): Promise<Outcome> {
+  await rm(files.dir, { recursive: true, force: true });
+  await mkdir(files.dir, { recursive: true });
+  const named = await target.write(input, files);
+  try {
+    await target.read(named);
+    return { kind: "success" };
+  } catch (error) {
+    return classify(error, named);
+  }
+}
+
+export async function runCases(request: CaseRunRequest, post: (message: CaseMessage) => void): Promise<void> {
+  const target = fuzzTargets[request.target];
+  if (target === undefined) throw new Error(`unknown fuzz target "${request.target}" (known: ${Object.keys(fuzzTargets).join(", ")})`);
+  const dir = path.join(request.scratch, "case");
+  const files: CaseFiles = { dir, path: (name) => path.join(dir, name) };
+  // Readers that print (the rewards command's summary) would flood the report.
+  for (const key of ["log", "info", "warn", "error"] as const) console[key] = () => {};
+  let index = -1;
+  const property = fc.asyncProperty(target.arbitrary, async (input) => {
+    index++;
+    if (index < request.skip || (request.replay !== undefined && index !== request.replay)) return true;
+    post({ type: "start", index });
+    const outcome = await runOne(target, input, files);
+    const failed = outcome.kind === "crash" || outcome.kind === "hang";
+    post({
+      type: "end",
+      index,
+      outcome,
+      ...(failed || request.replay !== undefined ? { preview: target.preview(input, 400) } : {}),
+      ...(request.replay !== undefined ? { input: target.preview(input, Infinity) } : {}),
+    });
+    return true;
+  });
+  const numRuns = request.replay !== undefined ? request.replay + 1 : request.numRuns;
+  await fc.check(property, { seed: request.seed, numRuns });
+  post({ type: "done" });
+}

@@ -1,0 +1,9 @@
+/** Every fuzz target by name. */
+import type { FuzzTarget } from "../harness/target.ts";
+import { pipelineConfigTarget, runConfigTarget } from "./config-files.ts";
+import { hfConfigTarget } from "./hf-config.ts";
+import { safetensorsTarget } from "./safetensors.ts";
+
+export const fuzzTargets: Record<string, FuzzTarget> = Object.fromEntries(
+  [safetensorsTarget, hfConfigTarget, runConfigTarget, pipelineConfigTarget].map((t) => [t.name, t]),
+);
