@@ -1,6 +1,6 @@
 /**
- * Runs inside the fuzz worker: generates the cases of one target from a seed with fast-check and feeds
- * each to the target's reader, posting `start` and `end` for every case so the main thread can stop a
+ * Runs inside the fuzz process: generates the cases of one target from a seed with fast-check and feeds
+ * each to the target's reader, posting `start` and `end` for every case so the parent can stop a
  * case that hangs. Cases before `skip` are generated but not run (resuming after a hang).
  */
 import { mkdir, rm } from "node:fs/promises";
@@ -24,8 +24,8 @@ export interface CaseRunRequest {
 }
 
 export type CaseMessage =
-  | { type: "start"; index: number }
-  | { type: "end"; index: number; outcome: Outcome; preview?: string; input?: string }
+  | { type: "start"; index: number; preview: string; input?: string }
+  | { type: "end"; index: number; outcome: Outcome }
   | { type: "done" };
 
 async function runOne(target: FuzzTarget, input: unknown, files: CaseFiles): Promise<Outcome> {
@@ -51,16 +51,10 @@ export async function runCases(request: CaseRunRequest, post: (message: CaseMess
   const property = fc.asyncProperty(target.arbitrary, async (input) => {
     index++;
     if (index < request.skip || (request.replay !== undefined && index !== request.replay)) return true;
-    post({ type: "start", index });
+    // The preview goes with "start": a case that hangs never reaches "end".
+    post({ type: "start", index, preview: target.preview(input, 400), ...(request.replay !== undefined ? { input: target.preview(input, Infinity) } : {}) });
     const outcome = await runOne(target, input, files);
-    const failed = outcome.kind === "crash" || outcome.kind === "hang";
-    post({
-      type: "end",
-      index,
-      outcome,
-      ...(failed || request.replay !== undefined ? { preview: target.preview(input, 400) } : {}),
-      ...(request.replay !== undefined ? { input: target.preview(input, Infinity) } : {}),
-    });
+    post({ type: "end", index, outcome });
     return true;
   });
   const numRuns = request.replay !== undefined ? request.replay + 1 : request.numRuns;

@@ -1,12 +1,13 @@
 /**
- * Runs one target's cases in a worker thread under a watchdog: a case that does not end within
- * `timeLimitMs` is a hang (the worker is terminated and a fresh one resumes after that case); a worker
- * that dies mid-case (out of memory) is a crash. Returns the counts and the cases that failed.
+ * Runs one target's cases in a child process under a watchdog: a case that does not end within
+ * `timeLimitMs` is a hang (the process is killed and a fresh one resumes after that case); a process
+ * that dies mid-case (out of memory, a V8 abort) is a crash. Returns the counts and the failed cases.
  */
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Worker } from "node:worker_threads";
+import { fork } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Outcome, OutcomeKind } from "./outcome.ts";
 import type { CaseMessage, CaseRunRequest } from "./run-cases.ts";
 
@@ -15,7 +16,7 @@ export interface FuzzOptions {
   seed: number;
   /** Per-case time limit (ms). */
   timeLimitMs?: number;
-  /** Heap limit of the worker (MiB): a memory bomb ends the case as a crash instead of taking the machine. */
+  /** Heap limit of the fuzz process (MiB): a memory bomb ends the case as a crash instead of taking the machine. */
   memoryLimitMb?: number;
   /** Replay one case (by index) and return its full input. */
   replay?: number;
@@ -41,7 +42,7 @@ export interface FuzzReport {
   replayed?: { outcome: Outcome; input: string };
 }
 
-const WORKER = new URL("./fuzz-worker.mjs", import.meta.url);
+const PROCESS = fileURLToPath(new URL("./fuzz-process.mjs", import.meta.url));
 
 export async function runFuzz(target: string, options: FuzzOptions): Promise<FuzzReport> {
   const timeLimitMs = options.timeLimitMs ?? 5000;
@@ -69,14 +70,17 @@ export async function runFuzz(target: string, options: FuzzOptions): Promise<Fuz
     let skip = 0;
     for (;;) {
       const request: CaseRunRequest = { target, seed: options.seed, numRuns: options.numRuns, skip, scratch, replay: options.replay };
-      const stop = await runWorker(request, timeLimitMs, options.memoryLimitMb ?? 2048, (message) => {
+      let current: { preview: string; input?: string } | undefined;
+      const stop = await runProcess(request, timeLimitMs, options.memoryLimitMb ?? 2048, (message) => {
+        if (message.type === "start") current = message;
         if (message.type !== "end") return;
-        record(message.index, message.outcome, message.preview);
-        if (message.input !== undefined) report.replayed = { outcome: message.outcome, input: message.input };
+        record(message.index, message.outcome, current?.preview);
+        if (current?.input !== undefined) report.replayed = { outcome: message.outcome, input: current.input };
       });
       if (stop.kind === "done") break;
       // The case in flight hung or killed its worker: count it, then resume after it.
-      record(stop.index, { kind: stop.kind, error: stop.error });
+      record(stop.index, { kind: stop.kind, error: stop.error }, current?.preview);
+      if (current?.input !== undefined) report.replayed = { outcome: { kind: stop.kind, error: stop.error }, input: current.input };
       if (options.replay !== undefined) break;
       skip = stop.index + 1;
       if (skip >= options.numRuns) break;
@@ -90,9 +94,11 @@ export async function runFuzz(target: string, options: FuzzOptions): Promise<Fuz
 
 type WorkerStop = { kind: "done" } | { kind: "hang" | "crash"; index: number; error: string };
 
-function runWorker(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: number, onMessage: (m: CaseMessage) => void): Promise<WorkerStop> {
+function runProcess(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: number, onMessage: (m: CaseMessage) => void): Promise<WorkerStop> {
   return new Promise((resolve, reject) => {
-    const worker = new Worker(WORKER, { workerData: request, resourceLimits: { maxOldGenerationSizeMb: memoryLimitMb }, stdout: true, stderr: true });
+    const child = fork(PROCESS, [], { serialization: "advanced", execArgv: [`--max-old-space-size=${memoryLimitMb}`], stdio: ["ignore", "ignore", "pipe", "ipc"] });
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => (stderr = (stderr + chunk.toString()).slice(-1000)));
     let inFlight: number | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
@@ -100,14 +106,16 @@ function runWorker(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: 
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      void worker.terminate();
+      child.kill("SIGKILL");
       if (stop instanceof Error) reject(stop);
       else resolve(stop);
     };
-    worker.on("message", (message: CaseMessage) => {
-      if (message.type === "start") {
+    child.on("message", (message: CaseMessage | { type: "ready" }) => {
+      if (message.type === "ready") child.send(request);
+      else if (message.type === "start") {
         inFlight = message.index;
         timer = setTimeout(() => finish({ kind: "hang", index: message.index, error: `no result within ${timeLimitMs} ms` }), timeLimitMs);
+        onMessage(message);
       } else if (message.type === "end") {
         clearTimeout(timer);
         inFlight = undefined;
@@ -115,10 +123,11 @@ function runWorker(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: 
       } else finish({ kind: "done" });
     });
     const died = (why: string) => {
-      if (inFlight !== undefined) finish({ kind: "crash", index: inFlight, error: `the worker died: ${why}` });
-      else finish(new Error(`fuzz worker for ${request.target} died outside a case: ${why}`));
+      const detail = `${why}${stderr.trim() === "" ? "" : `; stderr: ${stderr.trim().split("\n").slice(-3).join(" | ")}`}`;
+      if (inFlight !== undefined) finish({ kind: "crash", index: inFlight, error: `the fuzz process died: ${detail}` });
+      else finish(new Error(`fuzz process for ${request.target} died outside a case: ${detail}`));
     };
-    worker.on("error", (error) => died(`${error.name}: ${error.message}`));
-    worker.on("exit", (code) => died(`exit code ${code}`));
+    child.on("error", (error) => died(`${error.name}: ${error.message}`));
+    child.on("exit", (code, signal) => died(signal ?? `exit code ${code}`));
   });
 }
