@@ -109,8 +109,14 @@ async function readCheckpointFile(dir: string, file: string, required: boolean):
 }
 
 function parseJson(dir: string, file: string, bytes: Uint8Array): unknown {
+  let text: string;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CheckpointError(dir, file, "corrupt JSON (the bytes are not valid UTF-8)");
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new CheckpointError(dir, file, `corrupt JSON (${(error as Error).message})`, { cause: error });
   }
