@@ -20,6 +20,8 @@ export interface FuzzTarget<T = any> {
   write(input: T, files: CaseFiles): Promise<string>;
   /** Reads the path with the r1ts entry point under test. */
   read(path: string): Promise<unknown>;
+  /** Bad input is reported and skipped rather than thrown (so the CI test expects no typed errors). */
+  readonly reportsBadInput?: boolean;
   /** A printable form of an input, at most `maxChars` long (reports; Infinity for a replay). */
   preview(input: T, maxChars: number): string;
 }
