@@ -18,6 +18,8 @@ import { isReward } from "../reward/reward.ts";
 import type { Reward } from "../reward/reward.ts";
 import { createRewardRunner } from "../reward/runner.ts";
 import type { RewardRunner, RewardRunnerOptions, RewardUse } from "../reward/runner.ts";
+import type { RewardSource } from "../reward/reward-source.ts";
+import { pathToFileURL } from "node:url";
 import { rewardUseConfigSchema } from "./config-schema.ts";
 import type { RewardUseConfig } from "./config-schema.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
@@ -115,6 +117,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     owners[kind].set(name, plugin);
   };
 
+  const rewardSources = new Map<string, RewardSource>();
+
   // 3. Set up in order.
   for (const p of prepared) {
     const name = p.plugin.name;
@@ -127,6 +131,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
       registerReward(reward: Reward<any>) {
         if (!isReward(reward)) throw new PluginSetupError(`plugin "${name}" called registerReward with something that is not a reward (make it with defineReward)`);
         claim("reward", reward.name, name);
+        // A plugin loaded from a file can be set up again in a reward worker (interruptible rewards).
+        if (p.file !== undefined && reward.module === undefined) rewardSources.set(reward.name, { kind: "plugin", url: pathToFileURL(p.file).href, options: p.options, config: options.config });
         container.register(REWARD, { useValue: reward });
       },
       registerStage(stage: StageDefinition) {
@@ -173,7 +179,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         const parsed = rewardUseConfigSchema.safeParse(raw);
         if (!parsed.success) throw new RewardConfigError(`rewards[${i}] is malformed:\n${describeIssues(parsed.error, `rewards[${i}]`)}`);
         const { name, ...rest } = parsed.data;
-        return { reward: lookupReward(rewards, name, `rewards[${i}]`), ...rest };
+        const source = rewardSources.get(name);
+        return { reward: lookupReward(rewards, name, `rewards[${i}]`), ...rest, ...(source !== undefined ? { source } : {}) };
       }), runnerOptions);
     },
   });
