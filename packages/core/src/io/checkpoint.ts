@@ -93,7 +93,20 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, options: Ato
   if (ckpt.trainerState !== undefined) {
     files[CHECKPOINT_FILES.trainerState] = toJson(dir, CHECKPOINT_FILES.trainerState, ckpt.trainerState);
   }
-  await writeDirAtomic(dir, files, options);
+  try {
+    await writeDirAtomic(dir, files, options);
+  } catch (error) {
+    throw new CheckpointError(dir, undefined, `cannot write it: ${writeProblem(error)}; nothing was replaced (an earlier checkpoint in its place, and every other checkpoint, is intact)`, { cause: error });
+  }
+}
+
+/** What a failed write means for the user: a full disk, a quota, a read-only file system, or the message. */
+function writeProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "ENOSPC") return "no space left on the device (ENOSPC); free some space, then resume the run (r1ts run --resume RUN_DIR)";
+  if (code === "EDQUOT") return "the disk quota is exceeded (EDQUOT); free some space, then resume the run";
+  if (code === "EROFS") return "the file system is read-only (EROFS)";
+  return (error as Error)?.message ?? String(error);
 }
 
 /** The bytes of `dir/file`, or undefined if it is absent and optional. */
