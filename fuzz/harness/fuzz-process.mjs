@@ -6,7 +6,12 @@ import { register } from "tsx/esm/api";
 register();
 const { runCases } = await import("./run-cases.ts");
 process.once("message", async (request) => {
-  await runCases(request, (message) => process.send(message));
+  try {
+    await runCases(request, (message) => process.send(message));
+  } catch (error) {
+    // The harness's own failure (not a case's): say so and stop; the parent reports it.
+    process.send({ type: "harness-error", message: String(error?.stack ?? error) });
+  }
   process.disconnect();
 });
 process.send({ type: "ready" });

@@ -28,10 +28,18 @@ export type CaseMessage =
   | { type: "end"; index: number; outcome: Outcome }
   | { type: "done" };
 
+export class HarnessError extends Error {}
+
 async function runOne(target: FuzzTarget, input: unknown, files: CaseFiles): Promise<Outcome> {
   await rm(files.dir, { recursive: true, force: true });
   await mkdir(files.dir, { recursive: true });
-  const named = await target.write(input, files);
+  let named: string;
+  try {
+    named = await target.write(input, files);
+  } catch (error) {
+    // A target that cannot lay out its own input is a bug in the fuzzer, not in r1ts: stop loudly.
+    throw new HarnessError(`${target.name}: writing the input failed: ${(error as Error)?.stack ?? String(error)}`);
+  }
   try {
     await target.read(named);
     return { kind: "success" };
@@ -58,6 +66,8 @@ export async function runCases(request: CaseRunRequest, post: (message: CaseMess
     return true;
   });
   const numRuns = request.replay !== undefined ? request.replay + 1 : request.numRuns;
-  await fc.check(property, { seed: request.seed, numRuns });
+  const result = await fc.check(property, { seed: request.seed, numRuns, endOnFailure: true });
+  // The property never fails on purpose; a failure is the harness's own error (and must not be shrunk into more "cases").
+  if (result.failed) throw new HarnessError(`fuzz harness failed at case ${index}: ${String((result.errorInstance as Error)?.stack ?? result.errorInstance)}`);
   post({ type: "done" });
 }

@@ -110,8 +110,9 @@ function runProcess(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb:
       if (stop instanceof Error) reject(stop);
       else resolve(stop);
     };
-    child.on("message", (message: CaseMessage | { type: "ready" }) => {
+    child.on("message", (message: CaseMessage | { type: "ready" } | { type: "harness-error"; message: string }) => {
       if (message.type === "ready") child.send(request);
+      else if (message.type === "harness-error") finish(new Error(`the fuzz harness failed (a bug in the fuzzer, not in r1ts): ${message.message}`));
       else if (message.type === "start") {
         inFlight = message.index;
         timer = setTimeout(() => finish({ kind: "hang", index: message.index, error: `no result within ${timeLimitMs} ms` }), timeLimitMs);

@@ -81,8 +81,9 @@ export function clip(text: string, maxChars: number): string {
 /** Sets `value` at a path of keys inside a JSON-like object (creating objects on the way); returns a copy. */
 export function setPath(root: unknown, path: readonly string[], value: unknown): unknown {
   if (path.length === 0) return value;
-  const base = typeof root === "object" && root !== null ? (Array.isArray(root) ? [...root] : { ...(root as object) }) : {};
   const [head, ...rest] = path;
+  // An array keeps its shape for an index; any other key (such as "length") turns it into an object.
+  const base = typeof root === "object" && root !== null ? (Array.isArray(root) && /^\d+$/.test(head) ? [...root] : { ...(root as object) }) : {};
   Object.defineProperty(base, head, { value: setPath((base as Record<string, unknown>)[head], rest, value), enumerable: true, writable: true, configurable: true });
   return base;
 }
