@@ -3,24 +3,13 @@
  * HfConfigError that starts with the file's path: unreadable, not JSON, not an HF config, a field the
  * mapping rejects, or a mapped config the transformer rejects (naming its field).
  */
-import { readFile } from "node:fs/promises";
 import { R1tsError } from "../errors.ts";
 import { type TransformerConfig, transformerConfig } from "../nn/transformer-config.ts";
+import { readJsonFile } from "../util/read-json-file.ts";
 import { HfConfigError, fromHfConfig, isHfConfig } from "./hf-config.ts";
 
 export async function loadHfConfig(file: string): Promise<TransformerConfig> {
-  let text: string;
-  try {
-    text = await readFile(file, "utf8");
-  } catch (error) {
-    throw new HfConfigError(`${file}: cannot read it (${(error as Error).message})`, { cause: error });
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new HfConfigError(`${file}: not valid JSON (${(error as Error).message})`, { cause: error });
-  }
+  const json = await readJsonFile(file, (problem, cause) => new HfConfigError(`${file}: ${problem}`, { cause }));
   if (!isHfConfig(json)) throw new HfConfigError(`${file}: not a Hugging Face config (expected an object with a "model_type" string)`);
   const mapped = fromHfConfig(json, file);
   try {
