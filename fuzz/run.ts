@@ -1,5 +1,5 @@
 /**
- * The full fuzz run (issue 16): 10,000 cases per parser by default, each in a worker under a per-case
+ * The full fuzz run (issue 16): 10,000 cases per parser by default, each in a child process under a per-case
  * time limit, and a table of cases, successes, typed errors, crashes and hangs. Exit code 1 if any
  * crash or hang. Replay one case with its full input: --target NAME --replay INDEX.
  *

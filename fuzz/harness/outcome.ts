@@ -3,7 +3,7 @@
  * names the file or folder it read. Anything else is a crash: a TypeError or RangeError from a missing
  * check, a plain Error, a typed error that does not say which file, or a typed error wrapping a
  * programming error (its `cause` is a TypeError, RangeError or ReferenceError). A case that runs past
- * the time limit is a hang; a worker that dies (out of memory) is a crash.
+ * the time limit is a hang; a fuzz process that dies (out of memory, a V8 abort) is a crash.
  */
 import { R1tsError } from "@r1ts/core";
 

@@ -78,7 +78,7 @@ export async function runFuzz(target: string, options: FuzzOptions): Promise<Fuz
         if (current?.input !== undefined) report.replayed = { outcome: message.outcome, input: current.input };
       });
       if (stop.kind === "done") break;
-      // The case in flight hung or killed its worker: count it, then resume after it.
+      // The case in flight hung or killed its process: count it, then resume after it.
       record(stop.index, { kind: stop.kind, error: stop.error }, current?.preview);
       if (current?.input !== undefined) report.replayed = { outcome: { kind: stop.kind, error: stop.error }, input: current.input };
       if (options.replay !== undefined) break;
@@ -92,9 +92,9 @@ export async function runFuzz(target: string, options: FuzzOptions): Promise<Fuz
   return report;
 }
 
-type WorkerStop = { kind: "done" } | { kind: "hang" | "crash"; index: number; error: string };
+type ProcessStop = { kind: "done" } | { kind: "hang" | "crash"; index: number; error: string };
 
-function runProcess(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: number, onMessage: (m: CaseMessage) => void): Promise<WorkerStop> {
+function runProcess(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb: number, onMessage: (m: CaseMessage) => void): Promise<ProcessStop> {
   return new Promise((resolve, reject) => {
     const child = fork(PROCESS, [], { serialization: "advanced", execArgv: [`--max-old-space-size=${memoryLimitMb}`], stdio: ["ignore", "ignore", "pipe", "ipc"] });
     let stderr = "";
@@ -102,7 +102,7 @@ function runProcess(request: CaseRunRequest, timeLimitMs: number, memoryLimitMb:
     let inFlight: number | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     let settled = false;
-    const finish = (stop: WorkerStop | Error) => {
+    const finish = (stop: ProcessStop | Error) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
