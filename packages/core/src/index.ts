@@ -47,3 +47,4 @@ export * from "./pipeline/index.ts";
 export * from "./quant/fp8-linear.ts";
 export * from "./quant/fp8-training.ts";
 export * from "./quant/fp8-block-weights.ts";
+export { previewValue } from "./util/preview.ts";

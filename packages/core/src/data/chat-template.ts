@@ -8,6 +8,7 @@
  */
 import { Template } from "@huggingface/jinja";
 import { TokenizerError } from "./char-tokenizer.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** A chat template that does not parse or that raises (e.g. through `raise_exception`); names the file. */
 export class ChatTemplateError extends TokenizerError {}
@@ -59,10 +60,10 @@ export class ChatTemplate {
 
 /** Checks messages before they reach a template (a clear error instead of a Jinja one). */
 export function checkMessages(messages: readonly ChatMessage[], where: string): void {
-  if (!Array.isArray(messages)) throw new TokenizerError(`${where}: messages must be a list of { role, content }, got ${JSON.stringify(messages)?.slice(0, 60)}`);
+  if (!Array.isArray(messages)) throw new TokenizerError(`${where}: messages must be a list of { role, content }, got ${previewValue(messages, 60)}`);
   messages.forEach((m, i) => {
     if (typeof m !== "object" || m === null || typeof m.role !== "string") {
-      throw new TokenizerError(`${where}: message ${i} must be an object with a string "role", got ${JSON.stringify(m)?.slice(0, 60)}`);
+      throw new TokenizerError(`${where}: message ${i} must be an object with a string "role", got ${previewValue(m, 60)}`);
     }
   });
 }

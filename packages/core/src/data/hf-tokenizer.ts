@@ -13,8 +13,10 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Tokenizer as HfTokenizerEngine } from "@huggingface/tokenizers";
 import { TokenizerError } from "./char-tokenizer.ts";
-import { pathExists, readJsonFile } from "../util/json-file.ts";
+import { pathExists } from "../util/path-exists.ts";
+import { readJsonFile } from "../util/read-json-file.ts";
 import { type ChatMessage, ChatTemplate, ChatTemplateError, type ChatTemplateOptions, checkMessages } from "./chat-template.ts";
+import { previewValue } from "../util/preview.ts";
 
 export const TOKENIZER_FILES = {
   tokenizer: "tokenizer.json",
@@ -78,7 +80,7 @@ export class HfTokenizer {
     if (typeof tokenizerJson !== "object" || tokenizerJson === null || Array.isArray(tokenizerJson)) throw new TokenizerError(`${source}: must hold a JSON object`);
     const model = tokenizerJson.model as Json | undefined;
     if (typeof model !== "object" || model === null || !MODEL_TYPES.includes(model.type as string)) {
-      throw new TokenizerError(`${source}: tokenizer model type ${JSON.stringify(model?.type)} is not supported (supported: ${MODEL_TYPES.join(", ")})`);
+      throw new TokenizerError(`${source}: tokenizer model type ${previewValue(model?.type)} is not supported (supported: ${MODEL_TYPES.join(", ")})`);
     }
     if (typeof tokenizerConfig !== "object" || tokenizerConfig === null || Array.isArray(tokenizerConfig)) throw new TokenizerError(`${configSource}: must hold a JSON object`);
     const config = plainConfig(tokenizerConfig);
@@ -95,7 +97,7 @@ export class HfTokenizer {
     const idOf = (t: string | undefined, key: string): number | undefined => {
       if (t === undefined) return undefined;
       const id = this.engine.token_to_id(t);
-      if (id === undefined) throw new TokenizerError(`${configSource}: ${key} ${JSON.stringify(t)} is not a token of ${source}`);
+      if (id === undefined) throw new TokenizerError(`${configSource}: ${key} ${previewValue(t)} is not a token of ${source}`);
       return id;
     };
     this.bosTokenId = idOf(this.bosToken, "bos_token");
@@ -104,7 +106,7 @@ export class HfTokenizer {
     const flag = (key: string): boolean | undefined => {
       const v = tokenizerConfig[key];
       if (v == null) return undefined;
-      if (typeof v !== "boolean") throw new TokenizerError(`${configSource}: "${key}" must be true or false, got ${JSON.stringify(v)}`);
+      if (typeof v !== "boolean") throw new TokenizerError(`${configSource}: "${key}" must be true or false, got ${previewValue(v)}`);
       return v;
     };
     this.addBosToken = flag("add_bos_token");
@@ -251,7 +253,7 @@ export class HfTokenizer {
     }
     if (name !== undefined) {
       const t = this.templates.get(name);
-      if (!t) throw new TokenizerError(`${configSource}: no chat template named ${JSON.stringify(name)} (templates: ${[...this.templates.keys()].join(", ")})`);
+      if (!t) throw new TokenizerError(`${configSource}: no chat template named ${previewValue(name)} (templates: ${[...this.templates.keys()].join(", ")})`);
       return t;
     }
     const t = this.templates.get("default") ?? (this.templates.size === 1 ? [...this.templates.values()][0] : undefined);
@@ -304,7 +306,7 @@ function collectTemplates(config: Json, configSource: string, outside: Record<st
       if (typeof e?.name !== "string" || typeof e?.template !== "string") throw new ChatTemplateError(`${configSource}: chat_template[${i}] must be { name, template }`);
       out.set(e.name, new ChatTemplate(`${configSource} (template "${e.name}")`, e.template));
     });
-  } else if (raw != null) throw new ChatTemplateError(`${configSource}: "chat_template" must be a string or a list of { name, template }, got ${JSON.stringify(raw)?.slice(0, 60)}`);
+  } else if (raw != null) throw new ChatTemplateError(`${configSource}: "chat_template" must be a string or a list of { name, template }, got ${previewValue(raw, 60)}`);
   for (const [name, { text, source }] of Object.entries(outside)) out.set(name, new ChatTemplate(source, text));
   return out;
 }
@@ -328,8 +330,5 @@ function plainConfig(config: Json): Json {
 }
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
-  const fail = (problem: string): never => {
-    throw new TokenizerError(`${path}: ${problem}`);
-  };
-  return readJsonFile(path, fail, { required, missing: "cannot be read (no such file)" });
+  return readJsonFile(path, (problem, cause) => new TokenizerError(`${path}: ${problem}`, { cause }), { optional: !required });
 }

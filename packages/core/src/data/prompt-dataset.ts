@@ -13,6 +13,7 @@ import { r1ZeroPrompt } from "../tasks/template.ts";
 import { type AnswerFormat, extractGoldAnswer } from "./answer-extractors.ts";
 import type { ChatMessage, ChatTemplateOptions } from "./chat-template.ts";
 import { DatasetError } from "./jsonl-dataset.ts";
+import { previewValue } from "../util/preview.ts";
 
 export type PromptFormat = "chat" | "r1-zero" | "raw";
 
@@ -74,7 +75,7 @@ export function promptProblems(rows: readonly Record<string, unknown>[], options
     if (answerColumn !== undefined && (options.answerColumn !== undefined || Object.hasOwn(row, answerColumn))) {
       if (!Object.hasOwn(row, answerColumn)) throw new DatasetError(`${where}: no column "${answerColumn}" (the gold answer)`);
       const gold = extractGoldAnswer(row[answerColumn], answerFormat);
-      if (gold === null) throw new DatasetError(`${where}: column "${answerColumn}" has no ${answerFormat === "auto" ? "" : `${answerFormat} `}gold answer: ${JSON.stringify(row[answerColumn])?.slice(0, 80)}`);
+      if (gold === null) throw new DatasetError(`${where}: column "${answerColumn}" has no ${answerFormat === "auto" ? "" : `${answerFormat} `}gold answer: ${previewValue(row[answerColumn], 80)}`);
       answer = gold;
       // The full solution stays readable (GSM8K keeps it in "answer"): under "solution" unless the row has one.
       if (answerColumn === "answer" && gold !== row.answer && !Object.hasOwn(row, "solution")) columns.solution = row.answer;
@@ -86,10 +87,10 @@ export function promptProblems(rows: readonly Record<string, unknown>[], options
 
 function toConversation(value: unknown, where: string, column: string): ChatMessage[] | undefined {
   if (typeof value === "string") return undefined;
-  if (!Array.isArray(value) || value.length === 0) throw new DatasetError(`${where}: column "${column}" must be a text or a list of { role, content }, got ${JSON.stringify(value)?.slice(0, 80) ?? "nothing"}`);
+  if (!Array.isArray(value) || value.length === 0) throw new DatasetError(`${where}: column "${column}" must be a text or a list of { role, content }, got ${previewValue(value, 80)}`);
   value.forEach((m, j) => {
     if (typeof m !== "object" || m === null || typeof (m as ChatMessage).role !== "string" || typeof (m as ChatMessage).content !== "string") {
-      throw new DatasetError(`${where}: message ${j} of column "${column}" must be { role, content } with strings, got ${JSON.stringify(m)?.slice(0, 80)}`);
+      throw new DatasetError(`${where}: message ${j} of column "${column}" must be { role, content } with strings, got ${previewValue(m, 80)}`);
     }
   });
   return value as ChatMessage[];

@@ -10,6 +10,7 @@ import type { TransformerConfig, TransformerConfigInput } from "../nn/transforme
 import { transformerConfig } from "../nn/transformer-config.ts";
 import { HfConfigError } from "./errors.ts";
 import { ropeFromHf, ropeToHf } from "./rope-scaling.ts";
+import { previewValue } from "../util/preview.ts";
 
 export const HF_MODEL_TYPES = ["llama", "mistral", "qwen2", "qwen3", "deepseek_v2", "deepseek_v3"] as const;
 export type HfModelType = (typeof HF_MODEL_TYPES)[number];
@@ -81,16 +82,17 @@ export function isHfConfig(json: unknown): json is Json {
   return typeof json === "object" && json !== null && typeof (json as Json).model_type === "string";
 }
 
-/** The r1ts model config of an HF config (see `mapHfConfig` for the notices). */
-export function fromHfConfig(json: Json, options: HfConfigOptions = {}): TransformerConfigInput {
+/** The r1ts model config of an HF config (see `mapHfConfig` for the notices); `options` may be the source named in errors. */
+export function fromHfConfig(json: Json, options: HfConfigOptions | string = {}): TransformerConfigInput {
   return mapHfConfig(json, options).config;
 }
 
-export function mapHfConfig(json: Json, { source = "config.json", maxSeqLen }: HfConfigOptions = {}): HfConfigMapping {
-  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new HfConfigError(`${source}: must hold a JSON object, got ${JSON.stringify(json)?.slice(0, 60)}`);
+export function mapHfConfig(json: Json, options: HfConfigOptions | string = {}): HfConfigMapping {
+  const { source = "config.json", maxSeqLen } = typeof options === "string" ? { source: options } : options;
+  if (typeof json !== "object" || json === null || Array.isArray(json)) throw new HfConfigError(`${source}: must hold a JSON object, got ${previewValue(json, 60)}`);
   const type = json.model_type;
   if (typeof type !== "string" || !(HF_MODEL_TYPES as readonly string[]).includes(type)) {
-    throw new HfConfigError(`${source}: model_type ${JSON.stringify(type)} is not supported (supported: ${HF_MODEL_TYPES.join(", ")})`);
+    throw new HfConfigError(`${source}: model_type ${previewValue(type)} is not supported (supported: ${HF_MODEL_TYPES.join(", ")})`);
   }
   const modelType = type as HfModelType;
   const where = `${source} (${modelType})`;
@@ -100,17 +102,17 @@ export function mapHfConfig(json: Json, { source = "config.json", maxSeqLen }: H
   };
   const int = (key: string, fallback?: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) return fail(key, `must be an integer, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) return fail(key, `must be an integer, got ${previewValue(json[key])}`);
     return v;
   };
   const num = (key: string, fallback: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) return fail(key, `must be a number, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) return fail(key, `must be a number, got ${previewValue(json[key])}`);
     return v;
   };
   const flag = (key: string, fallback: boolean): boolean => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "boolean") return fail(key, `must be true or false, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "boolean") return fail(key, `must be true or false, got ${previewValue(json[key])}`);
     return v;
   };
 
@@ -118,8 +120,8 @@ export function mapHfConfig(json: Json, { source = "config.json", maxSeqLen }: H
   for (const key of Object.keys(json)) if (!known.has(key) && !NO_EFFECT.has(key)) notices.push(`${source}: field "${key}" is not known to r1ts for ${modelType}; ignored`);
 
   const act = json.hidden_act ?? "silu";
-  if (act !== "silu" && act !== "swish") fail("hidden_act", `must be "silu" (SwiGLU), got ${JSON.stringify(act)}`);
-  if (json.partial_rotary_factor != null && json.partial_rotary_factor !== 1) fail("partial_rotary_factor", `must be 1 (partial rotary embeddings are not supported), got ${JSON.stringify(json.partial_rotary_factor)}`);
+  if (act !== "silu" && act !== "swish") fail("hidden_act", `must be "silu" (SwiGLU), got ${previewValue(act)}`);
+  if (json.partial_rotary_factor != null && json.partial_rotary_factor !== 1) fail("partial_rotary_factor", `must be 1 (partial rotary embeddings are not supported), got ${previewValue(json.partial_rotary_factor)}`);
   const mla = modelType === "deepseek_v2" || modelType === "deepseek_v3";
   const rope = ropeFromHf(json, where, mla);
   const nHeads = int("num_attention_heads");
@@ -191,9 +193,9 @@ function deepseekMoE(
   fail: (field: string, problem: string) => never,
 ): Partial<TransformerConfigInput> {
   const scoring = json.scoring_func ?? "softmax";
-  if (scoring !== "softmax" && scoring !== "sigmoid") fail("scoring_func", `must be "softmax" or "sigmoid", got ${JSON.stringify(scoring)}`);
+  if (scoring !== "softmax" && scoring !== "sigmoid") fail("scoring_func", `must be "softmax" or "sigmoid", got ${previewValue(scoring)}`);
   const method = json.topk_method ?? (modelType === "deepseek_v3" ? "noaux_tc" : "greedy");
-  if (method !== "greedy" && method !== "group_limited_greedy" && method !== "noaux_tc") fail("topk_method", `must be "greedy", "group_limited_greedy" or "noaux_tc", got ${JSON.stringify(method)}`);
+  if (method !== "greedy" && method !== "group_limited_greedy" && method !== "noaux_tc") fail("topk_method", `must be "greedy", "group_limited_greedy" or "noaux_tc", got ${previewValue(method)}`);
   const k = int("num_experts_per_tok");
   const norm = flag("norm_topk_prob", false);
   const scale = num("routed_scaling_factor", 1);
@@ -219,10 +221,10 @@ function deepseekMoE(
 
 function fp8Quantization(q: unknown, fail: (field: string, problem: string) => never): boolean {
   const c = q as Json;
-  if (typeof c !== "object" || c === null) return fail("quantization_config", `must be an object, got ${JSON.stringify(q)}`);
+  if (typeof c !== "object" || c === null) return fail("quantization_config", `must be an object, got ${previewValue(q)}`);
   const block = c.weight_block_size;
   const ok = c.quant_method === "fp8" && (c.fmt ?? "e4m3") === "e4m3" && Array.isArray(block) && block.length === 2 && block[0] === 128 && block[1] === 128 && (c.activation_scheme ?? "dynamic") === "dynamic";
-  if (!ok) fail("quantization_config", `must be DeepSeek-V3's FP8 form { quant_method: "fp8", fmt: "e4m3", weight_block_size: [128, 128], activation_scheme: "dynamic" }, got ${JSON.stringify(q)}`);
+  if (!ok) fail("quantization_config", `must be DeepSeek-V3's FP8 form { quant_method: "fp8", fmt: "e4m3", weight_block_size: [128, 128], activation_scheme: "dynamic" }, got ${previewValue(q)}`);
   return true;
 }
 
@@ -234,7 +236,7 @@ function slidingWindowLimit(json: Json, type: HfModelType, positions: number, wh
     throw new HfConfigError(`${where}: "layer_types" lists sliding-window layers but "use_sliding_window" is off; r1ts cannot tell which applies`);
   }
   if (!used || window == null) return positions;
-  if (typeof window !== "number" || !Number.isSafeInteger(window) || window <= 0) throw new HfConfigError(`${where}: "sliding_window" must be a positive integer or null, got ${JSON.stringify(window)}`);
+  if (typeof window !== "number" || !Number.isSafeInteger(window) || window <= 0) throw new HfConfigError(`${where}: "sliding_window" must be a positive integer or null, got ${previewValue(window)}`);
   if (window >= positions) return positions;
   notices.push(`${where}: sliding-window attention (window ${window}) is not implemented; the model runs at most ${window} positions, where it equals full attention`);
   return window;

@@ -10,7 +10,8 @@ export class HfModelError extends R1tsError {
     /** The file at fault (a path), or the folder itself. */
     readonly file: string,
     problem: string,
+    options?: { cause?: unknown },
   ) {
-    super(`${file}: ${problem}`);
+    super(`${file}: ${problem}`, options);
   }
 }

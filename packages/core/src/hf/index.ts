@@ -7,3 +7,4 @@ export * from "./weights.ts";
 export * from "./load-pretrained.ts";
 export * from "./save-pretrained.ts";
 export { pretrainedSourceOf, type PretrainedSource } from "./pretrained-source.ts";
+export * from "./config-file.ts";

@@ -12,8 +12,10 @@ import { type HfModelType, isHfConfig, mapHfConfig } from "./config.ts";
 import { HfModelError } from "./errors.ts";
 import { type GenerationConfig, readGenerationConfig } from "./generation-config.ts";
 import { rememberPretrainedSource } from "./pretrained-source.ts";
-import { pathExists, readJsonFile } from "../util/json-file.ts";
+import { pathExists } from "../util/path-exists.ts";
+import { readJsonFile } from "../util/read-json-file.ts";
 import { type LoadWeightsReport, loadHfWeights } from "./weights.ts";
+import { previewValue } from "../util/preview.ts";
 
 export interface LoadPretrainedOptions {
   /** Fail on missing or unexpected tensors (default true); false loads what fits and reports the rest. */
@@ -52,7 +54,7 @@ export function isHfModelFolder(dir: string): boolean {
 
 export async function loadPretrained(dir: string, options: LoadPretrainedOptions = {}): Promise<PretrainedModel> {
   const { strict = true, fp8 = "dequantize", maxSeqLen } = options;
-  if (fp8 !== "dequantize" && fp8 !== "keep") throw new HfModelError(dir, `option fp8 must be "dequantize" or "keep", got ${JSON.stringify(fp8)}`);
+  if (fp8 !== "dequantize" && fp8 !== "keep") throw new HfModelError(dir, `option fp8 must be "dequantize" or "keep", got ${previewValue(fp8)}`);
   await checkFolder(dir);
   const configPath = join(dir, "config.json");
   const config = await readConfig(configPath);
@@ -86,8 +88,6 @@ async function checkFolder(dir: string): Promise<void> {
 }
 
 async function readConfig(path: string): Promise<Record<string, unknown>> {
-  const fail = (problem: string): never => {
-    throw new HfModelError(path, problem);
-  };
-  return (await readJsonFile(path, fail, { object: true, missing: "is missing (a Hugging Face model folder has a config.json)" })) as Record<string, unknown>;
+  if (!(await pathExists(path))) throw new HfModelError(path, "is missing (a Hugging Face model folder has a config.json)");
+  return (await readJsonFile(path, (problem, cause) => new HfModelError(path, problem, { cause }), { object: true })) as Record<string, unknown>;
 }

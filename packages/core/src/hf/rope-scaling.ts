@@ -17,6 +17,7 @@ import type { RopeScaling } from "../nn/rope.ts";
 import type { RopeScalingInput } from "../nn/transformer-config.ts";
 import { yarnMscale } from "../nn/yarn.ts";
 import { HfConfigError } from "./errors.ts";
+import { previewValue } from "../util/preview.ts";
 
 type Json = Record<string, unknown>;
 
@@ -32,14 +33,14 @@ export function ropeFromHf(json: Json, where: string, mla: boolean): RopeFields 
   const raw = (params ?? json.rope_scaling) as unknown;
   let theta = typeof json.rope_theta === "number" ? json.rope_theta : undefined;
   if (raw == null) return { theta, scaling: { type: "none" } };
-  if (typeof raw !== "object" || Array.isArray(raw)) throw new HfConfigError(`${where}: "rope_scaling" must be an object or null, got ${JSON.stringify(raw)}`);
+  if (typeof raw !== "object" || Array.isArray(raw)) throw new HfConfigError(`${where}: "rope_scaling" must be an object or null, got ${previewValue(raw)}`);
   const s = raw as Json;
   if (params != null && typeof s.rope_theta === "number") theta = s.rope_theta;
   const kind = s.rope_type ?? s.type ?? "default";
   const field = params != null ? "rope_parameters" : "rope_scaling";
   const num = (key: string, fallback?: number): number => {
     const v = s[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new HfConfigError(`${where}: "${field}.${key}" must be a number, got ${JSON.stringify(s[key])}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new HfConfigError(`${where}: "${field}.${key}" must be a number, got ${previewValue(s[key])}`);
     return v;
   };
   const optional = (key: string): number | undefined => (s[key] == null ? undefined : num(key));
@@ -66,7 +67,7 @@ export function ropeFromHf(json: Json, where: string, mla: boolean): RopeFields 
       else attentionFactor = given ?? (mscale && mscaleAllDim ? yarnMscale(factor, mscale) / yarnMscale(factor, mscaleAllDim) : yarnMscale(factor, 1));
       if (mla && given !== undefined) throw new HfConfigError(`${where}: "${field}.attention_factor" is not read by DeepSeek's modelling code; remove it or express it with mscale / mscale_all_dim`);
       const truncate = s.truncate;
-      if (truncate !== undefined && typeof truncate !== "boolean") throw new HfConfigError(`${where}: "${field}.truncate" must be true or false, got ${JSON.stringify(truncate)}`);
+      if (truncate !== undefined && typeof truncate !== "boolean") throw new HfConfigError(`${where}: "${field}.truncate" must be true or false, got ${previewValue(truncate)}`);
       return {
         theta,
         scaling: {
@@ -84,7 +85,7 @@ export function ropeFromHf(json: Json, where: string, mla: boolean): RopeFields 
       };
     }
     default:
-      throw new HfConfigError(`${where}: "${field}" of type ${JSON.stringify(kind)} is not supported (supported: default, linear, dynamic, llama3, yarn)`);
+      throw new HfConfigError(`${where}: "${field}" of type ${previewValue(kind)} is not supported (supported: default, linear, dynamic, llama3, yarn)`);
   }
 }
 

@@ -17,6 +17,7 @@ import { HfModelError } from "./errors.ts";
 import { GENERATION_CONFIG_FILE, type GenerationConfig } from "./generation-config.ts";
 import { SINGLE_WEIGHTS_FILE, WEIGHTS_INDEX_FILE } from "./weights.ts";
 import { pretrainedSourceOf } from "./pretrained-source.ts";
+import { previewValue } from "../util/preview.ts";
 
 export type SaveDType = "f32" | "bf16" | "f16";
 
@@ -45,7 +46,7 @@ export interface SavedFolder {
 
 export async function savePretrained(dir: string, options: SavePretrainedOptions): Promise<SavedFolder> {
   const { model, tokenizer, dtype = "f32" } = options;
-  if (!(dtype in TORCH_DTYPES)) throw new HfModelError(dir, `dtype must be one of ${Object.keys(TORCH_DTYPES).join(", ")}, got ${JSON.stringify(dtype)}`);
+  if (!(dtype in TORCH_DTYPES)) throw new HfModelError(dir, `dtype must be one of ${Object.keys(TORCH_DTYPES).join(", ")}, got ${previewValue(dtype)}`);
   const maxShard = parseShardSize(options.maxShardSize ?? "5GB", dir);
   const source = pretrainedSourceOf(model);
   const config = toHfConfig(model.config, { base: options.config ?? source?.config, torchDtype: TORCH_DTYPES[dtype], fp8Weights: model.config.fp8Weights });
@@ -121,7 +122,7 @@ export function parseShardSize(size: number | string, where: string): number {
     const m = /^\s*(\d+(?:\.\d+)?)\s*([KMGT]?I?B)\s*$/i.exec(size);
     if (m) return Number(m[1]) * UNITS[m[2].toUpperCase()];
   }
-  throw new HfModelError(where, `maxShardSize must be a positive number of bytes or a size such as "5GB", got ${JSON.stringify(size)}`);
+  throw new HfModelError(where, `maxShardSize must be a positive number of bytes or a size such as "5GB", got ${previewValue(size)}`);
 }
 
 function pad5(n: number): string {

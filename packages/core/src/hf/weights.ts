@@ -21,7 +21,8 @@ import { SafetensorsFile } from "../io/safetensors-file.ts";
 import { dequantizeBlocks, FP8_BLOCK } from "../quant/block-quant.ts";
 import type { TransformerLM } from "../nn/transformer-lm.ts";
 import { HfModelError } from "./errors.ts";
-import { pathExists } from "../util/json-file.ts";
+import { pathExists } from "../util/path-exists.ts";
+import { previewValue } from "../util/preview.ts";
 
 export const SINGLE_WEIGHTS_FILE = "model.safetensors";
 export const WEIGHTS_INDEX_FILE = "model.safetensors.index.json";
@@ -59,10 +60,10 @@ async function readIndex(path: string): Promise<Map<string, string>> {
     throw new HfModelError(path, `is not valid JSON (${(error as Error).message})`);
   }
   const map = (json as { weight_map?: unknown })?.weight_map;
-  if (typeof map !== "object" || map === null || Array.isArray(map)) throw new HfModelError(path, `"weight_map" must be an object of tensor name -> shard file, got ${JSON.stringify(map)?.slice(0, 60)}`);
+  if (typeof map !== "object" || map === null || Array.isArray(map)) throw new HfModelError(path, `"weight_map" must be an object of tensor name -> shard file, got ${previewValue(map, 60)}`);
   const out = new Map<string, string>();
   for (const [tensor, file] of Object.entries(map)) {
-    if (typeof file !== "string" || file !== basename(normalize(file)) || file === "..") throw new HfModelError(path, `weight_map["${tensor}"] must be a shard file name in the same folder, got ${JSON.stringify(file)}`);
+    if (typeof file !== "string" || file !== basename(normalize(file)) || file === "..") throw new HfModelError(path, `weight_map["${tensor}"] must be a shard file name in the same folder, got ${previewValue(file)}`);
     out.set(tensor, file);
   }
   return out;

@@ -12,22 +12,18 @@ import { readGenerationConfig } from "../hf/generation-config.ts";
 import { isHfModelFolder, loadPretrained } from "../hf/load-pretrained.ts";
 import { locateWeights } from "../hf/weights.ts";
 import { transformerConfig } from "../nn/transformer-config.ts";
-import { readJsonFile } from "../util/json-file.ts";
+import { pathExists } from "../util/path-exists.ts";
+import { readJsonFile } from "../util/read-json-file.ts";
 import type { BundleConfig, ModelBundle } from "./model-bundle.ts";
 
 /** The bundle config of an HF folder, read without loading weights (the folder's files are checked). */
 export async function hfBundleConfig(dir: string): Promise<BundleConfig> {
   const path = join(dir, "config.json");
-  const fail = (problem: string): never => {
-    throw new HfModelError(path, problem);
-  };
-  const hf = (await readJsonFile(path, fail, { object: true })) as Record<string, unknown>;
+  const hf = (await readJsonFile(path, (problem, cause) => new HfModelError(path, problem, { cause }), { object: true })) as Record<string, unknown>;
   const model = transformerConfig(mapHfConfig(hf, { source: path }).config);
   await locateWeights(dir);
-  const tokenizer = await HfTokenizer.load(dir).catch((error: unknown) => {
-    if (/tokenizer\.json: cannot be read/.test((error as Error).message)) throw new HfModelError(dir, "has no tokenizer.json (r1ts needs the model's tokenizer to generate or train)");
-    throw error;
-  });
+  if (!(await pathExists(join(dir, "tokenizer.json")))) throw new HfModelError(dir, "has no tokenizer.json (r1ts needs the model's tokenizer to generate or train)");
+  const tokenizer = await HfTokenizer.load(dir);
   const generationConfig = await readGenerationConfig(dir);
   return bundleConfigOf(dir, hf, model, tokenizer, generationConfig?.raw);
 }
@@ -39,10 +35,7 @@ export async function hfBundleConfig(dir: string): Promise<BundleConfig> {
 export async function chatTokenizerOf(dir: string): Promise<HfTokenizer | undefined> {
   if (isHfModelFolder(dir)) return HfTokenizer.load(dir);
   const path = join(dir, "config.json");
-  const fail = (problem: string): never => {
-    throw new HfModelError(path, problem);
-  };
-  const config = (await readJsonFile(path, fail, { required: false })) as BundleConfig | undefined;
+  const config = (await readJsonFile(path, (problem, cause) => new HfModelError(path, problem, { cause }), { optional: true })) as BundleConfig | undefined;
   if (!config?.tokenizerConfig) return undefined;
   return new HfTokenizer(config.tokenizer as Record<string, unknown>, config.tokenizerConfig, { tokenizerSource: `${path} (tokenizer)`, configSource: `${path} (tokenizerConfig)` });
 }
