@@ -60,7 +60,7 @@ describe("user errors: one message, what and where, exit 2", () => {
     await writeFile(join(bad, "config.json"), "{ not json");
     const { code, stderr } = await r1ts("eval", "--model", bad, "--backend", "reference");
     expect(code).toBe(2);
-    expect(stderr).toMatch(new RegExp(`model ${bad.replace(/[/\\]/g, ".")}: config.json is not valid JSON`));
+    expect(stderr).toMatch(new RegExp(`checkpoint ${bad.replace(/[/\\]/g, ".")}, file config.json: corrupt JSON`));
   });
 
   it("a bad dataset line, and an unknown plugin", async () => {

@@ -125,7 +125,7 @@ describe("the run's container", () => {
     expect(rl.eosTokenId).toBe(0);
     rl.model.dispose();
     // Without the plugin the bundle names a tokenizer nobody registered: one clear error.
-    await expect(runPipeline(parsePipelineConfig(config(join(dir, "no-plugin"))), { builtins: [toyRewards] })).rejects.toThrow(/tokenizer: unknown tokenizer "chars". Registered: \(none\)\. Tokenizers come from plugins/);
+    await expect(runPipeline(parsePipelineConfig(config(join(dir, "no-plugin"))), { builtins: [toyRewards] })).rejects.toThrow(/char-bundle\/config.json, "tokenizer": unknown tokenizer "chars". Registered: \(none\)\. Tokenizers come from plugins/);
   }, 60_000);
 
   it("a backend a plugin registers is scoped to its run", async () => {

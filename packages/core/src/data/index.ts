@@ -5,3 +5,4 @@ export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
 export * from "./tokenizer.ts";
 export * from "./tokenizer-spec.ts";
+export * from "./tokenizer-file.ts";

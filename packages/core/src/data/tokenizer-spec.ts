@@ -27,11 +27,8 @@ export async function loadTokenizer(spec: unknown, factories: ReadonlyMap<string
     }
     return factory.create(spec.options ?? {});
   }
-  try {
-    return BpeTokenizer.fromJSON(spec);
-  } catch (error) {
-    throw new TokenizerSpecError(`${where}: not a tokenizer.json (${(error as Error).message}), nor { factory: <registered tokenizer>, options }`);
-  }
+  // Anything else is read as a tokenizer.json; its errors name `where` and the field.
+  return BpeTokenizer.fromJSON(spec, where);
 }
 
 /** The id of `token`: the tokenizer's own lookup, else its encoding when that is one id. */
