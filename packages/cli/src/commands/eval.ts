@@ -71,7 +71,7 @@ export const evalCommand: Command = {
     // Chat prompts (HF models, conversational datasets) use the evaluated model's chat template.
     const task = (await core.loadTask(taskSource, baseDir, { formatter: () => core.chatTokenizerOf(dir) }))!;
     await core.setBackend((values.backend as string | undefined) ?? config?.backend ?? "auto");
-    const bundle = await core.loadModelBundle(dir);
+    const bundle = await core.loadModelBundle(dir, ctx.tokenizers);
     try {
       const report = await core.evaluateBundle(bundle, task.heldOut(settings.problems), runner, { ...settings, seed: core.evalSeed(settings, seed) });
       const out = { model: dir, task: task.name, backend: core.lastBackendSelection()?.chosen, ...report };

@@ -4,6 +4,7 @@ export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
 export * from "./tokenizer.ts";
+export * from "./tokenizer-spec.ts";
 export * from "./tokenizer-file.ts";
 export * from "./hf-tokenizer.ts";
 export * from "./chat-template.ts";

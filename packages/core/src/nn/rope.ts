@@ -6,7 +6,7 @@
  *
  * Context extension hooks in through `RopeScaling`: a scaling rewrites the frequencies
  * (`scaleFrequencies`), may multiply the attention softmax scale (`ropeAttentionFactor`) and the cos/sin
- * tables (`ropeTableFactor`). YaRN (REFERENCE.md §5, nn/yarn.ts) and Hugging Face's linear, llama3 and
+ * tables (`ropeTableFactor`). YaRN (docs/yarn.md, nn/yarn.ts) and Hugging Face's linear, llama3 and
  * dynamic scalings (nn/rope-scalings.ts) are the members of the union.
  */
 import type { Backend } from "../backend/backend.ts";

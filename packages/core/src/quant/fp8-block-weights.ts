@@ -1,7 +1,7 @@
 /**
  * Weights stored in FP8 the way DeepSeek-V3's released checkpoints store them: E4M3 codes
  * `weight` [out, in] and one f32 dequantisation scale per 128 x 128 block, `weight_scale_inv`
- * [ceil(out / 128), ceil(in / 128)] (REFERENCE.md §7: w = decode(q) * s[block]). Edge blocks may be partial.
+ * [ceil(out / 128), ceil(in / 128)] (docs/fp8.md: w = decode(q) * s[block]). Edge blocks may be partial.
  * `dequantizeBlockWeight` runs with ops on any backend; it equals `dequantizeBlocks` of block-quant.ts.
  */
 import { ShapeError } from "../errors.ts";

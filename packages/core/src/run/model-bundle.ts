@@ -6,7 +6,8 @@
  * form; a Hugging Face model folder is read as a bundle too (run/hf-bundle.ts).
  */
 import { R1tsError } from "../errors.ts";
-import { BpeTokenizer } from "../data/bpe-tokenizer.ts";
+import type { Tokenizer, TokenizerFactory } from "../data/tokenizer.ts";
+import { tokenIdOf, tokenizerFromSpec } from "../data/tokenizer-spec.ts";
 import { HfPromptTokenizer, HfTokenizer } from "../data/hf-tokenizer.ts";
 import { isHfModelFolder } from "../hf/load-pretrained.ts";
 import { hfBundleConfig, loadHfBundle } from "./hf-bundle.ts";
@@ -21,6 +22,7 @@ import { previewValue } from "../util/preview.ts";
 
 export interface BundleConfig {
   model: TransformerConfig;
+  /** An HF tokenizer.json object, or `{ factory: <registered tokenizer>, options }` (data/tokenizer-spec.ts). */
   tokenizer: unknown;
   /** The end-of-text token: generation stops on it and pads with it. */
   eosToken: string;
@@ -34,12 +36,9 @@ export interface BundleConfig {
   [key: string]: unknown;
 }
 
-/** A bundle's tokenizer: r1ts's BPE, or an HF tokenizer as training uses it (no special tokens added by encode). */
-export type BundleTokenizer = BpeTokenizer | HfPromptTokenizer;
-
 export interface ModelBundle {
   model: TransformerLM;
-  tokenizer: BundleTokenizer;
+  tokenizer: Tokenizer;
   eosTokenId: number;
   config: BundleConfig;
   /** The checkpoint read (r1ts bundles; an HF folder has none). */
@@ -73,14 +72,17 @@ function checkBundleConfig(dir: string, value: unknown): BundleConfig {
   return config;
 }
 
-export async function loadModelBundle(dir: string): Promise<ModelBundle> {
+/** Loads a bundle; a tokenizer named by a factory comes from `tokenizers` (a run's registered ones). */
+export async function loadModelBundle(dir: string, tokenizers?: ReadonlyMap<string, TokenizerFactory>): Promise<ModelBundle> {
   if (existsSync(dir) && isHfModelFolder(dir)) return loadHfBundle(dir);
   await readBundleConfig(dir);
   const checkpoint = await loadCheckpoint(dir);
   const where = `${dir}/config.json`;
   const config = checkBundleConfig(dir, checkpoint.config);
-  const tokenizer = bundleTokenizer(dir, config);
-  const eosTokenId = tokenizer.tokenToId(config.eosToken);
+  const tokenizer = config.tokenizerConfig === undefined
+    ? await tokenizerFromSpec(config.tokenizer, tokenizers, `${where}, "tokenizer"`)
+    : new HfTokenizer(config.tokenizer as Record<string, unknown>, config.tokenizerConfig, { tokenizerSource: `${where}, "tokenizer"`, configSource: `${where}, "tokenizerConfig"` }).promptTokenizer();
+  const eosTokenId = tokenIdOf(tokenizer, config.eosToken);
   if (eosTokenId === undefined) throw new ModelBundleError(`${where}: eosToken ${previewValue(config.eosToken)} is not in the tokenizer`);
   let modelConfig: TransformerConfig;
   try {
@@ -89,7 +91,7 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
     if (error instanceof R1tsError) throw new ModelBundleError(`${where}: ${error.message}`, { cause: error });
     throw error;
   }
-  // An HF model's embedding may be larger than its tokenizer (padded vocabularies); r1ts's BPE bundles match exactly.
+  // An HF model's embedding may be larger than its tokenizer (padded vocabularies); other bundles match exactly.
   const fits = tokenizer instanceof HfPromptTokenizer ? modelConfig.vocabSize >= tokenizer.vocabSize : modelConfig.vocabSize === tokenizer.vocabSize;
   if (!fits) {
     throw new ModelBundleError(`${where}: model.vocabSize ${modelConfig.vocabSize} differs from the tokenizer's ${tokenizer.vocabSize} tokens`);
@@ -112,14 +114,13 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
   return { model, tokenizer, eosTokenId, config, checkpoint };
 }
 
-function bundleTokenizer(dir: string, config: BundleConfig): BundleTokenizer {
-  if (config.tokenizerConfig === undefined) return BpeTokenizer.fromJSON(config.tokenizer, `${dir}/config.json, "tokenizer"`);
-  const source = `${dir}/config.json`;
-  return new HfTokenizer(config.tokenizer as Record<string, unknown>, config.tokenizerConfig, { tokenizerSource: `${source} (tokenizer)`, configSource: `${source} (tokenizerConfig)` }).promptTokenizer();
-}
-
-/** Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. */
-export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BundleTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
-  const config: BundleConfig = { ...extra, model: model.config, tokenizer: tokenizer.toJSON(), eosToken };
+/**
+ * Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. The tokenizer
+ * is saved as `extra.tokenizer` when given (a factory spec), else as its own `toJSON()`.
+ */
+export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: Tokenizer & { toJSON?(): unknown }, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
+  const spec = extra.tokenizer ?? tokenizer.toJSON?.();
+  if (spec === undefined) throw new ModelBundleError(`saveModelBundle(${dir}): the tokenizer has no toJSON(); give its spec as extra.tokenizer ({ factory, options })`);
+  const config: BundleConfig = { ...extra, model: model.config, tokenizer: spec, eosToken };
   await saveCheckpoint(dir, { ...more, weights: await model.stateDict(), config });
 }
