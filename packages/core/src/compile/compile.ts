@@ -14,7 +14,7 @@ import type { Backend, ExecutableGraph } from "../backend/backend.ts";
 import { engine } from "../tensor/engine.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import { CaptureError } from "./errors.ts";
+import { CaptureError, GraphNotSupportedError } from "./errors.ts";
 import { interpretTrace } from "./interpret.ts";
 import { flatten } from "./signature.ts";
 import type { Trace } from "./trace.ts";
@@ -41,6 +41,8 @@ export interface GraphStats {
   runs: number;
   /** "graph" (the backend's executor) or "interpreted" (kernel by kernel). */
   mode: "graph" | "interpreted";
+  /** Why the backend could not build a graph (when it has an executor but the trace did not fit). */
+  fallbackReason?: string;
   backend: Record<string, unknown>;
 }
 
@@ -152,7 +154,19 @@ function build(
   }
   const traceMs = performance.now() - t0;
   const t1 = performance.now();
-  const executable = options.interpret || !backend.compileGraph ? undefined : backend.compileGraph(trace, { name: `${name}(${signature})` });
+  let executable: ExecutableGraph | undefined;
+  let fallbackReason: string | undefined;
+  if (!options.interpret && backend.compileGraph) {
+    try {
+      executable = backend.compileGraph(trace, { name: `${name}(${signature})` });
+    } catch (error) {
+      if (!(error instanceof GraphNotSupportedError)) {
+        for (const t of tracer.held) t.dispose();
+        throw error;
+      }
+      fallbackReason = error.message;
+    }
+  }
   const buildMs = executable ? performance.now() - t1 : 0;
   return {
     trace,
@@ -170,6 +184,7 @@ function build(
       assignments: trace.assignments.length,
       runs: 0,
       mode: executable ? "graph" : "interpreted",
+      fallbackReason,
       backend: {},
     },
   };

@@ -1,0 +1,176 @@
+/**
+ * The ONNX backend. Eager mode runs each kernel call as a one-kernel ONNX graph (one cached session per
+ * kernel, attributes and input shapes), so it passes core's conformance suite with the same lowering
+ * code that whole graphs use. `compileGraph` lowers a captured trace (core's compile/) to one model per
+ * signature and runs it as one session: the way to native speed.
+ */
+import { availableParallelism } from "node:os";
+import { join } from "node:path";
+import {
+  type Backend, BackendError, type CompileGraphOptions, type DataId, type DType, type ExecutableGraph, type FusedKernelImpls, GraphNotSupportedError,
+  type KernelImpl, type KernelName, type PrimitiveKernelImpls, type TensorInfo, type TensorSpec, type Trace, type TypedArray, FUSED_KERNELS,
+  PRIMITIVE_KERNELS, allocateStorage, createReferenceBackend, sizeOf,
+} from "@r1ts/core";
+import { OnnxBuffer, ortTensorOf, valuesOf } from "./buffer.ts";
+import { NotExpressibleError } from "./lower/index.ts";
+import { lowerTrace } from "./lower-trace.ts";
+import { createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
+import { type CachedSession, SessionCache } from "./session-cache.ts";
+
+export interface OnnxBackendOptions {
+  /** ORT execution providers in order of preference (default ["cpu"]); "cuda" needs ORT's CUDA binaries. */
+  executionProviders?: readonly string[];
+  /** Intra-op threads of every session (default: the machine's cores). */
+  intraOpThreads?: number;
+  /** A folder where each compiled graph's ORT-optimised model is written (for inspection and warm starts). */
+  saveOptimizedModels?: string;
+  /** Most eager sessions kept (least recently used are freed); default 2048. */
+  eagerSessionLimit?: number;
+}
+
+/** The reference backend's kernels, for what a graph cannot express (storage-dtype casts): they read `.values` like ours. */
+const host = createReferenceBackend();
+
+export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
+  const ort = loadOrt();
+  const providers = checkProviders(options.executionProviders ?? ["cpu"], ort.binding.listSupportedBackends());
+  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? availableParallelism() };
+  const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
+  let live = 0;
+  let hostKernelCalls = 0;
+  let graphsBuilt = 0;
+  let graphBuildMs = 0;
+
+  const wrap = (values: TypedArray): OnnxBuffer => {
+    live++;
+    return new OnnxBuffer(values);
+  };
+
+  const fromOrt = (t: OrtTensor): OnnxBuffer => wrap(t.data as unknown as TypedArray);
+
+  const runEager = (kernel: KernelName, inputs: readonly TensorInfo[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): DataId[] => {
+    // Empty results need no session (ORT rejects some empty shapes).
+    if (outputs.every((o) => sizeOf(o.shape) === 0)) return outputs.map((o) => wrap(allocateStorage(o.dtype, 0)));
+    const key = `${kernel}|${JSON.stringify(attrs)}|${inputs.map((t) => `${t.dtype}[${t.shape}]`).join(",")}`;
+    let session: CachedSession;
+    try {
+      session = eager.get(key, () => {
+        const lowered = lowerTrace(singleKernelTrace(kernel, inputs, attrs, outputs), key);
+        return { session: createSession(lowered.model, sessionOptions), inputNames: lowered.inputNames, outputNames: lowered.outputNames, fetches: fetchesOf(lowered.outputNames) };
+      });
+    } catch (error) {
+      if (!(error instanceof NotExpressibleError)) throw error;
+      hostKernelCalls++;
+      const impl = (PRIMITIVE_SET.has(kernel) ? host.kernels[kernel as keyof PrimitiveKernelImpls] : host.fused[kernel as keyof FusedKernelImpls]) as KernelImpl<unknown>;
+      return impl(inputs.map((t) => ({ dataId: t.dataId, shape: t.shape, dtype: t.dtype })), attrs, outputs).map((d) => {
+        host.disposeData(d);
+        return wrap((d as OnnxBuffer).values);
+      });
+    }
+    const feeds: Record<string, OrtTensor> = {};
+    inputs.forEach((t, i) => (feeds[session.inputNames[i]] = ortTensorOf(ort.Tensor, t)));
+    const result = session.session.run(feeds, session.fetches, {});
+    return session.outputNames.map((n) => fromOrt(result[n]));
+  };
+
+  const kernels = Object.fromEntries(
+    PRIMITIVE_KERNELS.map((k) => [k, ((inputs, attrs, outputs) => runEager(k, inputs, attrs as Record<string, unknown>, outputs)) as KernelImpl<unknown>]),
+  ) as unknown as PrimitiveKernelImpls;
+  const fused = Object.fromEntries(
+    FUSED_KERNELS.map((k) => [k, ((inputs, attrs, outputs) => runEager(k, inputs, attrs as Record<string, unknown>, outputs)) as KernelImpl<unknown>]),
+  ) as unknown as FusedKernelImpls;
+
+  const compileGraph = (trace: Trace, { name }: CompileGraphOptions): ExecutableGraph => {
+    const t0 = performance.now();
+    let lowered: ReturnType<typeof lowerTrace>;
+    try {
+      lowered = lowerTrace(trace, name);
+    } catch (error) {
+      if (error instanceof NotExpressibleError) throw new GraphNotSupportedError(`onnx: ${error.message}`);
+      throw error;
+    }
+    const index = graphsBuilt++;
+    const optimizedModelPath = options.saveOptimizedModels ? join(options.saveOptimizedModels, `graph-${index}.onnx`) : undefined;
+    const session = createSession(lowered.model, { ...sessionOptions, optimizedModelPath });
+    const fetches = fetchesOf(lowered.outputNames);
+    const buildMs = performance.now() - t0;
+    graphBuildMs += buildMs;
+    let runs = 0;
+    return {
+      run(inputs) {
+        const feeds: Record<string, OrtTensor> = {};
+        inputs.forEach((t, i) => (feeds[lowered.inputNames[i]] = ortTensorOf(ort.Tensor, t)));
+        const result = session.run(feeds, fetches, {});
+        runs++;
+        return lowered.outputNames.map((n) => fromOrt(result[n]));
+      },
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, optimizedModelPath }),
+      dispose: () => session.dispose(),
+    };
+  };
+
+  return {
+    name: "onnx",
+    write(values: TypedArray): DataId {
+      return wrap(values.slice());
+    },
+    async read(dataId: DataId): Promise<TypedArray> {
+      return (dataId as OnnxBuffer).values.slice();
+    },
+    readSync(dataId: DataId, _dtype: DType): TypedArray {
+      return (dataId as OnnxBuffer).values.slice();
+    },
+    disposeData(): void {
+      live--;
+    },
+    numBuffers: () => live,
+    kernels,
+    fused,
+    compileGraph,
+    describe: () => ({
+      device: `ONNX Runtime ${ort.version} (${providers.join(", ")}), ${sessionOptions.intraOpThreads} intra-op threads`,
+      executionProviders: providers,
+      eagerSessions: eager.size,
+      eagerSessionsBuilt: eager.built,
+      hostKernelCalls,
+      graphsBuilt,
+      graphBuildMs: Math.round(graphBuildMs),
+    }),
+    destroy: () => eager.dispose(),
+  };
+}
+
+const PRIMITIVE_SET: ReadonlySet<string> = new Set(PRIMITIVE_KERNELS);
+
+function fetchesOf(names: readonly string[]): Record<string, null> {
+  return Object.fromEntries(names.map((n) => [n, null]));
+}
+
+/** A trace of one kernel call on arguments (what eager mode lowers). */
+function singleKernelTrace(kernel: KernelName, inputs: readonly TensorInfo[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): Trace {
+  const values = [...inputs.map((t, i) => ({ id: i, shape: [...t.shape], dtype: t.dtype })), ...outputs.map((o, i) => ({ id: inputs.length + i, shape: [...o.shape], dtype: o.dtype }))];
+  return {
+    values,
+    inputs: inputs.map((_, i) => ({ value: i, name: `x${i}`, source: { kind: "argument", index: i } })),
+    constants: [],
+    nodes: [{ kernel, attrs, inputs: inputs.map((_, i) => i), outputs: outputs.map((_, i) => inputs.length + i) }],
+    outputs: outputs.map((_, i) => inputs.length + i),
+    assignments: [],
+  };
+}
+
+/** Known execution providers, each available here (CPU always; CUDA only with ORT's GPU binaries installed). */
+function checkProviders(requested: readonly string[], supported: { name: string; bundled: boolean }[]): string[] {
+  if (requested.length === 0) throw new BackendError("onnx: executionProviders is empty; use [\"cpu\"] or [\"cuda\", \"cpu\"]");
+  for (const ep of requested) {
+    const entry = supported.find((s) => s.name === ep);
+    if (!entry) throw new BackendError(`onnx: unknown execution provider "${ep}"; this onnxruntime-node knows ${supported.map((s) => s.name).join(", ")}`);
+    if (ep === "cuda" && !cudaProviderInstalled()) {
+      throw new BackendError(
+        "onnx: the CUDA execution provider is not installed. Reinstall onnxruntime-node with its CUDA binaries on a Linux x64 machine with an NVIDIA driver, CUDA 12 and cuDNN 9 (see docs/backend-onnx.md), or use executionProviders: [\"cpu\"].",
+      );
+    }
+  }
+  return [...requested];
+}
+

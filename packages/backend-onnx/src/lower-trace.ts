@@ -1,0 +1,54 @@
+/**
+ * A captured trace (core's compile/) as one ONNX model: trace inputs become graph inputs, constants
+ * initializers, every kernel call its lowering, and the trace's outputs and variable assignments graph
+ * outputs (in that order).
+ */
+import type { KernelAttrs, KernelName, Trace, TensorSpec } from "@r1ts/core";
+import { GraphBuilder } from "./graph-builder.ts";
+import { LOWERINGS } from "./lower/index.ts";
+import { reshape } from "./lower/lowering.ts";
+
+export interface LoweredGraph {
+  model: Uint8Array;
+  inputNames: string[];
+  outputNames: string[];
+  /** ONNX nodes in the model (before ORT's optimisations). */
+  nodes: number;
+}
+
+export function lowerTrace(trace: Trace, name: string): LoweredGraph {
+  const g = new GraphBuilder(name);
+  const names = new Map<number, string>();
+  const spec = (id: number): TensorSpec => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype });
+  const inputNames = trace.inputs.map((input, i) => {
+    const n = `in${i}_${input.name.replace(/[^\w]+/g, "_")}`;
+    const v = trace.values[input.value];
+    g.input(n, v.dtype, v.shape);
+    names.set(input.value, n);
+    return n;
+  });
+  for (const c of trace.constants) {
+    const v = trace.values[c.value];
+    names.set(c.value, g.constant(c.values, v.dtype, v.shape));
+  }
+  for (const node of trace.nodes) {
+    const ins = node.inputs.map((id) => names.get(id)!);
+    if (node.kernel === "Reshape") {
+      names.set(node.outputs[0], reshape(g, ins[0], node.attrs.shape as number[]));
+      continue;
+    }
+    const kernel = node.kernel as KernelName;
+    const lower = LOWERINGS[kernel] as (g: GraphBuilder, x: readonly string[], a: KernelAttrs[KernelName], c: { inputs: TensorSpec[]; outputs: TensorSpec[] }) => string[];
+    const outs = lower(g, ins, node.attrs as KernelAttrs[KernelName], { inputs: node.inputs.map(spec), outputs: node.outputs.map(spec) });
+    node.outputs.forEach((id, i) => names.set(id, outs[i]));
+  }
+  const results = [...trace.outputs, ...trace.assignments.map((a) => a.value)];
+  const outputNames = results.map((id, i) => {
+    const n = `out${i}`;
+    g.node("Identity", [names.get(id)!], {}, { outputs: [n] });
+    const v = trace.values[id];
+    g.output(n, v.dtype, v.shape);
+    return n;
+  });
+  return { model: g.encode(), inputNames, outputNames, nodes: g.nodeCount };
+}
