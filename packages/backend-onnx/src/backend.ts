@@ -24,6 +24,8 @@ export interface OnnxBackendOptions {
   intraOpThreads?: number;
   /** A folder where each compiled graph's ORT-optimised model is written (for inspection and warm starts). */
   saveOptimizedModels?: string;
+  /** Writes ORT's per-node profile of every compiled graph with this file prefix (to find what dominates). */
+  profileGraphs?: string;
   /** Most eager sessions kept (least recently used are freed); default 2048. */
   eagerSessionLimit?: number;
 }
@@ -91,7 +93,8 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     }
     const index = graphsBuilt++;
     const optimizedModelPath = options.saveOptimizedModels ? join(options.saveOptimizedModels, `graph-${index}.onnx`) : undefined;
-    const session = createSession(lowered.model, { ...sessionOptions, optimizedModelPath });
+    const profilePrefix = options.profileGraphs ? `${options.profileGraphs}-${index}` : undefined;
+    const session = createSession(lowered.model, { ...sessionOptions, optimizedModelPath, profilePrefix });
     const fetches = fetchesOf(lowered.outputNames);
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
@@ -105,7 +108,10 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
         return lowered.outputNames.map((n) => fromOrt(result[n]));
       },
       describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, optimizedModelPath }),
-      dispose: () => session.dispose(),
+      dispose: () => {
+        if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
+        session.dispose();
+      },
     };
   };
 

@@ -4,7 +4,7 @@
  * type, so only data movement runs on them inside a graph; their casts run on the host (see kernels/cast.ts).
  */
 import { type DType, allocateStorage, isComputeDType } from "@r1ts/core";
-import { onnx } from "onnx-proto";
+import { onnx } from "./proto.ts";
 
 const T = onnx.TensorProto.DataType;
 

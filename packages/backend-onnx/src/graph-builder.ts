@@ -3,17 +3,18 @@
  * inputs, initializers for constants, nodes with typed attributes, outputs, and unique value names.
  */
 import type { DType, TypedArray } from "@r1ts/core";
-import { onnx } from "onnx-proto";
+import { onnx } from "./proto.ts";
+import type { OnnxTypes } from "./proto.ts";
 import { FLOAT, INT32, INT64, ONNX_TYPE } from "./dtypes.ts";
 
 export const OPSET = 18;
 export const MS_DOMAIN = "com.microsoft";
 
-export type AttrValue = number | string | number[] | { floats: number[] } | { float: number } | { tensor: onnx.ITensorProto };
+export type AttrValue = number | string | number[] | { floats: number[] } | { float: number } | { tensor: OnnxTypes.ITensorProto };
 
 const A = onnx.AttributeProto.AttributeType;
 
-function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
+function attribute(name: string, value: AttrValue): OnnxTypes.IAttributeProto {
   if (typeof value === "number") return Number.isInteger(value) ? { name, type: A.INT, i: value } : { name, type: A.FLOAT, f: value };
   if (typeof value === "string") return { name, type: A.STRING, s: new TextEncoder().encode(value) };
   if (Array.isArray(value)) return { name, type: A.INTS, ints: value };
@@ -22,7 +23,7 @@ function attribute(name: string, value: AttrValue): onnx.IAttributeProto {
   return { name, type: A.TENSOR, t: value.tensor };
 }
 
-function valueInfo(name: string, elemType: number, shape: readonly number[]): onnx.IValueInfoProto {
+function valueInfo(name: string, elemType: number, shape: readonly number[]): OnnxTypes.IValueInfoProto {
   return { name, type: { tensorType: { elemType, shape: { dim: shape.map((d) => ({ dimValue: d })) } } } };
 }
 
@@ -31,10 +32,10 @@ function rawBytes(values: ArrayBufferView): Uint8Array {
 }
 
 export class GraphBuilder {
-  private readonly nodes: onnx.INodeProto[] = [];
-  private readonly initializers: onnx.ITensorProto[] = [];
-  private readonly inputs: onnx.IValueInfoProto[] = [];
-  private readonly outputs: onnx.IValueInfoProto[] = [];
+  private readonly nodes: OnnxTypes.INodeProto[] = [];
+  private readonly initializers: OnnxTypes.ITensorProto[] = [];
+  private readonly inputs: OnnxTypes.IValueInfoProto[] = [];
+  private readonly outputs: OnnxTypes.IValueInfoProto[] = [];
   private counter = 0;
   private readonly scalars = new Map<string, string>();
   usesContribOps = false;
@@ -116,7 +117,7 @@ export class GraphBuilder {
 
   /** The serialised ModelProto. */
   encode(): Uint8Array {
-    const opsetImport: onnx.IOperatorSetIdProto[] = [{ domain: "", version: OPSET }];
+    const opsetImport: OnnxTypes.IOperatorSetIdProto[] = [{ domain: "", version: OPSET }];
     if (this.usesContribOps) opsetImport.push({ domain: MS_DOMAIN, version: 1 });
     const model = onnx.ModelProto.create({
       irVersion: 8,

@@ -63,6 +63,8 @@ export interface SessionOptions {
   intraOpThreads: number;
   /** Where ORT writes the optimised model (warm starts, inspection); undefined = not saved. */
   optimizedModelPath?: string;
+  /** Writes ORT's per-node profile (JSON) with this file prefix. */
+  profilePrefix?: string;
 }
 
 /** A native session over model bytes, with graph optimisation on. */
@@ -79,6 +81,10 @@ export function createSession(model: Uint8Array, options: SessionOptions): Nativ
     enableMemPattern: true,
   };
   if (options.optimizedModelPath) native.optimizedModelFilePath = options.optimizedModelPath;
+  if (options.profilePrefix) {
+    native.enableProfiling = true;
+    native.profileFilePrefix = options.profilePrefix;
+  }
   session.loadModel(model.buffer, model.byteOffset, model.byteLength, native);
   return session;
 }

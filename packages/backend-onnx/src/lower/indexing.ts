@@ -1,14 +1,15 @@
 /** Indexing kernels: gather / scatter-add, take / put along an axis, one-hot. */
 import type { DType, PrimitiveAttrs } from "@r1ts/core";
 import { sizeOf } from "@r1ts/core";
-import { onnx } from "onnx-proto";
+import { onnx } from "../proto.ts";
+import type { OnnxTypes } from "../proto.ts";
 import { FLOAT, INT64, ONNX_TYPE } from "../dtypes.ts";
 import type { GraphBuilder } from "../graph-builder.ts";
 import { type Lowering, reshape } from "./lowering.ts";
 
 /** Zeros of `shape` and `dtype`. */
 export function zeros(g: GraphBuilder, shape: readonly number[], dtype: DType): string {
-  const value: onnx.ITensorProto = { dataType: ONNX_TYPE[dtype], dims: [1], rawData: new Uint8Array(dtype === "f32" || dtype === "i32" ? 4 : 1) };
+  const value: OnnxTypes.ITensorProto = { dataType: ONNX_TYPE[dtype], dims: [1], rawData: new Uint8Array(dtype === "f32" || dtype === "i32" ? 4 : 1) };
   return g.op("ConstantOfShape", [g.int64s(shape)], { value: { tensor: value } });
 }
 
