@@ -4,6 +4,8 @@
  * code that whole graphs use. `compileGraph` lowers a captured trace (core's compile/) to one model per
  * signature and runs it as one session: the way to native speed.
  */
+import { createHash } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, renameSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import {
@@ -14,7 +16,7 @@ import {
 import { OnnxBuffer, ortTensorOf, valuesOf } from "./buffer.ts";
 import { NotExpressibleError } from "./lower/index.ts";
 import { lowerTrace } from "./lower-trace.ts";
-import { createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
+import { type NativeSession, createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
 import { type CachedSession, SessionCache } from "./session-cache.ts";
 
 export interface OnnxBackendOptions {
@@ -22,8 +24,12 @@ export interface OnnxBackendOptions {
   executionProviders?: readonly string[];
   /** Intra-op threads of every session (default: the machine's cores). */
   intraOpThreads?: number;
-  /** A folder where each compiled graph's ORT-optimised model is written (for inspection and warm starts). */
-  saveOptimizedModels?: string;
+  /**
+   * A folder of ORT-optimised models, one per compiled graph (named by a hash of the graph): a graph
+   * found there loads without ORT's optimisation passes (a warm start); one not found is optimised
+   * and written there (atomically) for the next run. Also useful to inspect what ORT made of a step.
+   */
+  modelCache?: string;
   /** Writes ORT's per-node profile of every compiled graph with this file prefix (to find what dominates). */
   profileGraphs?: string;
   /** Most eager sessions kept (least recently used are freed); default 2048. */
@@ -92,9 +98,8 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
       throw error;
     }
     const index = graphsBuilt++;
-    const optimizedModelPath = options.saveOptimizedModels ? join(options.saveOptimizedModels, `graph-${index}.onnx`) : undefined;
     const profilePrefix = options.profileGraphs ? `${options.profileGraphs}-${index}` : undefined;
-    const session = createSession(lowered.model, { ...sessionOptions, optimizedModelPath, profilePrefix });
+    const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, profilePrefix }, options.modelCache);
     const fetches = fetchesOf(lowered.outputNames);
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
@@ -107,7 +112,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
         runs++;
         return lowered.outputNames.map((n) => fromOrt(result[n]));
       },
-      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, optimizedModelPath }),
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath }),
       dispose: () => {
         if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
         session.dispose();
@@ -147,6 +152,25 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
 }
 
 const PRIMITIVE_SET: ReadonlySet<string> = new Set(PRIMITIVE_KERNELS);
+
+/** A session for `model`: from the model cache's optimised copy when there is one, else optimised now (and saved there). */
+function sessionFromCache(model: Uint8Array, options: SessionOptions, dir: string | undefined): { session: NativeSession; cachedModelPath?: string; warmStart: boolean } {
+  if (!dir) return { session: createSession(model, options), warmStart: false };
+  mkdirSync(dir, { recursive: true });
+  const key = createHash("sha256").update(model).update(JSON.stringify(options.executionProviders)).digest("hex").slice(0, 24);
+  const path = join(dir, `${key}.optimized.onnx`);
+  if (existsSync(path)) {
+    try {
+      return { session: createSession(new Uint8Array(readFileSync(path)), { ...options, optimizationLevel: "disabled" }), cachedModelPath: path, warmStart: true };
+    } catch {
+      // A damaged or foreign file: optimise again and replace it.
+    }
+  }
+  const tmp = `${path}.${process.pid}.tmp`;
+  const session = createSession(model, { ...options, optimizedModelPath: tmp });
+  renameSync(tmp, path);
+  return { session, cachedModelPath: path, warmStart: false };
+}
 
 function fetchesOf(names: readonly string[]): Record<string, null> {
   return Object.fromEntries(names.map((n) => [n, null]));

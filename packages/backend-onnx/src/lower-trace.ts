@@ -27,12 +27,22 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
     names.set(input.value, n);
     return n;
   });
+  // Constants of one repeated value are stored once and expanded; zeros of that kind (a broadcast's) are tracked.
+  const zeros = new Set<number>();
   for (const c of trace.constants) {
     const v = trace.values[c.value];
-    names.set(c.value, g.constant(c.values, v.dtype, v.shape));
+    if (c.splat) {
+      names.set(c.value, g.op("Expand", [g.constant(c.values, v.dtype, []), g.int64s(v.shape)]));
+      if (c.values[0] === 0) zeros.add(c.value);
+    } else names.set(c.value, g.constant(c.values, v.dtype, v.shape));
   }
   for (const node of trace.nodes) {
     const ins = node.inputs.map((id) => names.get(id)!);
+    if (node.kernel === "Add" && zeros.has(node.inputs[1])) {
+      // x + zeros(shape) is core's broadcastTo: an Expand, without the addition.
+      names.set(node.outputs[0], g.op("Expand", [ins[0], g.int64s(trace.values[node.outputs[0]].shape)]));
+      continue;
+    }
     if (node.kernel === "Reshape") {
       names.set(node.outputs[0], reshape(g, ins[0], node.attrs.shape as number[]));
       continue;

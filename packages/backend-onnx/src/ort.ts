@@ -65,6 +65,8 @@ export interface SessionOptions {
   optimizedModelPath?: string;
   /** Writes ORT's per-node profile (JSON) with this file prefix. */
   profilePrefix?: string;
+  /** ORT's graph optimisation level (default "all"; a model ORT already optimised loads with "disabled"). */
+  optimizationLevel?: "disabled" | "basic" | "extended" | "all";
 }
 
 /** A native session over model bytes, with graph optimisation on. */
@@ -72,7 +74,7 @@ export function createSession(model: Uint8Array, options: SessionOptions): Nativ
   const ort = loadOrt();
   const session = new ort.binding.InferenceSession();
   const native: Record<string, unknown> = {
-    graphOptimizationLevel: "all",
+    graphOptimizationLevel: options.optimizationLevel ?? "all",
     intraOpNumThreads: options.intraOpThreads,
     interOpNumThreads: 1,
     executionMode: "sequential",

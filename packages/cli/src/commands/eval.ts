@@ -5,6 +5,7 @@
  */
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs";
+import "@r1ts/backend-onnx"; // registers "onnx" (picked by auto: captured steps on ONNX Runtime) and "onnx-cuda"
 import { type RunConfig, evalRecord, evaluateProblems, lastBackendSelection, loadModelBundle, parseRunConfig, problemSource, setBackend } from "@r1ts/core";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";

@@ -1,6 +1,7 @@
 /** `r1ts generate`: completions from a model bundle for a question (in the R1-Zero template) or raw text. */
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs";
+import "@r1ts/backend-onnx"; // registers "onnx" (picked by auto: captured steps on ONNX Runtime) and "onnx-cuda"
 import { generate, loadModelBundle, r1ZeroPrompt, setBackend } from "@r1ts/core";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";

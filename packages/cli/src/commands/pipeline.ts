@@ -7,6 +7,7 @@
 import path from "node:path";
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs";
+import "@r1ts/backend-onnx"; // registers "onnx" (picked by auto: captured steps on ONNX Runtime) and "onnx-cuda"
 import {
   type ArtifactKind, type PipelineConfig, type PipelineProgress, type PipelineSummary, asPipelineStage, builtinStagesPlugin, configBaseDir,
   createRunContext, parsePipelineConfig, planPipeline, readConfigFile, runPipeline, shortenPipeline,

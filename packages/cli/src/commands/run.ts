@@ -9,6 +9,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import "@r1ts/backend-tfjs";
+import "@r1ts/backend-onnx"; // registers "onnx" (picked by auto: captured steps on ONNX Runtime) and "onnx-cuda"
 import "@r1ts/backend-webgpu"; // registers "webgpu", so `--backend webgpu` (and demo) can use it
 import {
   type RewardRunner, type RunConfig, type TrainerHooks, type RunProgress, type RunSummary, configBaseDir, createRunContext, loadRunConfig, runJob, parseRunConfig,

@@ -4,7 +4,9 @@
  */
 import type { KernelName } from "../backend/kernels.ts";
 import type { Backend } from "../backend/backend.ts";
+import type { TypedArray } from "../tensor/dtype.ts";
 import { engine } from "../tensor/engine.ts";
+import { sizeOf } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Trace } from "./trace.ts";
 
@@ -23,7 +25,8 @@ export function interpretTrace(trace: Trace, feeds: readonly Tensor[], backend: 
       trace.inputs.forEach((input, i) => env.set(input.value, feeds[i]));
       for (const c of trace.constants) {
         const v = trace.values[c.value];
-        env.set(c.value, engine.makeTensor(c.values, v.shape, v.dtype, backend));
+        const values = c.splat ? fillLike(c.values, sizeOf(v.shape)) : c.values;
+        env.set(c.value, engine.makeTensor(values, v.shape, v.dtype, backend));
       }
       for (const node of trace.nodes) {
         const inputs = node.inputs.map((id) => env.get(id)!);
@@ -42,4 +45,11 @@ export function interpretTrace(trace: Trace, feeds: readonly Tensor[], backend: 
       return { outputs: trace.outputs.map(fresh), assigned: trace.assignments.map((a) => fresh(a.value)) };
     }),
   );
+}
+
+/** A typed array like `one` (same type) of `size` copies of its first element. */
+function fillLike(one: TypedArray, size: number): TypedArray {
+  const out = new (one.constructor as new (n: number) => TypedArray)(size);
+  out.fill(one[0]);
+  return out;
 }

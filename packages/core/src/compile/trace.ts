@@ -32,8 +32,10 @@ export interface TraceInput {
 
 export interface TraceConstant {
   readonly value: number;
-  /** The host values (storage array of the value's dtype). */
+  /** The host values (storage array of the value's dtype); one element when `splat`. */
   readonly values: TypedArray;
+  /** Every element equals values[0] (e.g. the zeros of a broadcast): stored once. */
+  readonly splat?: boolean;
 }
 
 /** Reshape never reaches a backend in eager mode (it is a view); in a graph it is a node. */

@@ -74,7 +74,8 @@ export class Tracer implements KernelTracer {
 
   constant(values: TypedArray, shape: readonly number[], dtype: DType): DataId {
     const v = this.newValue(shape, dtype, `a constant ${formatShape(shape)} made inside the function`);
-    this.constants.push({ value: v, values });
+    if (values.length > 1 && values.every((x) => Object.is(x, values[0]))) this.constants.push({ value: v, values: values.slice(0, 1), splat: true });
+    else this.constants.push({ value: v, values });
     return this.symbolic(v);
   }
 
