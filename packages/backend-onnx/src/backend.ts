@@ -13,7 +13,9 @@ import {
   type KernelImpl, type KernelName, type PrimitiveKernelImpls, type TensorInfo, type TensorSpec, type Trace, type TypedArray, FUSED_KERNELS,
   PRIMITIVE_KERNELS, allocateStorage, createReferenceBackend, sizeOf,
 } from "@r1ts/core";
-import { OnnxBuffer, ortTensorOf, valuesOf } from "./buffer.ts";
+import { OnnxBuffer, ortTensorOf } from "./buffer.ts";
+import { BufferPool } from "./buffer-pool.ts";
+import { ORT_TYPE } from "./dtypes.ts";
 import { NotExpressibleError } from "./lower/index.ts";
 import { lowerTrace } from "./lower-trace.ts";
 import { type NativeSession, createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
@@ -34,6 +36,8 @@ export interface OnnxBackendOptions {
   profileGraphs?: string;
   /** Most eager sessions kept (least recently used are freed); default 2048. */
   eagerSessionLimit?: number;
+  /** Bytes of freed buffers kept for reuse as graph outputs (default 1 GiB; 0 turns recycling off). */
+  bufferPoolBytes?: number;
 }
 
 /** The reference backend's kernels, for what a graph cannot express (storage-dtype casts): they read `.values` like ours. */
@@ -44,6 +48,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const providers = checkProviders(options.executionProviders ?? ["cpu"], ort.binding.listSupportedBackends());
   const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? availableParallelism() };
   const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
+  const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 30);
   let live = 0;
   let hostKernelCalls = 0;
   let graphsBuilt = 0;
@@ -54,7 +59,19 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     return new OnnxBuffer(values);
   };
 
-  const fromOrt = (t: OrtTensor): OnnxBuffer => wrap(t.data as unknown as TypedArray);
+  /** Runs a session with every output written into a recycled (or new) buffer of its spec. */
+  const runSession = (session: NativeSession, inputNames: readonly string[], outputNames: readonly string[], inputs: readonly TensorInfo[], outputs: readonly TensorSpec[]): OnnxBuffer[] => {
+    const feeds: Record<string, OrtTensor> = {};
+    inputs.forEach((t, i) => (feeds[inputNames[i]] = ortTensorOf(ort.Tensor, t)));
+    const fetches: Record<string, OrtTensor> = {};
+    const buffers = outputs.map((o, i) => {
+      const values = pool.take(o.dtype, sizeOf(o.shape));
+      fetches[outputNames[i]] = new ort.Tensor(ORT_TYPE[o.dtype], values, o.shape);
+      return values;
+    });
+    session.run(feeds, fetches as unknown as Record<string, null>, {});
+    return buffers.map((values) => wrap(values));
+  };
 
   const runEager = (kernel: KernelName, inputs: readonly TensorInfo[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): DataId[] => {
     // Empty results need no session (ORT rejects some empty shapes).
@@ -64,7 +81,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     try {
       session = eager.get(key, () => {
         const lowered = lowerTrace(singleKernelTrace(kernel, inputs, attrs, outputs), key);
-        return { session: createSession(lowered.model, sessionOptions), inputNames: lowered.inputNames, outputNames: lowered.outputNames, fetches: fetchesOf(lowered.outputNames) };
+        return { session: createSession(lowered.model, sessionOptions), inputNames: lowered.inputNames, outputNames: lowered.outputNames };
       });
     } catch (error) {
       if (!(error instanceof NotExpressibleError)) throw error;
@@ -75,10 +92,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
         return wrap((d as OnnxBuffer).values);
       });
     }
-    const feeds: Record<string, OrtTensor> = {};
-    inputs.forEach((t, i) => (feeds[session.inputNames[i]] = ortTensorOf(ort.Tensor, t)));
-    const result = session.session.run(feeds, session.fetches, {});
-    return session.outputNames.map((n) => fromOrt(result[n]));
+    return runSession(session.session, session.inputNames, session.outputNames, inputs, outputs);
   };
 
   const kernels = Object.fromEntries(
@@ -100,17 +114,14 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     const index = graphsBuilt++;
     const profilePrefix = options.profileGraphs ? `${options.profileGraphs}-${index}` : undefined;
     const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, profilePrefix }, options.modelCache);
-    const fetches = fetchesOf(lowered.outputNames);
+    const outputSpecs = [...trace.outputs, ...trace.assignments.map((a) => a.value)].map((id) => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype }));
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
     let runs = 0;
     return {
       run(inputs) {
-        const feeds: Record<string, OrtTensor> = {};
-        inputs.forEach((t, i) => (feeds[lowered.inputNames[i]] = ortTensorOf(ort.Tensor, t)));
-        const result = session.run(feeds, fetches, {});
         runs++;
-        return lowered.outputNames.map((n) => fromOrt(result[n]));
+        return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs);
       },
       describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath }),
       dispose: () => {
@@ -131,8 +142,9 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     readSync(dataId: DataId, _dtype: DType): TypedArray {
       return (dataId as OnnxBuffer).values.slice();
     },
-    disposeData(): void {
+    disposeData(dataId: DataId): void {
       live--;
+      pool.give((dataId as OnnxBuffer).values);
     },
     numBuffers: () => live,
     kernels,
@@ -146,8 +158,13 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
       hostKernelCalls,
       graphsBuilt,
       graphBuildMs: Math.round(graphBuildMs),
+      pooledBytes: pool.bytes,
+      buffersReused: pool.reused,
     }),
-    destroy: () => eager.dispose(),
+    destroy: () => {
+      eager.dispose();
+      pool.clear();
+    },
   };
 }
 
@@ -172,9 +189,6 @@ function sessionFromCache(model: Uint8Array, options: SessionOptions, dir: strin
   return { session, cachedModelPath: path, warmStart: false };
 }
 
-function fetchesOf(names: readonly string[]): Record<string, null> {
-  return Object.fromEntries(names.map((n) => [n, null]));
-}
 
 /** A trace of one kernel call on arguments (what eager mode lowers). */
 function singleKernelTrace(kernel: KernelName, inputs: readonly TensorInfo[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): Trace {

@@ -5,7 +5,6 @@ export interface CachedSession {
   session: NativeSession;
   inputNames: string[];
   outputNames: string[];
-  fetches: Record<string, null>;
 }
 
 export class SessionCache {
