@@ -111,6 +111,20 @@ export class GraphBuilder {
     return name;
   }
 
+  /**
+   * Renames a value produced by a node of this graph (every use included), so it can be a graph output
+   * without an Identity copy. False when `name` is not a node's output.
+   */
+  renameNodeOutput(name: string, to: string): boolean {
+    const producer = this.nodes.find((n) => n.output?.includes(name));
+    if (!producer) return false;
+    for (const n of this.nodes) {
+      if (n.output) n.output = n.output.map((o) => (o === name ? to : o));
+      if (n.input) n.input = n.input.map((i) => (i === name ? to : i));
+    }
+    return true;
+  }
+
   get nodeCount(): number {
     return this.nodes.length;
   }

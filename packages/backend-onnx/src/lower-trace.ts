@@ -53,9 +53,17 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
     node.outputs.forEach((id, i) => names.set(id, outs[i]));
   }
   const results = [...trace.outputs, ...trace.assignments.map((a) => a.value)];
+  const inputsAndConstants = new Set([...trace.inputs.map((i) => i.value), ...trace.constants.map((c) => c.value)]);
+  const renamed = new Set<number>();
   const outputNames = results.map((id, i) => {
     const n = `out${i}`;
-    g.node("Identity", [names.get(id)!], {}, { outputs: [n] });
+    const source = names.get(id)!;
+    // A node's output becomes the graph output itself (no copy), unless it is an input, a constant or a second output.
+    if (inputsAndConstants.has(id) || renamed.has(id) || !g.renameNodeOutput(source, n)) g.node("Identity", [source], {}, { outputs: [n] });
+    else {
+      renamed.add(id);
+      names.set(id, n);
+    }
     const v = trace.values[id];
     g.output(n, v.dtype, v.shape);
     return n;
