@@ -77,6 +77,19 @@ export const fusedLowerings = {
     return [g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), latent])];
   }) as Lowering<FusedAttrs["MLAAttention"]>,
 
+  // ScatterElements writes the update's rows at start' + s, start' = clip(start, 0, T - S): one copy of the cache.
+  CacheWrite: ((g, [cache, update, start], _attrs, { inputs }) => {
+    const shape = inputs[1].shape;
+    const r = shape.length;
+    const t = inputs[0].shape[r - 2];
+    const s = shape[r - 2];
+    const first = g.op("Clip", [g.op("Cast", [reshape(g, start, [1])], { to: INT64 }), g.int64(0), g.int64(t - s)]);
+    const rows = g.op("Add", [first, g.int64s(Array.from({ length: s }, (_, i) => i))]);
+    const rowShape = shape.map((d, i) => (i === r - 2 ? s : 1));
+    const indices = g.op("Expand", [reshape(g, rows, rowShape), g.int64s(shape)]);
+    return [g.op("ScatterElements", [cache, indices, update], { axis: r - 2 })];
+  }) as Lowering<FusedAttrs["CacheWrite"]>,
+
   // AdamW (Loshchilov & Hutter, Algorithm 2), bias-corrected with the step attribute.
   AdamW: ((g, [p, grad, m, v], { lr, beta1, beta2, eps, weightDecay, step }, { inputs }) => {
     const shape = inputs[0].shape;

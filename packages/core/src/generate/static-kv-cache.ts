@@ -1,18 +1,13 @@
 /**
  * A preallocated decoding cache for shape-stable (capturable) generation: per layer, variables of a
  * fixed length T (k and v [B, Hkv, T, hd] for GQA; the latent c [B, T, Dc] and the shared RoPE key
- * [B, T, Dr] for absorbed MLA). Each step writes its S new tokens at columns [column, column + S) with a
- * one-hot write matrix W [S, T] built from a tensor input:
- *   cache' = cache * (1 - colsum(W)) + W^T new      (along the token axis)
- * so the step's shapes never change and one captured graph serves every decoding step.
+ * [B, T, Dr] for absorbed MLA). Each step writes its S new tokens at columns [column, column + S) with
+ * the fused `cacheWrite` kernel, the column being a tensor input, so the step's shapes never change and
+ * one captured graph serves every decoding step.
  */
 import { ShapeError } from "../errors.ts";
 import { zeros, variable } from "../ops/creation.ts";
-import { add, mul, sub } from "../ops/elementwise.ts";
-import { reshape, transpose } from "../ops/layout.ts";
-import { matmul } from "../ops/matmul.ts";
-import { sum } from "../ops/reduce.ts";
-import { engine } from "../tensor/engine.ts";
+import { cacheWrite } from "../ops/fused/index.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { Backend } from "../backend/backend.ts";
@@ -26,8 +21,8 @@ export interface StaticCacheEntry {
 
 export class StaticKVCache {
   private readonly layers: Map<string, Variable>[];
-  /** The one-hot write matrix [S, T] of the step in progress. */
-  private write: Tensor | undefined;
+  /** The column (i32 [1]) where the step in progress writes its first new token. */
+  private column: Tensor | undefined;
 
   /** `entries[i]`: the tensors layer i caches. Every shape's second-to-last dim must be `length`. */
   constructor(
@@ -57,14 +52,14 @@ export class StaticKVCache {
     return this.layers.flatMap((l) => [...l.values()]);
   }
 
-  /** Sets the write matrix [S, T] of the next forward pass (a one-hot of the new tokens' columns). */
-  beginStep(write: Tensor): void {
-    if (write.rank !== 2 || write.shape[1] !== this.length) throw new ShapeError(`StaticKVCache: the write matrix must be [S, ${this.length}], got ${formatShape(write.shape)}`);
-    this.write = write;
+  /** Sets the column (i32 [1]) of the next forward pass's first new token. */
+  beginStep(column: Tensor): void {
+    if (column.dtype !== "i32" || column.size !== 1) throw new ShapeError(`StaticKVCache: the column must be i32 [1], got ${column.dtype} ${formatShape(column.shape)}`);
+    this.column = column;
   }
 
   endStep(): void {
-    this.write = undefined;
+    this.column = undefined;
   }
 
   layer(i: number): LayerCache {
@@ -73,18 +68,14 @@ export class StaticKVCache {
     return {
       append: (name, t, axis) => {
         const v = entries.get(name);
-        const w = this.write;
+        const column = this.column;
         if (!v) throw new ShapeError(`StaticKVCache: layer ${i} has no entry "${name}" (it has ${[...entries.keys()].join(", ")})`);
-        if (!w) throw new ShapeError("StaticKVCache: no step in progress (forwardStatic sets the write matrix)");
+        if (!column) throw new ShapeError("StaticKVCache: no step in progress (forwardStatic sets the column)");
         if (axis !== v.rank - 2) throw new ShapeError(`StaticKVCache: "${name}" grows along axis ${v.rank - 2}, not ${axis}`);
         const expected = [...v.shape];
-        expected[axis] = w.shape[0];
+        expected[axis] = t.shape[axis];
         if (!shapesEqual(t.shape, expected)) throw new ShapeError(`StaticKVCache: new "${name}" of layer ${i} is ${formatShape(t.shape)}, expected ${formatShape(expected)}`);
-        const whole = engine.tidy(() => {
-          const keepShape = v.shape.map((d, k) => (k === axis ? d : 1));
-          const keep = reshape(sub(1, sum(w, 0)), keepShape);
-          return add(mul(v, keep), matmul(transpose(w, [1, 0]), t));
-        });
+        const whole = cacheWrite(v, t, column);
         v.assign(whole);
         return whole;
       },

@@ -7,7 +7,6 @@ import { KVCache } from "../generate/kv-cache.ts";
 import { type StaticCacheEntry, StaticKVCache } from "../generate/static-kv-cache.ts";
 import { arange } from "../ops/creation.ts";
 import { greaterEqual, lessEqual, sub, where } from "../ops/elementwise.ts";
-import { oneHot } from "../ops/indexing.ts";
 import { add, cast, div, maximum, mul } from "../ops/elementwise.ts";
 import { crossEntropy } from "../ops/fused/index.ts";
 import { gather, takeAlongAxis } from "../ops/indexing.ts";
@@ -120,7 +119,7 @@ export class TransformerModel extends Module {
       const keys = reshape(arange(0, t, 1, "i32", tokens.backend), [1, 1, 1, t]);
       const visible = mul(cast(greaterEqual(keys, reshape(pad, [b, 1, 1, 1])), "f32"), cast(lessEqual(keys, reshape(columns, [1, 1, s, 1])), "f32"));
       const mask = where(greaterEqual(visible, 0.5), 0, STATIC_MASKED);
-      cache.beginStep(oneHot(columns, t));
+      cache.beginStep(reshape(column, [1]));
       try {
         const step = { tables, mask, cachedLength: 0 };
         let h = this.embed_tokens.forward(tokens);

@@ -84,3 +84,11 @@ function adamwWithTensors(p: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, step
   });
   return [p1, m1, v1];
 }
+
+/**
+ * cache [..., T, D] with rows start .. start + S - 1 of axis rank - 2 replaced by update [..., S, D]
+ * (start: i32 [1], data, so one captured decoding step serves every position; clamped to [0, T - S]).
+ */
+export function cacheWrite(cache: Tensor, update: Tensor, start: Tensor): Tensor {
+  return runFused("CacheWrite", [cache, update, start], {})[0];
+}
