@@ -36,6 +36,8 @@ export interface OnnxBackendOptions {
   profileGraphs?: string;
   /** Most eager sessions kept (least recently used are freed); default 2048. */
   eagerSessionLimit?: number;
+  /** Write a static KV cache's update into the variable's own buffer (default true; see lower-trace.ts `donations`). */
+  donateBuffers?: boolean;
   /** Bytes of freed buffers kept for reuse as graph outputs (default 1 GiB; 0 turns recycling off). */
   bufferPoolBytes?: number;
 }
@@ -59,18 +61,26 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     return new OnnxBuffer(values);
   };
 
-  /** Runs a session with every output written into a recycled (or new) buffer of its spec. */
-  const runSession = (session: NativeSession, inputNames: readonly string[], outputNames: readonly string[], inputs: readonly TensorInfo[], outputs: readonly TensorSpec[]): OnnxBuffer[] => {
+  /**
+   * Runs a session with every output written into a recycled (or new) buffer of its spec; a donated
+   * output (output index -> input index) is written into its input's buffer, and returns that buffer.
+   */
+  const runSession = (session: NativeSession, inputNames: readonly string[], outputNames: readonly string[], inputs: readonly TensorInfo[], outputs: readonly TensorSpec[], donated?: ReadonlyMap<number, number>): DataId[] => {
     const feeds: Record<string, OrtTensor> = {};
     inputs.forEach((t, i) => (feeds[inputNames[i]] = ortTensorOf(ort.Tensor, t)));
     const fetches: Record<string, OrtTensor> = {};
     const buffers = outputs.map((o, i) => {
+      const from = donated?.get(i);
+      if (from !== undefined) {
+        fetches[outputNames[i]] = feeds[inputNames[from]];
+        return inputs[from].dataId as OnnxBuffer;
+      }
       const values = pool.take(o.dtype, sizeOf(o.shape));
       fetches[outputNames[i]] = new ort.Tensor(ORT_TYPE[o.dtype], values, o.shape);
       return values;
     });
     session.run(feeds, fetches as unknown as Record<string, null>, {});
-    return buffers.map((values) => wrap(values));
+    return buffers.map((b) => (b instanceof OnnxBuffer ? b : wrap(b)));
   };
 
   const runEager = (kernel: KernelName, inputs: readonly TensorInfo[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): DataId[] => {
@@ -114,6 +124,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     const index = graphsBuilt++;
     const profilePrefix = options.profileGraphs ? `${options.profileGraphs}-${index}` : undefined;
     const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, profilePrefix }, options.modelCache);
+    const donate = options.donateBuffers ?? true;
     const outputSpecs = [...trace.outputs, ...trace.assignments.map((a) => a.value)].map((id) => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype }));
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
@@ -121,9 +132,9 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     return {
       run(inputs) {
         runs++;
-        return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs);
+        return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs, donate ? lowered.donations : undefined);
       },
-      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath }),
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0 }),
       dispose: () => {
         if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
         session.dispose();

@@ -14,6 +14,11 @@ export interface LoweredGraph {
   outputNames: string[];
   /** ONNX nodes in the model (before ORT's optimisations). */
   nodes: number;
+  /**
+   * Outputs that may be written into their input's buffer (buffer donation): output index -> input
+   * index, for variables whose only use is a CacheWrite whose result is the variable's new value.
+   */
+  donations: Map<number, number>;
 }
 
 export function lowerTrace(trace: Trace, name: string): LoweredGraph {
@@ -68,5 +73,35 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
     g.output(n, v.dtype, v.shape);
     return n;
   });
-  return { model: g.encode(), inputNames, outputNames, nodes: g.nodeCount };
+  return { model: g.encode(), inputNames, outputNames, nodes: g.nodeCount, donations: donations(trace) };
+}
+
+/**
+ * A variable whose single use is CacheWrite(variable, ...) and whose new value is that CacheWrite's
+ * result: ORT's ScatterND copies its input to its output only when they differ, so running it with the
+ * output buffer equal to the input buffer writes just the new rows (the old value is read by nothing else).
+ */
+function donations(trace: Trace): Map<number, number> {
+  const uses = new Map<number, number>();
+  for (const n of trace.nodes) for (const id of n.inputs) uses.set(id, (uses.get(id) ?? 0) + 1);
+  for (const id of [...trace.outputs, ...trace.assignments.map((a) => a.value)]) uses.set(id, (uses.get(id) ?? 0) + 1);
+  const producer = new Map<number, (typeof trace.nodes)[number]>();
+  for (const n of trace.nodes) for (const id of n.outputs) producer.set(id, n);
+  const out = new Map<number, number>();
+  trace.assignments.forEach((a, k) => {
+    const inputIndex = trace.inputs.findIndex((i) => i.source.kind === "variable" && i.source.variable === a.variable);
+    if (inputIndex < 0) return;
+    const node = producer.get(a.value);
+    const inputValue = trace.inputs[inputIndex].value;
+    if (node?.kernel === "CacheWrite" && node.inputs[0] === inputValue && uses.get(inputValue) === 1 && uses.get(a.value) === 1 + countUses(trace, a.value)) {
+      out.set(trace.outputs.length + k, inputIndex);
+    }
+  });
+  return out;
+}
+
+function countUses(trace: Trace, id: number): number {
+  let n = 0;
+  for (const node of trace.nodes) for (const i of node.inputs) if (i === id) n++;
+  return n;
 }

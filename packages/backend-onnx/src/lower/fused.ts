@@ -77,17 +77,30 @@ export const fusedLowerings = {
     return [g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), latent])];
   }) as Lowering<FusedAttrs["MLAAttention"]>,
 
-  // ScatterElements writes the update's rows at start' + s, start' = clip(start, 0, T - S): one copy of the cache.
+  // ScatterND: index (lead..., start' + s) takes update row (lead..., s), start' = clip(start, 0, T - S): one copy
+  // of the cache (a memcpy, written straight into the graph output) and one row write per leading index and s.
   CacheWrite: ((g, [cache, update, start], _attrs, { inputs }) => {
-    const shape = inputs[1].shape;
+    const shape = inputs[0].shape;
     const r = shape.length;
-    const t = inputs[0].shape[r - 2];
-    const s = shape[r - 2];
+    const t = shape[r - 2];
+    const s = inputs[1].shape[r - 2];
+    const lead = shape.slice(0, r - 2);
+    const count = lead.reduce((a, b) => a * b, 1);
     const first = g.op("Clip", [g.op("Cast", [reshape(g, start, [1])], { to: INT64 }), g.int64(0), g.int64(t - s)]);
-    const rows = g.op("Add", [first, g.int64s(Array.from({ length: s }, (_, i) => i))]);
-    const rowShape = shape.map((d, i) => (i === r - 2 ? s : 1));
-    const indices = g.op("Expand", [reshape(g, rows, rowShape), g.int64s(shape)]);
-    return [g.op("ScatterElements", [cache, indices, update], { axis: r - 2 })];
+    const rowsShape = [...lead, s, 1];
+    const rows = g.op("Expand", [reshape(g, g.op("Add", [first, g.int64s(Array.from({ length: s }, (_, i) => i))]), [...lead.map(() => 1), s, 1]), g.int64s(rowsShape)]);
+    // The leading coordinates of every (lead..., s) position, as a constant [...lead, S, r - 2].
+    const coords = new BigInt64Array(count * s * lead.length);
+    for (let k = 0; k < count; k++) {
+      let rest = k;
+      for (let a = lead.length - 1; a >= 0; a--) {
+        const c = BigInt(rest % lead[a]);
+        rest = Math.floor(rest / lead[a]);
+        for (let j = 0; j < s; j++) coords[(k * s + j) * lead.length + a] = c;
+      }
+    }
+    const indices = lead.length === 0 ? rows : g.op("Concat", [g.constantOf(coords, INT64, [...lead, s, lead.length]), rows], { axis: r - 1 });
+    return [g.op("ScatterND", [cache, indices, update])];
   }) as Lowering<FusedAttrs["CacheWrite"]>,
 
   // AdamW (Loshchilov & Hutter, Algorithm 2), bias-corrected with the step attribute.

@@ -34,3 +34,4 @@ export const reduceLowerings = {
     return [g.op("MatMul", [a2, b2])];
   }) as Lowering<PrimitiveAttrs["MatMul"]>,
 };
+
