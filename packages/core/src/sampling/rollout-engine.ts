@@ -1,0 +1,37 @@
+/**
+ * Where GRPO's rollouts come from. The trainer only asks an engine for G completions of each prompt;
+ * the default engine generates them on the training model itself (same backend, KV cache), and another
+ * engine (a faster inference backend, other processes or machines) can replace it: it receives the
+ * policy's new weights through `syncWeights` after every optimizer step.
+ */
+import type { FinishReason } from "../generate/generate.ts";
+
+export interface RolloutRequest {
+  /** Token ids of each distinct prompt. */
+  prompts: readonly (readonly number[])[];
+  /** Completions per prompt (G). */
+  groupSize: number;
+  maxNewTokens: number;
+  temperature: number;
+  topP: number;
+  topK?: number;
+  eosTokenId: number;
+  /** Seed of this batch's sampling (the trainer derives it from the run seed and the step). */
+  seed: number;
+}
+
+export interface Rollouts {
+  /** prompts.length x groupSize rows, grouped: rows g*G .. g*G + G - 1 answer prompt g. */
+  completionIds: number[][];
+  /** Decoded completions, without the EOS token. */
+  texts: string[];
+  finishReasons: FinishReason[];
+}
+
+export interface RolloutEngine {
+  readonly name: string;
+  generate(request: RolloutRequest): Promise<Rollouts>;
+  /** Called after each optimizer step with the policy's parameters by name (engines that hold their own copy). */
+  syncWeights?(weights: () => Promise<Record<string, { dtype: string; shape: number[]; data: ArrayLike<number> }>>): Promise<void>;
+  dispose?(): void;
+}
