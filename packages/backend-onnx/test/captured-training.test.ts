@@ -54,8 +54,8 @@ describe("captured training step on onnx", () => {
             grads = grads ? grads.map((g, k) => engine.runKernel("Add", [g, out.grads[k]], {})[0]) : out.grads;
           }
           const clipped = clipGradNorm(grads!, 1);
-          eagerOpt.update(clipped.grads, { lr: scalar(lr), step: scalar(eagerOpt.stepCount + 1) });
-          eagerOpt.countStep(lr);
+          // The ordinary eager optimizer step (the fused AdamW kernel).
+          eagerOpt.step(clipped.grads, { lr });
           return total!;
         });
         const out = step(micro, lr);

@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  AdamW, CaptureError, TransformerLM, add, compile, compileTrainingStep, dispose, engine, exp, matmul, memory, mul, scalar, sum, tensor, tidy,
+  AdamW, CaptureError, TransformerLM, add, reshape, compile, compileTrainingStep, dispose, engine, exp, matmul, memory, mul, scalar, sum, tensor, tidy,
   valueAndGradsOf, variable, clipGradNorm,
 } from "../src/index.ts";
 
@@ -121,7 +121,7 @@ describe("compile", () => {
         const { value, grads } = valueAndGradsOf(() => eagerModel.loss(b.tokens, b.targets), eagerModel.parameters());
         const clipped = clipGradNorm(grads, 1);
         // The same update as the captured step (hyperparameters as scalar tensors), run eagerly.
-        eagerOpt.update(clipped.grads, { lr: scalar(lrs[i]), step: scalar(eagerOpt.stepCount + 1) });
+        eagerOpt.update(clipped.grads, { lr: scalar(lrs[i]), step: scalar(eagerOpt.stepCount + 1), corrections: tensor(eagerOpt.biasCorrections(), [2]) });
         eagerOpt.countStep(lrs[i]);
         return value;
       });
@@ -138,6 +138,34 @@ describe("compile", () => {
     step.dispose();
     expect(memory().numTensors).toBe(before);
     for (const x of [eagerModel, capturedModel, eagerOpt, capturedOpt]) x.dispose();
+  });
+
+  it("a view of a variable (a reshaped weight) is read as the variable, so later assignments are seen", () => {
+    const w = variable(tensor([1, 2, 3, 4]), "w");
+    const g = compile((x: ReturnType<typeof tensor>) => matmul(x, reshape(w, [2, 2])));
+    const x = tensor([[1, 1]]);
+    const a = g(x);
+    expect(Array.from(a.dataSync())).toEqual([4, 6]);
+    const next = tensor([10, 20, 30, 40]);
+    w.assign(next);
+    const b = g(x);
+    expect(Array.from(b.dataSync())).toEqual([40, 60]);
+    expect(g.traces()[0].inputs.map((i) => i.source.kind)).toEqual(["argument", "variable"]);
+    dispose([x, a, b, next, w]);
+    g.dispose();
+  });
+
+  it("a temporary read from outside at trace time fails on replay instead of being replayed stale", () => {
+    const x = tensor([1, 2]);
+    let k = scalar(2);
+    const g = compile((t: ReturnType<typeof tensor>) => mul(t, k), { name: "closure" });
+    const first = g(x);
+    expect(Array.from(first.dataSync())).toEqual([2, 4]);
+    k.dispose();
+    k = scalar(3);
+    expect(() => g(x)).toThrow(/closure: tensor #\d+ \[\] f32, read from outside the function when it was traced, has been disposed since.*Pass values that change between calls as arguments/);
+    dispose([x, first, k]);
+    g.dispose();
   });
 
   it("scalar tensors carry values that change between runs of one graph", () => {

@@ -195,7 +195,14 @@ function run(name: string, entry: Entry, args: readonly Tensor[]): unknown {
   const feeds = trace.inputs.map((input): Tensor => {
     const source = input.source;
     if (source.kind === "argument") return args[source.index];
-    if (source.kind === "captured") return source.tensor;
+    if (source.kind === "captured") {
+      if (source.origin.isDisposed) {
+        throw new CaptureError(
+          `${name}: tensor #${source.origin.id} ${formatShape(source.origin.shape)} ${source.origin.dtype}, read from outside the function when it was traced, has been disposed since: it was a value of that one call, and the graph would replay it. Pass values that change between calls as arguments.`,
+        );
+      }
+      return source.tensor;
+    }
     const v = source.variable;
     if (v.isDisposed) throw new CaptureError(`${name}: variable "${v.name}" read by the compiled function was disposed`);
     if (v.backend !== backend) throw new CaptureError(`${name}: variable "${v.name}" lives on backend "${v.backend.name}", the graph on "${backend.name}"`);

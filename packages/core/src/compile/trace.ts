@@ -20,8 +20,12 @@ export type TraceInputSource =
   | { readonly kind: "argument"; readonly index: number }
   /** A variable's current value (read anew on every run). */
   | { readonly kind: "variable"; readonly variable: Variable }
-  /** A tensor made before the capture and read inside it (held by the compiled function). */
-  | { readonly kind: "captured"; readonly tensor: Tensor };
+  /**
+   * A tensor made before the capture and read inside it: `tensor` is the compiled function's own view
+   * (what each run feeds), `origin` the tensor the function read. An origin disposed later was a
+   * temporary of that one call, whose value must not be replayed: the next run fails with a CaptureError.
+   */
+  | { readonly kind: "captured"; readonly tensor: Tensor; readonly origin: Tensor };
 
 export interface TraceInput {
   readonly value: number;

@@ -118,15 +118,17 @@ export class Tracer implements KernelTracer {
       throw new CaptureError(`${this.label}: tensor #${t.id} ${formatShape(t.shape)} lives on backend "${t.backend.name}", the function runs on "${this.target.name}"; move it with toBackend()`);
     }
     let input: TraceInput;
-    if (t instanceof Variable) {
-      const v = this.newValue(t.shape, t.dtype, `variable "${t.name}"`);
-      input = { value: v, name: t.name, source: { kind: "variable", variable: t } };
+    // A view of a variable (a reshaped weight) stands for the variable: its value at every run, not at the trace.
+    const variable = t instanceof Variable ? t : engine.variableHolding(dataId);
+    if (variable && !variable.isDisposed) {
+      const v = this.newValue(variable.shape, variable.dtype, `variable "${variable.name}"`);
+      input = { value: v, name: variable.name, source: { kind: "variable", variable } };
     } else {
       // A tensor made before the capture: immutable, so the compiled function keeps a view and feeds it on every run.
       const view = engine.keep(engine.noGrad(() => engine.view(t, t.shape, "Identity")));
       this.held.push(view);
       const v = this.newValue(t.shape, t.dtype, `tensor #${t.id} captured from outside the function`);
-      input = { value: v, name: `captured${this.held.length - 1}`, source: { kind: "captured", tensor: view } };
+      input = { value: v, name: `captured${this.held.length - 1}`, source: { kind: "captured", tensor: view, origin: t } };
     }
     this.inputs.push(input);
     this.external.set(dataId, input.value);

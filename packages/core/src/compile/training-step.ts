@@ -5,7 +5,7 @@
  * serves every step of a run with the same batch shapes.
  */
 import { valueAndGradsOf } from "../autograd/grad.ts";
-import { scalar } from "../ops/creation.ts";
+import { scalar, tensor } from "../ops/creation.ts";
 import { add } from "../ops/elementwise.ts";
 import type { AdamW } from "../optim/adamw.ts";
 import { clipGradNorm } from "../optim/clip-grad-norm.ts";
@@ -48,7 +48,7 @@ export interface TrainingStep<B> {
 export function compileTrainingStep<B>(spec: TrainingStepSpec<B>): TrainingStep<B> {
   const { parameters, optimizer, loss, maxGradNorm } = spec;
   const limit = maxGradNorm && maxGradNorm > 0 ? maxGradNorm : Number.MAX_VALUE;
-  const body = (microBatches: readonly B[], lr: Tensor, step: Tensor): TrainingStepResult => {
+  const body = (microBatches: readonly B[], lr: Tensor, step: Tensor, corrections: Tensor): TrainingStepResult => {
     let total: Tensor | undefined;
     let grads: Tensor[] | undefined;
     for (const batch of microBatches) {
@@ -58,7 +58,7 @@ export function compileTrainingStep<B>(spec: TrainingStepSpec<B>): TrainingStep<
     }
     if (!total || !grads) throw new RangeError(`${spec.name ?? "trainingStep"}: needs at least one micro-batch`);
     const clipped = clipGradNorm(grads, limit);
-    optimizer.update(clipped.grads, { lr, step });
+    optimizer.update(clipped.grads, { lr, step, corrections });
     return { loss: total, gradNorm: clipped.totalNorm };
   };
   const compiled = compile(body, { name: spec.name ?? "trainingStep", interpret: spec.interpret });
@@ -67,13 +67,15 @@ export function compileTrainingStep<B>(spec: TrainingStepSpec<B>): TrainingStep<
     const backend = backendOf();
     const lrT = scalar(lr, "f32", backend);
     const stepT = scalar(optimizer.stepCount + 1, "f32", backend);
+    const corrections = tensor(optimizer.biasCorrections(), [2], "f32", backend);
     try {
-      const out = compiled(microBatches, lrT, stepT);
+      const out = compiled(microBatches, lrT, stepT, corrections);
       optimizer.countStep(lr);
       return out;
     } finally {
       lrT.dispose();
       stepT.dispose();
+      corrections.dispose();
     }
   };
   return Object.assign(step, { stats: compiled.stats, traces: compiled.traces, dispose: compiled.dispose });

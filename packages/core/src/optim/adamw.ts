@@ -41,6 +41,8 @@ export interface UpdateOptions {
   lr: number | Tensor;
   /** 1-based step for the bias correction. */
   step: number | Tensor;
+  /** With a tensor step: [1 - beta1^t, 1 - beta2^t] as f32 [2], computed on the host (`biasCorrections`) for the fused kernel's precision. */
+  corrections?: Tensor;
 }
 
 export class AdamW {
@@ -101,7 +103,7 @@ export class AdamW {
    * counting the step on the host: what a captured training step calls (with scalar tensors), followed
    * by `countStep()` after each run of the graph.
    */
-  update(grads: Map<string, Tensor> | readonly Tensor[], { lr, step }: UpdateOptions): void {
+  update(grads: Map<string, Tensor> | readonly Tensor[], { lr, step, corrections }: UpdateOptions): void {
     const byName = this.matchGrads(grads);
     engine.noGrad(() => {
       for (const [name, p] of this.params) {
@@ -109,13 +111,18 @@ export class AdamW {
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const weightDecay = this.decays.get(name) ? this.weightDecay : 0;
-        const updated = adamwUpdate(p, byName.get(name)!, m, v, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay, step });
+        const updated = adamwUpdate(p, byName.get(name)!, m, v, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay, step, corrections });
         p.assign(updated[0]);
         m.assign(updated[1]);
         v.assign(updated[2]);
         dispose(updated);
       }
     });
+  }
+
+  /** [1 - beta1^t, 1 - beta2^t] of step t (1-based) in f64, for `update`'s `corrections`. */
+  biasCorrections(t: number = this.steps + 1): Float32Array {
+    return Float32Array.from([1 - Math.pow(this.beta1, t), 1 - Math.pow(this.beta2, t)]);
   }
 
   /** Counts one step applied with `update` (the next step's bias correction uses stepCount + 1); `lr` becomes `optimizer.lr`. */

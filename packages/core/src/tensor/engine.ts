@@ -58,6 +58,8 @@ export class Engine {
   private tapePaused = 0;
   private liveTensors = 0;
   private tracer: KernelTracer | null = null;
+  /** The variable holding each buffer (so a capture sees a view of a variable, e.g. a reshaped weight, as that variable). */
+  private readonly variableOfData = new Map<DataId, Variable>();
   /** Variables assigned during the capture in progress, with the buffer they held before it. */
   private readonly tracedAssignments = new Map<Variable, DataId>();
 
@@ -147,6 +149,7 @@ export class Engine {
     initial.assertLive("make a variable from");
     const v = new Variable(initial.dataId, initial.shape, initial.dtype, initial.backend, name, trainable);
     this.retain(v.dataId);
+    this.variableOfData.set(v.dataId, v);
     this.liveTensors++;
     return v;
   }
@@ -240,6 +243,7 @@ export class Engine {
   disposeTensor(t: Tensor): void {
     if (t.isDisposed) return;
     const dataId = t.dataId;
+    if (t instanceof Variable && this.variableOfData.get(dataId) === t) this.variableOfData.delete(dataId);
     t.markDisposed();
     this.liveTensors--;
     for (const scope of this.scopes) scope.tracked.delete(t);
@@ -266,7 +270,14 @@ export class Engine {
     const old = v.dataId;
     this.retain(value.dataId);
     v.setDataId(value.dataId);
+    if (this.variableOfData.get(old) === v) this.variableOfData.delete(old);
+    this.variableOfData.set(value.dataId, v);
     this.release(old, v.backend);
+  }
+
+  /** The live variable whose value is the buffer `dataId`, if any. */
+  variableHolding(dataId: DataId): Variable | undefined {
+    return this.variableOfData.get(dataId);
   }
 
   /** Marks `t` as owned by the caller: no scope will dispose it. */

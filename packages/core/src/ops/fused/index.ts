@@ -7,6 +7,7 @@ import { engine } from "../../tensor/engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { composedKernels } from "./composed.ts";
 import { add, div, mul, pow, sqrt, sub } from "../elementwise.ts";
+import { reshape, split } from "../layout.ts";
 import { scalar } from "../creation.ts";
 
 function runFused<K extends FusedKernel>(kernel: K, inputs: Tensor[], attrs: FusedAttrs[K]): Tensor[] {
@@ -58,6 +59,11 @@ export interface AdamWStep {
 export interface AdamWTensorStep extends Omit<AdamWStep, "lr" | "step"> {
   lr: number | Tensor;
   step: number | Tensor;
+  /**
+   * The bias corrections [1 - beta1^t, 1 - beta2^t] (f32 [2]) computed on the host in f64, as the fused
+   * kernel does; without them they are computed on the device from `step` in f32.
+   */
+  corrections?: Tensor;
 }
 
 /**
@@ -72,13 +78,18 @@ export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, s
 }
 
 /** AdamW (Loshchilov & Hutter, Algorithm 2) with bias corrections 1 - beta^t computed on the device from a step tensor. */
-function adamwWithTensors(p: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, step, beta1, beta2, eps, weightDecay }: AdamWTensorStep): [Tensor, Tensor, Tensor] {
+function adamwWithTensors(p: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, step, beta1, beta2, eps, weightDecay, corrections }: AdamWTensorStep): [Tensor, Tensor, Tensor] {
   const m1 = engine.tidy(() => add(mul(m, beta1), mul(g, 1 - beta1)));
   const v1 = engine.tidy(() => add(mul(v, beta2), mul(mul(g, g), 1 - beta2)));
   const p1 = engine.tidy(() => {
-    const t = typeof step === "number" ? scalar(step, "f32", p.backend) : step;
-    const c1 = sub(1, pow(scalar(beta1, "f32", p.backend), t));
-    const c2 = sub(1, pow(scalar(beta2, "f32", p.backend), t));
+    let c1: Tensor;
+    let c2: Tensor;
+    if (corrections) [c1, c2] = split(reshape(corrections, [2]), 2, 0).map((c) => reshape(c, []));
+    else {
+      const t = typeof step === "number" ? scalar(step, "f32", p.backend) : step;
+      c1 = sub(1, pow(scalar(beta1, "f32", p.backend), t));
+      c2 = sub(1, pow(scalar(beta2, "f32", p.backend), t));
+    }
     const update = add(div(div(m1, c1), add(sqrt(div(v1, c2)), eps)), mul(p, weightDecay));
     return sub(p, mul(update, lr));
   });
