@@ -4,7 +4,7 @@
  * backend by default, for a bench model. Prints one JSON line like bench/torch/llama.py, plus graph
  * counts and build times. Run by bench/vs-pytorch.ts.
  *
- *   pnpm exec tsx bench/r1ts-run.ts --mode train --model small [--backend onnx] [--steps 3] [--eager]
+ *   pnpm exec tsx bench/r1ts-run.ts --mode train --model small [--backend onnx] [--steps 3] [--threads N] [--eager]
  */
 import "@r1ts/backend-onnx";
 import { AdamW, Generator, TransformerLM, captureStats, compileTrainingStep, dispose, generate, setBackend, tensor, tidy, valueAndGradsOf, type Tensor } from "@r1ts/core";
@@ -17,8 +17,9 @@ const backendName = listFlag(args, "backend")?.[0] ?? "onnx";
 const steps = Number(listFlag(args, "steps")?.[0] ?? 3);
 const rows = Number(listFlag(args, "rows")?.[0] ?? 128);
 const eager = args.includes("--eager");
+const threads = listFlag(args, "threads")?.[0];
 const spec = BENCH_MODELS.find((m) => m.name === modelName)!;
-await setBackend(backendName);
+await setBackend(backendName, threads && backendName === "onnx" ? { intraOpThreads: Number(threads) } : undefined);
 const model = new TransformerLM({ ...spec.config, seed: 0 });
 
 const graphs = () =>
@@ -67,5 +68,5 @@ if (mode === "train") {
   result = { tokensPerSecond: Math.round(tokens / seconds), seconds: +seconds.toFixed(3), firstRunMs: Math.round(firstMs) };
 }
 const peakRssMiB = Math.round(process.resourceUsage().maxRSS / 1024);
-console.log(JSON.stringify({ bench: mode, model: modelName, framework: "r1ts", backend: backendName, eager, ...result, peakRssMiB, graphs: graphs() }));
+console.log(JSON.stringify({ bench: mode, model: modelName, framework: "r1ts", backend: backendName, threads: threads ?? "auto", eager, ...result, peakRssMiB, graphs: graphs() }));
 process.exit(0);

@@ -24,8 +24,14 @@ import { type CachedSession, SessionCache } from "./session-cache.ts";
 export interface OnnxBackendOptions {
   /** ORT execution providers in order of preference (default ["cpu"]); "cuda" needs ORT's CUDA binaries. */
   executionProviders?: readonly string[];
-  /** Intra-op threads of every session (default: the machine's cores). */
+  /**
+   * Intra-op threads of every session. Default: the machine's cores for graphs doing at least
+   * `parallelFlops` of matrix products per run, else 1 (a thread pool costs more than it gives on small
+   * graphs, badly so on a loaded machine).
+   */
   intraOpThreads?: number;
+  /** Matrix-product FLOPs per run from which a graph gets every core (default 2e8); see intraOpThreads. */
+  parallelFlops?: number;
   /**
    * A folder of ORT-optimised models, one per compiled graph (named by a hash of the graph): a graph
    * found there loads without ORT's optimisation passes (a warm start); one not found is optimised
@@ -48,7 +54,9 @@ const host = createReferenceBackend();
 export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const ort = loadOrt();
   const providers = checkProviders(options.executionProviders ?? ["cpu"], ort.binding.listSupportedBackends());
-  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? availableParallelism() };
+  const cores = availableParallelism();
+  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores };
+  const threadsFor = (trace: Trace): number => options.intraOpThreads ?? (matmulFlops(trace) >= (options.parallelFlops ?? 2e8) ? cores : 1);
   const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
   const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 30);
   let live = 0;
@@ -90,8 +98,9 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     let session: CachedSession;
     try {
       session = eager.get(key, () => {
-        const lowered = lowerTrace(singleKernelTrace(kernel, inputs, attrs, outputs), key);
-        return { session: createSession(lowered.model, sessionOptions), inputNames: lowered.inputNames, outputNames: lowered.outputNames };
+        const trace = singleKernelTrace(kernel, inputs, attrs, outputs);
+        const lowered = lowerTrace(trace, key);
+        return { session: createSession(lowered.model, { ...sessionOptions, intraOpThreads: threadsFor(trace) }), inputNames: lowered.inputNames, outputNames: lowered.outputNames };
       });
     } catch (error) {
       if (!(error instanceof NotExpressibleError)) throw error;
@@ -123,7 +132,8 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     }
     const index = graphsBuilt++;
     const profilePrefix = options.profileGraphs ? `${options.profileGraphs}-${index}` : undefined;
-    const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, profilePrefix }, options.modelCache);
+    const intraOpThreads = threadsFor(trace);
+    const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, intraOpThreads, profilePrefix }, options.modelCache);
     const donate = options.donateBuffers ?? true;
     const outputSpecs = [...trace.outputs, ...trace.assignments.map((a) => a.value)].map((id) => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype }));
     const buildMs = performance.now() - t0;
@@ -134,7 +144,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
         runs++;
         return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs, donate ? lowered.donations : undefined);
       },
-      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0 }),
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0, intraOpThreads }),
       dispose: () => {
         if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
         session.dispose();
@@ -162,7 +172,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     fused,
     compileGraph,
     describe: () => ({
-      device: `ONNX Runtime ${ort.version} (${providers.join(", ")}), ${sessionOptions.intraOpThreads} intra-op threads`,
+      device: `ONNX Runtime ${ort.version} (${providers.join(", ")}), ${options.intraOpThreads ?? `1 or ${cores}`} intra-op threads`,
       executionProviders: providers,
       eagerSessions: eager.size,
       eagerSessionsBuilt: eager.built,
@@ -180,6 +190,20 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
 }
 
 const PRIMITIVE_SET: ReadonlySet<string> = new Set(PRIMITIVE_KERNELS);
+
+/** 2 M N K per matrix product of the trace (batch included): the work that threads pay off on. */
+function matmulFlops(trace: Trace): number {
+  let flops = 0;
+  for (const n of trace.nodes) {
+    if (n.kernel !== "MatMul" && n.kernel !== "Attention" && n.kernel !== "MLAAttention") continue;
+    const out = trace.values[n.outputs[0]].shape;
+    const a = trace.values[n.inputs[0]].shape;
+    const k = n.kernel === "MatMul" && n.attrs.transposeA ? a[a.length - 2] : a[a.length - 1];
+    const outputs = out.reduce((x, y) => x * y, 1);
+    flops += 2 * outputs * k * (n.kernel === "MatMul" ? 1 : trace.values[n.inputs[1]].shape[2]);
+  }
+  return flops;
+}
 
 /** A session for `model`: from the model cache's optimised copy when there is one, else optimised now (and saved there). */
 function sessionFromCache(model: Uint8Array, options: SessionOptions, dir: string | undefined): { session: NativeSession; cachedModelPath?: string; warmStart: boolean } {
