@@ -8,6 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { GRPOTrainer, SFTTrainer, type SequenceRow, TransformerLM, type TransformerConfigInput, createRewardRunner, defineReward, engine } from "@r1ts/core";
 import { createOnnxBackend } from "../src/index.ts";
+import { relClose } from "./rel-close.ts";
 
 const backend = createOnnxBackend({ intraOpThreads: 2 });
 // The trainers are async: make onnx the current backend for the whole file (withBackend scopes sync code only).
@@ -21,15 +22,6 @@ afterAll(() => {
   backend.destroy?.();
 });
 
-function relClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number): void {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  }
-  expect(worst).toBeLessThanOrEqual(rtol * Math.max(scale, 1e-12));
-}
 
 const VOCAB = ["<eos>", "?", "a", "b", "c", "d"];
 const tokenizer = { encode: (text: string) => Array.from(text).map((ch) => VOCAB.indexOf(ch)), decode: (ids: number[]) => ids.map((i) => VOCAB[i]).join("") };

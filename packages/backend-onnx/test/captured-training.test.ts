@@ -6,19 +6,11 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { AdamW, TransformerLM, type Tensor, clipGradNorm, compileTrainingStep, dispose, engine, memory, scalar, tensor, tidy, valueAndGradsOf } from "@r1ts/core";
 import { createOnnxBackend } from "../src/index.ts";
+import { relClose } from "./rel-close.ts";
 
 const backend = createOnnxBackend({ intraOpThreads: 2 });
 afterAll(() => backend.destroy?.());
 
-function relClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number): void {
-  let scale = 0;
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) {
-    scale = Math.max(scale, Math.abs(expected[i]));
-    worst = Math.max(worst, Math.abs(actual[i] - expected[i]));
-  }
-  expect(worst).toBeLessThanOrEqual(rtol * Math.max(scale, 1e-12));
-}
 
 interface Batch { tokens: Tensor; targets: Tensor; mask: Tensor }
 
