@@ -44,7 +44,7 @@ export interface OnnxBackendOptions {
   eagerSessionLimit?: number;
   /** Write a static KV cache's update into the variable's own buffer (default true; see lower-trace.ts `donations`). */
   donateBuffers?: boolean;
-  /** Bytes of freed buffers kept for reuse as graph outputs (default 1 GiB; 0 turns recycling off). */
+  /** Bytes of freed buffers kept for reuse as graph outputs (default 256 MiB; 0 turns recycling off). */
   bufferPoolBytes?: number;
 }
 
@@ -58,7 +58,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores };
   const threadsFor = (trace: Trace): number => options.intraOpThreads ?? (matmulFlops(trace) >= (options.parallelFlops ?? 2e8) ? cores : 1);
   const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
-  const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 30);
+  const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 28);
   let live = 0;
   let hostKernelCalls = 0;
   let graphsBuilt = 0;

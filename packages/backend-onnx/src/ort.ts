@@ -65,6 +65,8 @@ export interface SessionOptions {
   optimizedModelPath?: string;
   /** Writes ORT's per-node profile (JSON) with this file prefix. */
   profilePrefix?: string;
+  /** ORT's CPU memory arena (default off). */
+  memArena?: boolean;
   /** ORT's graph optimisation level (default "all"; a model ORT already optimised loads with "disabled"). */
   optimizationLevel?: "disabled" | "basic" | "extended" | "all";
 }
@@ -79,7 +81,9 @@ export function createSession(model: Uint8Array, options: SessionOptions): Nativ
     interOpNumThreads: 1,
     executionMode: "sequential",
     executionProviders: [...options.executionProviders],
-    enableCpuMemArena: true,
+    // Off: an arena per session keeps its peak forever, and a run holds many sessions (one per
+    // graph, and per kernel signature in eager mode). The memory pattern still plans each run's block.
+    enableCpuMemArena: options.memArena ?? false,
     enableMemPattern: true,
   };
   if (options.optimizedModelPath) native.optimizedModelFilePath = options.optimizedModelPath;
