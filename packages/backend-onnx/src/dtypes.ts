@@ -3,7 +3,7 @@
  * patterns (uint16 / uint8): ONNX has no bitcast and ORT's JavaScript tensors have no bf16 or FP8
  * type, so only data movement runs on them inside a graph; their casts run on the host (see kernels/cast.ts).
  */
-import { type DType, allocateStorage, isComputeDType } from "@r1ts/core";
+import type { DType } from "@r1ts/core";
 import { onnx } from "./proto.ts";
 
 const T = onnx.TensorProto.DataType;
@@ -36,13 +36,3 @@ export const INT32 = T.INT32;
 export const UINT32 = T.UINT32;
 export const DOUBLE = T.DOUBLE;
 export const BOOL = T.BOOL;
-
-/** Whether ONNX ops compute on the dtype (compute dtypes), rather than only move its bits. */
-export function computesOn(dtype: DType): boolean {
-  return isComputeDType(dtype);
-}
-
-/** A typed array of `dtype`'s storage over ORT output data (bool comes back as Uint8Array already). */
-export function storageFrom(dtype: DType, data: ArrayBufferView & ArrayLike<number>): ReturnType<typeof allocateStorage> {
-  return data as ReturnType<typeof allocateStorage>;
-}
