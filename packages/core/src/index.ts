@@ -20,6 +20,7 @@ export * from "./autograd/grad.ts";
 export { registerGradient, hasGradient } from "./autograd/registry.ts";
 export type { GradientFn, GradientContext } from "./autograd/registry.ts";
 export * from "./ops/index.ts";
+export * from "./compile/index.ts";
 export * from "./random/generator.ts";
 export { counterUniform, counterBits } from "./random/counter-hash.ts";
 export * as fp8 from "./quant/fp8.ts";

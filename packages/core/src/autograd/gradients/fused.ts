@@ -36,3 +36,4 @@ composedGradient("RoPE");
 composedGradient("CrossEntropy");
 composedGradient("Attention");
 composedGradient("MLAAttention");
+composedGradient("CacheWrite");

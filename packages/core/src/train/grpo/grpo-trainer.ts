@@ -15,7 +15,8 @@ import { R1tsError } from "../../errors.ts";
 import type { HostTensor } from "../../io/safetensors.ts";
 import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
-import { tensor } from "../../ops/creation.ts";
+import { scalar, tensor } from "../../ops/creation.ts";
+import { lengthBucket } from "../../generate/captured-decoding.ts";
 import { add } from "../../ops/elementwise.ts";
 import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
@@ -25,7 +26,7 @@ import type { RolloutEngine, Rollouts } from "../../sampling/rollout-engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
 import type { LogEvent } from "../hooks/events.ts";
-import { type BatchTensors, type SequenceBatch, batchTensors, packSequences } from "../sequence-batch.ts";
+import { type BatchTensors, type SequenceBatch, batchTensors, packSequences, padBatch } from "../sequence-batch.ts";
 import { logProbsOfLogits, tokenLogProbs } from "../token-log-probs.ts";
 import { Trainer, type TrainerParts } from "../trainer.ts";
 import { groupAdvantages, meanAndStd } from "./advantages.ts";
@@ -152,7 +153,9 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     const size = c.microBatchSize ?? rows.length;
     const micro: GrpoMicroBatch[] = [];
     for (let start = 0; start < rows.length; start += size) {
-      const batch = packSequences(rows.slice(start, start + size), { padId: this.options.eosTokenId });
+      const packed = packSequences(rows.slice(start, start + size), { padId: this.options.eosTokenId });
+      // Captured updates pad to a bucketed width, so a run builds a few graphs rather than one per width.
+      const batch = this.capturing() ? padBatch(packed, Math.min(lengthBucket(packed.width), this.model.config.maxSeqLen), this.options.eosTokenId) : packed;
       if (c.maskTruncatedCompletions) {
         for (let b = 0; b < batch.batch; b++) {
           if (!truncated[start + b]) continue;
@@ -180,7 +183,10 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0 };
     try {
       for (let it = 0; it < c.numIterations; it++) {
-        const result = await this.update(micro, (m) => tidy(() => this.policyLoss({ ...batchTensors(m.batch), ...m }, globalActive, micro.length, it === 0)), this.step * c.numIterations + it);
+        const scheduleStep = this.step * c.numIterations + it;
+        const result = this.capturing()
+          ? await this.capturedUpdate(micro, globalActive, it === 0, scheduleStep)
+          : await this.update(micro, (m) => tidy(() => this.policyLoss({ ...batchTensors(m.batch), ...m }, globalActive, micro.length, it === 0)), scheduleStep);
         if (it > 0) continue;
         result.microBatches.forEach((r, k) => {
           const share = micro[k].batch.activeTokens / Math.max(globalActive, 1);
@@ -199,11 +205,24 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return { ...sums, activeTokens: globalActive };
   }
 
+  /** One update captured as a graph: the micro-batches (already padded to a bucketed width) and every per-step number as tensors. */
+  private async capturedUpdate(micro: GrpoMicroBatch[], globalActive: number, withEntropy: boolean, scheduleStep: number) {
+    // Every value that changes between steps is an input of the graph, the batch's active tokens (dapo's normaliser) included.
+    const tensors = micro.map((m) => ({
+      ...batchTensors(m.batch), advantages: tensor(m.advantages, [m.advantages.length], "f32"), oldLogProbs: m.oldLogProbs, refLogProbs: m.refLogProbs, globalActive: scalar(globalActive),
+    }));
+    try {
+      return await this.updateTensors(`grpo|entropy=${withEntropy}`, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
+    } finally {
+      dispose(tensors.map((t) => [t.inputs, t.targets, t.mask, t.advantages, t.globalActive]));
+    }
+  }
+
   /**
    * The numerical part of GRPO, on tensors only: the training forward (MoE loads counted, balance loss
    * added), per-token log-probs, the clipped surrogate + k3 KL aggregated by lossType, and the metrics.
    */
-  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages"> & { advantages: Float32Array | Tensor }, globalActiveTokens: number, microBatches: number, withEntropy: boolean): MicroBatchLoss {
+  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages"> & { advantages: Float32Array | Tensor }, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
     const c = this.config;
     const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
     const lp = logProbsOfLogits(logits, b.targets, { entropy: withEntropy });

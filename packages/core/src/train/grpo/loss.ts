@@ -42,8 +42,8 @@ export interface GrpoLossOptions {
   beta: number;
   /** dr_grpo's constant normaliser is B x maxCompletionLength. */
   maxCompletionLength: number;
-  /** dapo: active tokens of the whole accumulated batch (default: this batch's). */
-  globalActiveTokens?: number;
+  /** dapo: active tokens of the whole accumulated batch (default: this batch's); a scalar tensor in captured updates. */
+  globalActiveTokens?: number | Tensor;
   /**
    * Micro-batches accumulated into one optimizer step: grpo, bnpo and dr_grpo losses are divided by it
    * so the accumulated gradient is the mean of the micro-batches' (dapo's global normaliser already is).
@@ -67,7 +67,7 @@ interface AggregationContext {
   batch: number;
   maxCompletionLength: number;
   microBatches: number;
-  globalActiveTokens: number | undefined;
+  globalActiveTokens: number | Tensor | undefined;
 }
 
 /**
@@ -82,7 +82,11 @@ const LOSS_AGGREGATION: { readonly [T in LossType]: (masked: Tensor, m: Tensor, 
   // A constant normaliser: sequences x maxCompletionLength.
   dr_grpo: (masked, _m, c) => div(sum(masked), c.batch * c.maxCompletionLength * c.microBatches),
   // Mean over the active tokens of the whole accumulated batch.
-  dapo: (masked, m, c) => (c.globalActiveTokens === undefined ? div(sum(masked), maximum(sum(m), 1)) : div(sum(masked), Math.max(c.globalActiveTokens, 1))),
+  dapo: (masked, m, c) => {
+    const g = c.globalActiveTokens;
+    if (g === undefined) return div(sum(masked), maximum(sum(m), 1));
+    return div(sum(masked), typeof g === "number" ? Math.max(g, 1) : maximum(g, 1));
+  },
 };
 
 /** An invalid GRPO loss option or input. */
