@@ -136,7 +136,7 @@ export class GRPOTrainer {
     });
     const rollouts = await this.rolloutEngine.generate({
       prompts: promptIds, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK,
-      eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(this.step),
+      eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(this.step), step: this.step, policyVersion: this.step,
     });
     const t1 = performance.now();
     const rows = drawn.flatMap((p) => Array.from({ length: c.groupSize }, () => p));
