@@ -1,0 +1,77 @@
+/**
+ * `r1ts worker --redis URL`: a rollout and reward worker for runs with `rollout: { engine: queue }`.
+ * Takes generation and scoring jobs from the queue until SIGINT/SIGTERM (then finishes its running
+ * jobs); loads each policy version a job names from the run's weight store. Start any number, on any
+ * machine that reaches the Redis and the weight store (docs/distributed.md).
+ */
+import { parseArgs } from "node:util";
+import { lastBackendSelection, setBackend } from "@r1ts/core";
+import { r1Rewards } from "@r1ts/rewards";
+import { UsageError } from "../command.ts";
+import type { Command } from "../command.ts";
+
+const usage = `usage: r1ts worker --redis URL [--queue NAME] [--concurrency N] [--backend NAME] [--name NAME]
+                   [--lock-ms MS] [--stalled-ms MS] [--cache-versions N] [--token-delay-ms MS]
+
+Generates rollouts and scores rewards for trainers whose config says rollout: { engine: queue }.
+Runs until stopped (SIGINT or SIGTERM let running jobs finish). Each job is logged to stderr.
+
+  --redis URL          the Redis the trainer uses, e.g. redis://10.0.0.5:6379 (required)
+  --queue NAME         the queue (default r1ts-rollouts; the trainer's rollout.queue)
+  --concurrency N      jobs at once (default 1)
+  --backend NAME       backend name or auto (default auto); use the trainer's for identical rollouts
+  --name NAME          this worker's name in logs and on its jobs (default host-pid)
+  --lock-ms MS         a job's lock without renewal; a killed worker's job is retried after it (default 30000)
+  --stalled-ms MS      how often to look for jobs of dead workers (default 30000)
+  --cache-versions N   policy versions kept loaded (default 2)
+  --token-delay-ms MS  simulate slow generation: wait MS per decoded token (benchmarks, fault tests)`;
+
+export const workerCommand: Command = {
+  name: "worker",
+  summary: "generate rollouts and score rewards for queue-engine runs (BullMQ + Redis)",
+  usage,
+  async run(args) {
+    let values;
+    try {
+      ({ values } = parseArgs({
+        args,
+        options: {
+          redis: { type: "string" }, queue: { type: "string" }, concurrency: { type: "string" }, backend: { type: "string" }, name: { type: "string" },
+          "lock-ms": { type: "string" }, "stalled-ms": { type: "string" }, "cache-versions": { type: "string" }, "token-delay-ms": { type: "string" },
+        },
+      }));
+    } catch (error) {
+      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
+    }
+    if (values.redis === undefined) throw new UsageError(`--redis is required\n\n${usage}`);
+    const int = (name: string, min: number): number | undefined => {
+      const v = (values as Record<string, string | undefined>)[name];
+      if (v === undefined) return undefined;
+      const n = Number(v);
+      if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
+      return n;
+    };
+    const options = {
+      concurrency: int("concurrency", 1), lockDurationMs: int("lock-ms", 100), stalledIntervalMs: int("stalled-ms", 100),
+      cacheVersions: int("cache-versions", 1), tokenDelayMs: int("token-delay-ms", 0),
+    };
+    await setBackend(values.backend ?? "auto");
+    const log = (line: string) => console.error(line);
+    const { startRolloutWorker } = await import("@r1ts/queue");
+    const worker = await startRolloutWorker({ redis: values.redis, queue: values.queue, name: values.name, builtinPlugins: [r1Rewards], baseDir: process.cwd(), log, ...options });
+    log(`worker ${worker.name}: backend ${lastBackendSelection()?.chosen ?? values.backend ?? "auto"}`);
+    await new Promise<void>((resolve) => {
+      let stopping = false;
+      const stop = (signal: string) => {
+        if (stopping) return;
+        stopping = true;
+        log(`worker ${worker.name}: ${signal}: finishing running jobs, then stopping`);
+        void worker.close().finally(resolve);
+      };
+      process.once("SIGINT", () => stop("SIGINT"));
+      process.once("SIGTERM", () => stop("SIGTERM"));
+    });
+    log(`worker ${worker.name}: stopped after ${worker.done.generate} generation and ${worker.done.score} scoring jobs`);
+    return 0;
+  },
+};
