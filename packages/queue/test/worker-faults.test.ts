@@ -10,9 +10,8 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setBackend } from "@r1ts/core";
 import { DirectoryWeightStore, QueueRolloutEngine, QueueUnavailableError, RedisWeightStore, type WeightStore } from "../src/index.ts";
-import { type RedisServer, startRedisServer } from "../src/testing/index.ts";
+import { type RedisServer, type WorkerProcess, startRedisServer, startWorkerProcess } from "../src/testing/index.ts";
 import { tokenizer, toyModel, toyTrainer, withoutTimes } from "./helpers.ts";
-import { type WorkerProcess, startWorkerProcess } from "./worker-processes.ts";
 
 const STEPS = 3;
 const QUEUE = "faults";

@@ -1,8 +1,13 @@
-/** Real `r1ts worker` processes for the fault tests: started from the workspace's CLI, killed with signals. */
+/**
+ * Real `r1ts worker` processes for fault tests and benches: started from a CLI entry point (the
+ * workspace's packages/cli/bin/r1ts.js by default), their output collected line by line, killed with
+ * signals.
+ */
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 
-const BIN = fileURLToPath(new URL("../../cli/bin/r1ts.js", import.meta.url));
+/** The workspace's CLI (this package sits beside packages/cli). */
+export const WORKSPACE_CLI = fileURLToPath(new URL("../../../cli/bin/r1ts.js", import.meta.url));
 
 export interface WorkerProcess {
   readonly name: string;
@@ -16,8 +21,9 @@ export interface WorkerProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startWorkerProcess(name: string, redisUrl: string, args: string[] = []): Promise<WorkerProcess> {
-  const proc = spawn(process.execPath, [BIN, "worker", "--redis", redisUrl, "--name", name, "--backend", "reference", ...args], {
+/** Starts `r1ts worker --redis URL --name NAME --backend reference ARGS` and waits until it is ready. */
+export async function startWorkerProcess(name: string, redisUrl: string, args: string[] = [], cli = WORKSPACE_CLI): Promise<WorkerProcess> {
+  const proc = spawn(process.execPath, [cli, "worker", "--redis", redisUrl, "--name", name, "--backend", "reference", ...args], {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, XDG_RUNTIME_DIR: process.env.XDG_RUNTIME_DIR ?? "/tmp" },
   });

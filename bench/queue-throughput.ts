@@ -1,0 +1,87 @@
+/**
+ * GRPO step time against the number of rollout workers, when generation dominates. The demo's model and
+ * task (8 prompts x 8 completions, 40 new tokens), the reference backend, GRPO steps on the trainer;
+ * generation on 1, 2, 4 or 8 `r1ts worker` processes (one job per prompt), against the local engine.
+ *
+ * This machine has 2 cores, so real generation in 8 processes would only share them: generation is
+ * *simulated slow* instead. Every job (local or on a worker) waits `--delay-ms` per decode step of its
+ * longest completion after generating for real, as a remote machine's generation time would; the wait
+ * costs no CPU. The local engine waits for its jobs one after another (one machine), the workers in
+ * parallel. Every configuration must give the same metrics (the run is seeded per prompt and sample).
+ *
+ *   npx -y pnpm@12.4.2 exec tsx bench/queue-throughput.ts [--steps 4] [--delay-ms 25] [--workers 1,2,4,8]
+ */
+import { parseArgs } from "node:util";
+import { fileURLToPath } from "node:url";
+import {
+  GRPOTrainer, Generator, LocalRolloutEngine, type RolloutEngine, type RolloutRequest, type Rollouts, arithmeticTask, createRunContext, loadModelBundle, setBackend,
+} from "@r1ts/core";
+import { QueueRolloutEngine, RedisWeightStore } from "@r1ts/queue";
+import { type WorkerProcess, startRedisServer, startWorkerProcess } from "@r1ts/queue/testing";
+import { r1Rewards } from "@r1ts/rewards";
+
+const { values } = parseArgs({ options: { steps: { type: "string", default: "4" }, "delay-ms": { type: "string", default: "25" }, workers: { type: "string", default: "1,2,4,8" } } });
+const steps = Number(values.steps);
+const delayMs = Number(values["delay-ms"]);
+const workerCounts = values.workers!.split(",").map(Number);
+await setBackend("reference");
+
+const BUNDLE = fileURLToPath(new URL("../packages/cli/assets/base-arithmetic", import.meta.url));
+const task = arithmeticTask({ minDigits: 2, maxDigits: 2, operations: ["+"], seed: 0 });
+const ctx = await createRunContext({ builtins: [r1Rewards] });
+const rewards = ctx.createRewardRunner(["accuracy", "format"]);
+const grpo = { steps, promptsPerStep: 8, groupSize: 8, maxNewTokens: 40, lr: 1e-3, seed: 0, maxGradNorm: 1 };
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The local engine, one prompt's job after another, each followed by its simulated generation time. */
+class SlowLocalEngine implements RolloutEngine {
+  readonly name = "local (simulated slow)";
+  constructor(private readonly local: LocalRolloutEngine) {}
+  async generate(request: RolloutRequest): Promise<Rollouts> {
+    const out = await this.local.generate(request);
+    for (let p = 0; p < request.prompts.length; p++) {
+      const rows = out.completionIds.slice(p * request.groupSize, (p + 1) * request.groupSize);
+      await sleep(delayMs * Math.max(...rows.map((r) => r.length)));
+    }
+    return out;
+  }
+}
+
+async function run(label: string, engineFor: (bundle: Awaited<ReturnType<typeof loadModelBundle>>) => Promise<RolloutEngine>) {
+  const bundle = await loadModelBundle(BUNDLE);
+  const engine = await engineFor(bundle);
+  const trainer = new GRPOTrainer({
+    model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards, prompts: (rng: Generator) => task.sampleTrain(rng), config: grpo, rolloutEngine: engine,
+  });
+  const history = await trainer.train();
+  trainer.dispose();
+  await (engine as { close?: () => Promise<void> }).close?.();
+  bundle.model.dispose();
+  const timed = history.slice(1); // step 0 warms up (weights published, workers load them)
+  const mean = (k: string) => timed.reduce((a, m) => a + m[k], 0) / timed.length;
+  return { label, step: mean("stepSeconds"), rollout: mean("rolloutSeconds"), train: mean("trainSeconds"), metrics: history.map((m) => [m.reward, m.loss, m.completionLengthMean]) };
+}
+
+const rows = [await run("local engine", async (b) => new SlowLocalEngine(new LocalRolloutEngine(b.model, b.tokenizer)))];
+const redis = await startRedisServer();
+for (const n of workerCounts) {
+  const workers: WorkerProcess[] = await Promise.all(Array.from({ length: n }, (_, i) => startWorkerProcess(`w${i + 1}`, redis.url, ["--queue", `bench-${n}`, "--token-delay-ms", String(delayMs)])));
+  rows.push(await run(`queue, ${n} worker${n > 1 ? "s" : ""}`, (b) => QueueRolloutEngine.connect({
+    redis: redis.url, queue: `bench-${n}`, run: `bench-${n}`, policy: b.model, tokenizer: b.tokenizer, weights: RedisWeightStore.forRun(redis.url, `bench-${n}`),
+  })));
+  for (const w of workers) await w.kill("SIGTERM");
+}
+await redis.stop();
+
+const same = rows.every((r) => JSON.stringify(r.metrics) === JSON.stringify(rows[0].metrics));
+console.log(`GRPO on the demo model: ${grpo.promptsPerStep} prompts x ${grpo.groupSize}, ${grpo.maxNewTokens} new tokens, ${steps} steps (first one not timed), simulated generation ${delayMs} ms per decode step per job`);
+console.table(rows.map((r) => ({
+  engine: r.label,
+  "step s": r.step.toFixed(2),
+  "rollout s": r.rollout.toFixed(2),
+  "train s": r.train.toFixed(2),
+  "step time vs local": (r.step / rows[0].step).toFixed(3),
+})));
+console.log(`identical metrics in every configuration: ${same ? "yes" : "NO"}`);
+if (!same) process.exitCode = 1;
