@@ -63,4 +63,21 @@ describe("queue rollout engine", () => {
     model.dispose();
     await worker.close();
   });
+
+  it("async (maxStaleness 1): the queue engine overlaps generation with training and has the local async run's metrics", async () => {
+    const worker = await startRolloutWorker({ redis: redis.url, queue: "q-engine", name: "w4", log: () => {} });
+    const local = toyTrainer({ steps: 4, maxStaleness: 1 });
+    const expected = withoutTimes(await local.trainer.train());
+    expect(expected.map((m) => m.policyLag)).toEqual([0, 1, 1, 1]);
+    local.trainer.dispose();
+    local.model.dispose();
+    const model = toyModel();
+    const engine = await engineFor(model, "async");
+    const queued = toyTrainer({ steps: 4, maxStaleness: 1 }, model, engine);
+    expect(withoutTimes(await queued.trainer.train())).toEqual(expected);
+    queued.trainer.dispose();
+    await engine.close();
+    model.dispose();
+    await worker.close();
+  });
 });

@@ -8,5 +8,6 @@ export * from "./sft/sft-trainer.ts";
 export * from "./evaluate.ts";
 export * from "./rollout/rollout-engine.ts";
 export * from "./rollout/local-rollout-engine.ts";
+export * from "./rollout/rollout-schedule.ts";
 export * from "./grpo/grpo-config.ts";
 export * from "./grpo/grpo-trainer.ts";

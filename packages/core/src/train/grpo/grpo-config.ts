@@ -34,6 +34,11 @@ export interface GrpoConfig extends OptimizationConfig {
   seed?: number;
   /** Sample completions passed to onLog each step. */
   logSamples?: number;
+  /**
+   * Asynchronous rollouts: step t+1..t+k's rollouts generate while step t trains, so a step trains on
+   * completions sampled up to k optimizer steps ago (0: synchronous, on-policy).
+   */
+  maxStaleness?: number;
 }
 
 export type ResolvedGrpoConfig = Required<Omit<GrpoConfig, "topK" | "microBatchSize" | "minLr" | "warmupSteps" | "schedule" | "weightDecay" | "beta1" | "beta2" | "maxGradNorm">> & GrpoConfig;
@@ -54,6 +59,7 @@ export function resolveGrpoConfig(config: GrpoConfig): ResolvedGrpoConfig {
     refResetEvery: 0,
     seed: 0,
     logSamples: 4,
+    maxStaleness: 0,
     ...stripUndefined(config),
     epsilonLow,
     epsilonHigh: config.epsilonHigh ?? epsilonLow,
@@ -70,6 +76,7 @@ export function resolveGrpoConfig(config: GrpoConfig): ResolvedGrpoConfig {
   int("refResetEvery", 0);
   int("seed", 0);
   int("logSamples", 0);
+  int("maxStaleness", 0);
   if (r.microBatchSize !== undefined) int("microBatchSize", 1);
   const nonNegative = (name: keyof GrpoConfig): void => {
     const v = r[name as keyof typeof r];

@@ -29,6 +29,7 @@ import type { Tokenizer } from "../evaluate.ts";
 import { accumulate, applyUpdate, createOptimizer, createSchedule } from "../optimization.ts";
 import { LocalRolloutEngine } from "../rollout/local-rollout-engine.ts";
 import type { RolloutEngine, Rollouts } from "../rollout/rollout-engine.ts";
+import { type PlannedStep, RolloutSchedule, type ScheduledRollouts } from "../rollout/rollout-schedule.ts";
 import { type SequenceBatch, packSequences } from "../sequence-batch.ts";
 import { tokenLogProbs } from "../token-log-probs.ts";
 import { groupAdvantages, meanAndStd } from "./advantages.ts";
@@ -78,6 +79,7 @@ export class GRPOTrainer {
   private ref: TransformerLM | undefined;
   private readonly schedule: LrSchedule;
   private readonly promptRng: Generator;
+  private rolloutSchedule: RolloutSchedule<GrpoPrompt[]> | undefined;
   step = 0;
   readonly history: Record<string, number>[] = [];
   /** The last step's sample completions. */
@@ -111,6 +113,30 @@ export class GRPOTrainer {
     return this.history;
   }
 
+  /** The rollout schedule (built on first use, so a resumed trainer can put back its steps in flight first). */
+  private rollouts(): RolloutSchedule<GrpoPrompt[]> {
+    this.rolloutSchedule ??= new RolloutSchedule(this.rolloutEngine, this.config.maxStaleness, (step) => this.planStep(step), this.config.steps - 1);
+    return this.rolloutSchedule;
+  }
+
+  /** Draws step `step`'s prompts (in step order, whatever the staleness) and its rollout request. */
+  private planStep(step: number): PlannedStep<GrpoPrompt[]> {
+    const c = this.config;
+    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.promptRng));
+    const prompts = drawn.map((p, i) => {
+      const ids = this.options.tokenizer.encode(p.prompt);
+      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${step} encodes to no tokens`);
+      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
+        throw new GrpoError(`prompt ${i} of step ${step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
+      }
+      return ids;
+    });
+    return {
+      plan: drawn,
+      request: { prompts, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK, eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(step), step },
+    };
+  }
+
   /** The sampling seed of a step: a hash of the run seed and the step. */
   private rolloutSeed(step: number): number {
     return (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
@@ -124,20 +150,11 @@ export class GRPOTrainer {
       this.ref.loadStateDict(await this.model.stateDict());
     }
 
-    // 1. Rollouts.
-    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.promptRng));
-    const promptIds = drawn.map((p, i) => {
-      const ids = this.options.tokenizer.encode(p.prompt);
-      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${this.step} encodes to no tokens`);
-      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
-        throw new GrpoError(`prompt ${i} of step ${this.step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
-      }
-      return ids;
-    });
-    const rollouts = await this.rolloutEngine.generate({
-      prompts: promptIds, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK,
-      eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(this.step), step: this.step, policyVersion: this.step,
-    });
+    // 1. Rollouts (handed out up to maxStaleness steps ahead; this step's sampled by policyVersion).
+    const scheduled = await this.rollouts().next(this.step, this.step);
+    const { rollouts } = scheduled;
+    const drawn = scheduled.plan;
+    const promptIds = scheduled.request.prompts as number[][];
     const t1 = performance.now();
     const rows = drawn.flatMap((p) => Array.from({ length: c.groupSize }, () => p));
     const columns: Record<string, unknown[]> = {};
@@ -159,7 +176,7 @@ export class GRPOTrainer {
     if (this.rolloutEngine.syncWeights) await this.rolloutEngine.syncWeights(() => this.model.stateDict());
 
     // 6. Metrics.
-    const metrics = this.metrics(scores, adv, rollouts, truncated, train, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
+    const metrics = this.metrics(scores, adv, rollouts, truncated, train, this.step - scheduled.policyVersion, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
     this.lastSamples = rows.slice(0, c.logSamples).map((p, i) => ({ prompt: p.question ?? p.prompt, completion: rollouts.texts[i], reward: scores.total[i] }));
     this.history.push(metrics);
     return metrics;
@@ -239,6 +256,7 @@ export class GRPOTrainer {
     rollouts: Rollouts,
     truncated: boolean[],
     train: Awaited<ReturnType<GRPOTrainer["optimize"]>>,
+    policyLag: number,
     seconds: { rollout: number; reward: number; train: number; total: number },
   ): Record<string, number> {
     const c = this.config;
@@ -270,6 +288,7 @@ export class GRPOTrainer {
       gradNorm: train.gradNorm,
       lr: this.schedule(this.step * c.numIterations),
       tokens: train.activeTokens,
+      policyLag,
       rolloutSeconds: seconds.rollout,
       rewardSeconds: seconds.reward,
       trainSeconds: seconds.train,
@@ -287,7 +306,11 @@ export class GRPOTrainer {
       weights,
       config,
       optimizer: await this.optimizer.state(),
-      trainerState: { trainer: "grpo", step: this.step, promptRng: this.promptRng.getState(), history: this.history },
+      trainerState: {
+        trainer: "grpo", step: this.step, promptRng: this.promptRng.getState(), history: this.history,
+        // Steps already handed out (maxStaleness > 0): their prompts were drawn and their policy versions are older than these weights.
+        ...(this.rolloutSchedule && this.config.maxStaleness > 0 ? { rolloutsInFlight: await this.rolloutSchedule.drain() } : {}),
+      },
     };
   }
 
@@ -314,6 +337,9 @@ export class GRPOTrainer {
     }
     this.step = state.step as number;
     this.promptRng.setState(state.promptRng as GeneratorState);
+    this.rolloutSchedule = undefined;
+    const inFlight = (state.rolloutsInFlight as ScheduledRollouts<GrpoPrompt[]>[] | undefined) ?? [];
+    if (inFlight.length > 0) this.rollouts().restore(inFlight);
     this.history.splice(0, this.history.length, ...((state.history as Record<string, number>[]) ?? []));
   }
 
