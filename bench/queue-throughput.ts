@@ -1,15 +1,17 @@
 /**
- * GRPO step time against the number of rollout workers, when generation dominates. The demo's model and
- * task (8 prompts x 8 completions, 40 new tokens), the reference backend, GRPO steps on the trainer;
- * generation on 1, 2, 4 or 8 `r1ts worker` processes (one job per prompt), against the local engine.
+ * GRPO step time against the number of rollout workers, when generation dominates, synchronous and
+ * asynchronous. The demo's model and task (8 prompts x 8 completions, 40 new tokens), the reference
+ * backend, GRPO steps on the trainer; generation on N `r1ts worker` processes (one job per prompt), against
+ * the local engine; then the same with maxStaleness 1 (step t+1's rollouts generate while step t trains).
  *
  * This machine has 2 cores, so real generation in 8 processes would only share them: generation is
  * *simulated slow* instead. Every job (local or on a worker) waits `--delay-ms` per decode step of its
  * longest completion after generating for real, as a remote machine's generation time would; the wait
  * costs no CPU. The local engine waits for its jobs one after another (one machine), the workers in
- * parallel. Every configuration must give the same metrics (the run is seeded per prompt and sample).
+ * parallel. Synchronous configurations must all give the same metrics, and so must the asynchronous ones
+ * (the run is seeded per prompt and sample; the schedule fixes which policy version samples each step).
  *
- *   npx -y pnpm@12.4.2 exec tsx bench/queue-throughput.ts [--steps 4] [--delay-ms 25] [--workers 1,2,4,8]
+ *   npx -y pnpm@12.4.2 exec tsx bench/queue-throughput.ts [--steps 4] [--delay-ms 25] [--workers 1,2,4,8] [--async-workers 2,4]
  */
 import { parseArgs } from "node:util";
 import { fileURLToPath } from "node:url";
@@ -20,10 +22,12 @@ import { QueueRolloutEngine, RedisWeightStore } from "@r1ts/queue";
 import { type WorkerProcess, startRedisServer, startWorkerProcess } from "@r1ts/queue/testing";
 import { r1Rewards } from "@r1ts/rewards";
 
-const { values } = parseArgs({ options: { steps: { type: "string", default: "4" }, "delay-ms": { type: "string", default: "25" }, workers: { type: "string", default: "1,2,4,8" } } });
+const { values } = parseArgs({
+  options: { steps: { type: "string", default: "4" }, "delay-ms": { type: "string", default: "25" }, workers: { type: "string", default: "1,2,4,8" }, "async-workers": { type: "string", default: "2,4" } },
+});
 const steps = Number(values.steps);
 const delayMs = Number(values["delay-ms"]);
-const workerCounts = values.workers!.split(",").map(Number);
+const counts = (v: string | undefined) => (v ? v.split(",").filter(Boolean).map(Number) : []);
 await setBackend("reference");
 
 const BUNDLE = fileURLToPath(new URL("../packages/cli/assets/base-arithmetic", import.meta.url));
@@ -48,11 +52,14 @@ class SlowLocalEngine implements RolloutEngine {
   }
 }
 
-async function run(label: string, engineFor: (bundle: Awaited<ReturnType<typeof loadModelBundle>>) => Promise<RolloutEngine>) {
+type Bundle = Awaited<ReturnType<typeof loadModelBundle>>;
+interface Row { label: string; async: boolean; step: number; rollout: number; train: number; metrics: number[][] }
+
+async function run(label: string, maxStaleness: number, engineFor: (bundle: Bundle) => Promise<RolloutEngine>): Promise<Row> {
   const bundle = await loadModelBundle(BUNDLE);
   const engine = await engineFor(bundle);
   const trainer = new GRPOTrainer({
-    model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards, prompts: (rng: Generator) => task.sampleTrain(rng), config: grpo, rolloutEngine: engine,
+    model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards, prompts: (rng: Generator) => task.sampleTrain(rng), config: { ...grpo, maxStaleness }, rolloutEngine: engine,
   });
   const history = await trainer.train();
   trainer.dispose();
@@ -60,28 +67,39 @@ async function run(label: string, engineFor: (bundle: Awaited<ReturnType<typeof 
   bundle.model.dispose();
   const timed = history.slice(1); // step 0 warms up (weights published, workers load them)
   const mean = (k: string) => timed.reduce((a, m) => a + m[k], 0) / timed.length;
-  return { label, step: mean("stepSeconds"), rollout: mean("rolloutSeconds"), train: mean("trainSeconds"), metrics: history.map((m) => [m.reward, m.loss, m.completionLengthMean]) };
+  return { label, async: maxStaleness > 0, step: mean("stepSeconds"), rollout: mean("rolloutSeconds"), train: mean("trainSeconds"), metrics: history.map((m) => [m.reward, m.loss, m.completionLengthMean, m.policyLag]) };
 }
 
-const rows = [await run("local engine", async (b) => new SlowLocalEngine(new LocalRolloutEngine(b.model, b.tokenizer)))];
+const rows: Row[] = [await run("local engine", 0, async (b) => new SlowLocalEngine(new LocalRolloutEngine(b.model, b.tokenizer)))];
 const redis = await startRedisServer();
-for (const n of workerCounts) {
-  const workers: WorkerProcess[] = await Promise.all(Array.from({ length: n }, (_, i) => startWorkerProcess(`w${i + 1}`, redis.url, ["--queue", `bench-${n}`, "--token-delay-ms", String(delayMs)])));
-  rows.push(await run(`queue, ${n} worker${n > 1 ? "s" : ""}`, (b) => QueueRolloutEngine.connect({
-    redis: redis.url, queue: `bench-${n}`, run: `bench-${n}`, policy: b.model, tokenizer: b.tokenizer, weights: RedisWeightStore.forRun(redis.url, `bench-${n}`),
-  })));
-  for (const w of workers) await w.kill("SIGTERM");
-}
+const onWorkers = async (n: number, maxStaleness: number): Promise<Row> => {
+  const queue = `bench-${n}-${maxStaleness}`;
+  const workers: WorkerProcess[] = await Promise.all(Array.from({ length: n }, (_, i) => startWorkerProcess(`w${i + 1}`, redis.url, ["--queue", queue, "--token-delay-ms", String(delayMs)])));
+  try {
+    return await run(`queue, ${n} worker${n > 1 ? "s" : ""}${maxStaleness > 0 ? `, async k=${maxStaleness}` : ""}`, maxStaleness, (b) => QueueRolloutEngine.connect({
+      redis: redis.url, queue, run: queue, policy: b.model, tokenizer: b.tokenizer, weights: RedisWeightStore.forRun(redis.url, queue),
+    }));
+  } finally {
+    for (const w of workers) await w.kill("SIGTERM");
+  }
+};
+for (const n of counts(values.workers)) rows.push(await onWorkers(n, 0));
+const asyncCounts = counts(values["async-workers"]);
+if (asyncCounts.length > 0) rows.push(await run("local engine, async k=1", 1, async (b) => new SlowLocalEngine(new LocalRolloutEngine(b.model, b.tokenizer))));
+for (const n of asyncCounts) rows.push(await onWorkers(n, 1));
 await redis.stop();
 
-const same = rows.every((r) => JSON.stringify(r.metrics) === JSON.stringify(rows[0].metrics));
-console.log(`GRPO on the demo model: ${grpo.promptsPerStep} prompts x ${grpo.groupSize}, ${grpo.maxNewTokens} new tokens, ${steps} steps (first one not timed), simulated generation ${delayMs} ms per decode step per job`);
+const identical = (group: Row[]) => group.every((r) => JSON.stringify(r.metrics) === JSON.stringify(group[0].metrics));
+const sync = rows.filter((r) => !r.async);
+const asyncRows = rows.filter((r) => r.async);
+console.log(`GRPO on the demo model: ${grpo.promptsPerStep} prompts x ${grpo.groupSize}, ${grpo.maxNewTokens} new tokens, ${steps} steps (the first not timed), simulated generation ${delayMs} ms per decode step per job`);
 console.table(rows.map((r) => ({
   engine: r.label,
   "step s": r.step.toFixed(2),
-  "rollout s": r.rollout.toFixed(2),
+  "waiting for rollouts s": r.rollout.toFixed(2),
   "train s": r.train.toFixed(2),
   "step time vs local": (r.step / rows[0].step).toFixed(3),
 })));
-console.log(`identical metrics in every configuration: ${same ? "yes" : "NO"}`);
-if (!same) process.exitCode = 1;
+console.log(`identical metrics in every synchronous configuration: ${identical(sync) ? "yes" : "NO"}`);
+if (asyncRows.length > 0) console.log(`identical metrics in every asynchronous configuration: ${identical(asyncRows) ? "yes" : "NO"}`);
+if (!identical(sync) || !identical(asyncRows)) process.exitCode = 1;

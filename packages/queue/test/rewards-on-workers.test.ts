@@ -36,7 +36,7 @@ const batch = {
 
 describe("rewards scored on workers", () => {
   it("equal the trainer's own scores in one job; split over jobs, per-row rewards still do", async () => {
-    const worker = await startRolloutWorker({ redis: redis.url, queue: "rewards", name: "scorer", builtinPlugins: [lengthish], log: () => {} });
+    const worker = await startRolloutWorker({ redis: redis.url, queue: "rewards", name: "scorer", builtinPlugins: [lengthish], allowedPlugins: [SELF_CHECK], log: () => {} });
     const plugins = [SELF_CHECK];
     const rewards = [{ name: "self-check", weight: 0.5 }, "longest"];
     const ctx = await createRunContext({ plugins, builtins: [lengthish] });
@@ -55,6 +55,15 @@ describe("rewards scored on workers", () => {
     expect(parts.perReward.longest.filter((v) => v === 1).length).toBeGreaterThan(1);
     await split.close();
     expect(worker.done.score).toBe(1 + 3);
+    await worker.close();
+  });
+
+  it("a worker loads only the plugins it was allowed to (loading one runs its code)", async () => {
+    const worker = await startRolloutWorker({ redis: redis.url, queue: "rewards-deny", name: "scorer", builtinPlugins: [lengthish], log: () => {} });
+    const ctx = await createRunContext({ plugins: [SELF_CHECK], builtins: [lengthish] });
+    const runner = await QueueRewardRunner.connect({ redis: redis.url, queue: "rewards-deny", run: "r", local: ctx.createRewardRunner(["self-check"]), plugins: [SELF_CHECK], rewards: ["self-check"] });
+    await expect(runner.score(batch)).rejects.toThrow(/asks for plugin ".*custom-reward-plugin", which this worker may not load .*start the worker with --plugin/);
+    await runner.close();
     await worker.close();
   });
 

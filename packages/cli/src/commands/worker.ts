@@ -11,7 +11,7 @@ import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 
 const usage = `usage: r1ts worker --redis URL [--queue NAME] [--concurrency N] [--backend NAME] [--name NAME]
-                   [--lock-ms MS] [--stalled-ms MS] [--cache-versions N] [--token-delay-ms MS]
+                   [--plugin NAME]... [--lock-ms MS] [--stalled-ms MS] [--cache-versions N] [--token-delay-ms MS]
 
 Generates rollouts and scores rewards for trainers whose config says rollout: { engine: queue }.
 Runs until stopped (SIGINT or SIGTERM let running jobs finish). Each job is logged to stderr.
@@ -21,6 +21,9 @@ Runs until stopped (SIGINT or SIGTERM let running jobs finish). Each job is logg
   --concurrency N      jobs at once (default 1)
   --backend NAME       backend name or auto (default auto); use the trainer's for identical rollouts
   --name NAME          this worker's name in logs and on its jobs (default host-pid)
+  --plugin NAME        a reward plugin (npm name or path, as the run config lists it) that scoring jobs
+                       may load; repeat for each. The built-in rewards need none. Others are refused:
+                       loading a plugin runs its code, and anyone who can write to the Redis sends jobs.
   --lock-ms MS         a job's lock without renewal; a killed worker's job is retried after it (default 30000)
   --stalled-ms MS      how often to look for jobs of dead workers (default 30000)
   --cache-versions N   policy versions kept loaded (default 2)
@@ -36,7 +39,7 @@ export const workerCommand: Command = {
       ({ values } = parseArgs({
         args,
         options: {
-          redis: { type: "string" }, queue: { type: "string" }, concurrency: { type: "string" }, backend: { type: "string" }, name: { type: "string" },
+          redis: { type: "string" }, queue: { type: "string" }, plugin: { type: "string", multiple: true }, concurrency: { type: "string" }, backend: { type: "string" }, name: { type: "string" },
           "lock-ms": { type: "string" }, "stalled-ms": { type: "string" }, "cache-versions": { type: "string" }, "token-delay-ms": { type: "string" },
         },
       }));
@@ -58,7 +61,7 @@ export const workerCommand: Command = {
     await setBackend(values.backend ?? "auto");
     const log = (line: string) => console.error(line);
     const { startRolloutWorker } = await import("@r1ts/queue");
-    const worker = await startRolloutWorker({ redis: values.redis, queue: values.queue, name: values.name, builtinPlugins: [r1Rewards], baseDir: process.cwd(), log, ...options });
+    const worker = await startRolloutWorker({ redis: values.redis, queue: values.queue, name: values.name, builtinPlugins: [r1Rewards], allowedPlugins: values.plugin ?? [], baseDir: process.cwd(), log, ...options });
     log(`worker ${worker.name}: backend ${lastBackendSelection()?.chosen ?? values.backend ?? "auto"}`);
     await new Promise<void>((resolve) => {
       let stopping = false;

@@ -38,6 +38,11 @@ export interface RolloutWorkerOptions {
   tokenDelayMs?: number;
   /** Reward plugins every scoring job may use besides its own list (the CLI passes @r1ts/rewards). */
   builtinPlugins?: readonly PluginSpec[];
+  /**
+   * The plugins (names or paths, as run configs list them) a scoring job may ask this worker to load.
+   * Loading a plugin runs its code, so a job naming any other plugin fails; default none.
+   */
+  allowedPlugins?: readonly string[];
   /** Where reward plugins listed by relative path are resolved from (default the working directory). */
   baseDir?: string;
   log?: (line: string) => void;
@@ -62,7 +67,14 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
   const runners = new Map<string, Promise<RewardRunner>>();
   const done = { generate: 0, score: 0 };
 
+  const allowed = new Set(options.allowedPlugins ?? []);
   const rewardRunner = (data: ScoreJobData): Promise<RewardRunner> => {
+    for (const spec of data.plugins) {
+      const name = Array.isArray(spec) ? spec[0] : spec;
+      if (typeof name !== "string" || !allowed.has(name)) {
+        throw new UnrecoverableError(`the job asks for plugin ${JSON.stringify(name)}, which this worker may not load (loading a plugin runs its code); start the worker with --plugin ${typeof name === "string" ? name : "<name>"} to allow it`);
+      }
+    }
     const key = JSON.stringify([data.plugins, data.rewards, data.timeoutMs, data.onError]);
     let runner = runners.get(key);
     if (!runner) {
