@@ -32,7 +32,9 @@ describe("run config", () => {
     const c = parseRunConfig(defineConfig(good as never));
     expect(c.grpo).toMatchObject({ beta: 0, epsilonLow: 0.2, lossType: "grpo", scaleRewards: "group", numIterations: 1, temperature: 1, maskTruncatedCompletions: false });
     expect(c.task).toMatchObject({ name: "arithmetic", minDigits: 2, maxDigits: 3, operations: ["+"] });
-    expect(c).toMatchObject({ seed: 0, backend: "auto", output: "runs", checkpointEvery: 0 });
+    expect(c).toMatchObject({ seed: 0, backend: "auto", output: "runs" });
+    // checkpointEvery is the trainer's option now (one schema for configs and code), with the same default.
+    expect(c.grpo).toMatchObject({ checkpointEvery: 0 });
     expect(c.rewards).toEqual([{ name: "accuracy", weight: 1 }, { name: "format", weight: 0.5 }]);
     expect(c.eval).toMatchObject({ problems: 200, temperature: 0 });
   });

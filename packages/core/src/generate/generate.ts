@@ -15,6 +15,7 @@ import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { counterUniform } from "../random/counter-hash.ts";
 import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt } from "./sampling.ts";
+import type { TokenDecoder } from "../data/tokenizer.ts";
 
 /** What generation needs from a model (TransformerLM has it). */
 export interface GenerationModel {
@@ -24,10 +25,7 @@ export interface GenerationModel {
   parameters(): Variable[];
 }
 
-/** Turns token ids into text (CharTokenizer and the BPE tokenizers fit). */
-export interface TokenDecoder {
-  decode(ids: number[]): string;
-}
+export type { TokenDecoder };
 
 export interface GenerateOptions extends SamplingOptions {
   /** The most tokens to generate per row. */

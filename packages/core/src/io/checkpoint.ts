@@ -14,6 +14,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { type AtomicWriteOptions, writeDirAtomic } from "./atomic-write.ts";
 import { type HostTensor, parseSafetensors, serializeSafetensors } from "./safetensors.ts";
+import { R1tsError } from "../errors.ts";
 
 export interface Checkpoint {
   weights: Record<string, HostTensor>;
@@ -30,8 +31,7 @@ export const CHECKPOINT_FILES = {
 } as const;
 
 /** A checkpoint that cannot be written or read; names the checkpoint directory and the file. */
-export class CheckpointError extends Error {
-  override readonly name = "CheckpointError";
+export class CheckpointError extends R1tsError {
   constructor(
     readonly dir: string,
     readonly file: string | undefined,
@@ -160,25 +160,28 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /**
- * The newest checkpoint of a run: the `<runDir>/checkpoints/step-N` folder with the largest N, or
- * undefined if there is none. Temporary and backup folders of an interrupted write
- * (`step-N.tmp-*`, `step-N.old-*`) do not match and are ignored.
+ * The checkpoints of a run, newest first: every `<runDir>/checkpoints/step-N` folder with its step.
+ * Temporary and backup folders of an interrupted write (`step-N.tmp-*`, `step-N.old-*`) do not match
+ * and are ignored.
  */
-export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
+export async function listCheckpoints(runDir: string): Promise<{ step: number; dir: string }[]> {
   const root = join(runDir, "checkpoints");
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  let best: { step: number; name: string } | undefined;
-  for (const entry of entries) {
-    const match = STEP_DIR.exec(entry.name);
-    if (match === null || !entry.isDirectory()) continue;
-    const step = Number(match[1]);
-    if (best === undefined || step > best.step) best = { step, name: entry.name };
-  }
-  return best === undefined ? undefined : join(root, best.name);
+  return entries
+    .flatMap((entry) => {
+      const match = STEP_DIR.exec(entry.name);
+      return match !== null && entry.isDirectory() ? [{ step: Number(match[1]), dir: join(root, entry.name) }] : [];
+    })
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The newest checkpoint of a run (the step-N folder with the largest N), or undefined if there is none. */
+export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
+  return (await listCheckpoints(runDir))[0]?.dir;
 }

@@ -14,6 +14,7 @@
 import { readFile } from "node:fs/promises";
 import { type DType, type TypedArray, allocateStorage, bytesPerElement, isStorageOf } from "../tensor/dtype.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { R1tsError } from "../errors.ts";
 
 /** A tensor held in host memory: its dtype, shape and storage typed array (see dtype.ts). */
 export interface HostTensor {
@@ -28,8 +29,7 @@ export interface SafetensorsContents {
 }
 
 /** A malformed or unsupported safetensors file; the message names the file and the tensor. */
-export class SafetensorsError extends Error {
-  override readonly name = "SafetensorsError";
+export class SafetensorsError extends R1tsError {
   constructor(
     readonly source: string,
     readonly tensor: string | undefined,

@@ -10,8 +10,7 @@ import type { DependencyContainer } from "tsyringe";
 import semver from "semver";
 import type { BackendFactory } from "../backend/backend.ts";
 import { registerBackend as registerGlobalBackend } from "../backend/registry.ts";
-import { createTrainerHooks } from "../hooks/trainer-hooks.ts";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import { type RunHooks, createRunHooks } from "../train/hooks/run-hooks.ts";
 import { describeIssues } from "../reward/describe-issues.ts";
 import { RewardConfigError } from "../reward/errors.ts";
 import { isReward } from "../reward/reward.ts";
@@ -59,7 +58,7 @@ export interface RunContextOptions {
 
 export interface RunContext {
   readonly container: DependencyContainer;
-  readonly hooks: TrainerHooks;
+  readonly hooks: RunHooks;
   readonly plugins: readonly LoadedPlugin[];
   readonly rewards: ReadonlyMap<string, Reward<any>>;
   readonly stages: ReadonlyMap<string, StageDefinition>;
@@ -100,7 +99,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   // 2. One container per run. Never register into the root container: a child's resolveAll would not
   //    merge with it, and runs must not see each other's registrations.
   const container = rootContainer.createChildContainer();
-  const hooks = createTrainerHooks();
+  const hooks = createRunHooks();
   const loaded: LoadedPlugin[] = prepared.map((p) => Object.freeze({ name: p.plugin.name, version: p.plugin.version, options: p.options, source: p.source, file: p.file }));
   container.register(TRAINER_HOOKS, { useValue: hooks });
   container.register(RUN_CONFIG, { useValue: options.config });

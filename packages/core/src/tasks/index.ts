@@ -3,3 +3,5 @@ export * from "./template.ts";
 export * from "./task.ts";
 export * from "./arithmetic.ts";
 export * from "./countdown.ts";
+export * from "./task-config.ts";
+export * from "./task-factory.ts";

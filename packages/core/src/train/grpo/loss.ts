@@ -5,7 +5,7 @@
  *   l_t   = -min(rho_t A, clamp(rho_t, 1 - epsLow, 1 + epsHigh) A) + beta kl_t
  *   kl_t  = exp(ref_t - logp_t) - (ref_t - logp_t) - 1                 (k3 estimator, eq. 4; >= 0)
  *
- * aggregated over the completion mask m by `lossType` (REFERENCE §1): grpo (per-sequence mean, then mean
+ * aggregated over the completion mask m by `lossType` (docs/grpo-algorithm.md): grpo (per-sequence mean, then mean
  * over sequences), bnpo (mean over the batch's active tokens), dr_grpo (sum / (sequences x
  * maxCompletionLength)), dapo (sum / active tokens of the whole accumulated batch).
  */
@@ -17,9 +17,10 @@ import { tidy } from "../../memory.ts";
 import { formatShape, shapesEqual } from "../../tensor/shape.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type LossType = "grpo" | "bnpo" | "dr_grpo" | "dapo";
+/** How the per-token loss is aggregated (docs/grpo-algorithm.md#loss-types); the one list configs and code use. */
+export const LOSS_TYPES = ["grpo", "bnpo", "dr_grpo", "dapo"] as const;
 
-export const LOSS_TYPES: readonly LossType[] = ["grpo", "bnpo", "dr_grpo", "dapo"];
+export type LossType = (typeof LOSS_TYPES)[number];
 
 export interface GrpoLossInputs {
   /** log pi_theta of each completion token [B, T] (differentiable). */
@@ -62,6 +63,28 @@ export interface GrpoLossResult {
   clipRegion: Tensor;
 }
 
+interface AggregationContext {
+  batch: number;
+  maxCompletionLength: number;
+  microBatches: number;
+  globalActiveTokens: number | undefined;
+}
+
+/**
+ * How each loss type turns the masked per-token losses [B, T] into this micro-batch's share of the step's
+ * loss (docs/grpo-algorithm.md#loss-types). A new loss type is a name in LOSS_TYPES and an entry here.
+ */
+const LOSS_AGGREGATION: { readonly [T in LossType]: (masked: Tensor, m: Tensor, c: AggregationContext) => Tensor } = {
+  // Mean over each sequence's tokens, then over sequences (length-biased).
+  grpo: (masked, m, c) => div(sum(div(sum(masked, 1), maximum(sum(m, 1), 1))), c.batch * c.microBatches),
+  // Mean over the micro-batch's active tokens.
+  bnpo: (masked, m, c) => div(div(sum(masked), maximum(sum(m), 1)), c.microBatches),
+  // A constant normaliser: sequences x maxCompletionLength.
+  dr_grpo: (masked, _m, c) => div(sum(masked), c.batch * c.maxCompletionLength * c.microBatches),
+  // Mean over the active tokens of the whole accumulated batch.
+  dapo: (masked, m, c) => (c.globalActiveTokens === undefined ? div(sum(masked), maximum(sum(m), 1)) : div(sum(masked), Math.max(c.globalActiveTokens, 1))),
+};
+
 /** An invalid GRPO loss option or input. */
 export class GrpoLossError extends R1tsError {}
 
@@ -85,23 +108,7 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoLossOptions): Grpo
       kl = maskedMean(stopGradient(klTok), m);
     }
     const masked = mul(perToken, m);
-    let loss: Tensor;
-    switch (lossType) {
-      case "grpo": {
-        const perSeq = div(sum(masked, 1), maximum(sum(m, 1), 1));
-        loss = div(sum(perSeq), b * microBatches);
-        break;
-      }
-      case "bnpo":
-        loss = div(div(sum(masked), maximum(sum(m), 1)), microBatches);
-        break;
-      case "dr_grpo":
-        loss = div(sum(masked), b * maxCompletionLength * microBatches);
-        break;
-      case "dapo":
-        loss = options.globalActiveTokens === undefined ? div(sum(masked), maximum(sum(m), 1)) : div(sum(masked), Math.max(options.globalActiveTokens, 1));
-        break;
-    }
+    const loss = LOSS_AGGREGATION[lossType](masked, m, { batch: b, maxCompletionLength, microBatches, globalActiveTokens: options.globalActiveTokens });
     const r = stopGradient(ratio);
     const low = mul(cast(less(r, 1 - epsilonLow), "f32"), cast(less(a, 0), "f32"));
     const high = mul(cast(greater(r, 1 + epsilonHigh), "f32"), cast(greater(a, 0), "f32"));
