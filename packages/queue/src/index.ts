@@ -17,3 +17,4 @@ export * from "./engine/queue-rollout-engine.ts";
 export * from "./engine/queue-reward-runner.ts";
 export * from "./worker/policy-cache.ts";
 export * from "./worker/rollout-worker.ts";
+export * from "./queue-rollout-plugin.ts";

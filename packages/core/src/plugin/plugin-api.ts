@@ -4,6 +4,7 @@ import type { BackendFactory } from "../backend/backend.ts";
 import type { RunHooks } from "../train/hooks/run-hooks.ts";
 import type { Reward } from "../reward/reward.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
+import type { RolloutEngineFactory } from "../sampling/rollout-engine-factory.ts";
 
 export interface PluginApi {
   /** The plugin being set up. */
@@ -21,5 +22,7 @@ export interface PluginApi {
   /** Adds a backend to the run and to core's backend registry, so `setBackend(name)` finds it. */
   registerBackend(factory: BackendFactory): void;
   registerTokenizer(factory: TokenizerFactory): void;
+  /** Adds a rollout engine that run configs choose with `rollout: { engine: <name> }`. */
+  registerRolloutEngine(factory: RolloutEngineFactory<any>): void;
   warn(message: string): void;
 }

@@ -20,13 +20,14 @@ import type { RewardRunner, RewardRunnerOptions, RewardUse } from "../reward/run
 import { rewardUseConfigSchema } from "./config-schema.ts";
 import type { RewardUseConfig } from "./config-schema.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
+import type { RolloutEngineFactory } from "../sampling/rollout-engine-factory.ts";
 import { CORE_VERSION } from "./core-version.ts";
 import { pluginShapeProblem } from "./define-plugin.ts";
 import type { Plugin } from "./define-plugin.ts";
 import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError } from "./errors.ts";
 import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
-import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, ROLLOUT_ENGINE_FACTORY, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
 
 /** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
 export type PluginSpec = Plugin | string | readonly [Plugin | string, unknown];
@@ -64,6 +65,8 @@ export interface RunContext {
   readonly stages: ReadonlyMap<string, StageDefinition>;
   readonly backends: ReadonlyMap<string, BackendFactory>;
   readonly tokenizers: ReadonlyMap<string, TokenizerFactory>;
+  /** Rollout engines plugins registered (besides the built-in `local`). */
+  readonly rolloutEngines: ReadonlyMap<string, RolloutEngineFactory<any>>;
   /** A registered reward by name; throws listing the registered ones. */
   reward(name: string): Reward<any>;
   /** A weighted runner over registered rewards, from config entries (names or `{ name, weight, ... }`). */
@@ -105,7 +108,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   container.register(RUN_CONFIG, { useValue: options.config });
   container.register(LOADED_PLUGINS, { useValue: loaded });
 
-  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>() };
+  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), rolloutEngine: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: unknown, plugin: string) => {
     if (typeof name !== "string" || name === "") throw new PluginSetupError(`plugin "${plugin}" registered a ${kind} without a name`);
     const owner = owners[kind].get(name);
@@ -143,6 +146,12 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         claim("tokenizer", factory.name, name);
         container.register(TOKENIZER_FACTORY, { useValue: factory });
       },
+      registerRolloutEngine(factory: RolloutEngineFactory<any>) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered rollout engine "${factory?.name}" without a create function`);
+        if (factory.name === "local") throw new PluginSetupError(`plugin "${name}" registered a rollout engine named "local", the built-in engine's name; choose another`);
+        claim("rolloutEngine", factory.name, name);
+        container.register(ROLLOUT_ENGINE_FACTORY, { useValue: factory });
+      },
       warn: (message: string) => warn(`plugin "${name}": ${message}`),
     });
     try {
@@ -165,6 +174,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     stages: byName<StageDefinition>(STAGE),
     backends: byName<BackendFactory>(BACKEND_FACTORY),
     tokenizers: byName<TokenizerFactory>(TOKENIZER_FACTORY),
+    rolloutEngines: byName<RolloutEngineFactory<any>>(ROLLOUT_ENGINE_FACTORY),
     reward: (name: string) => lookupReward(rewards, name, "reward"),
     createRewardRunner(uses: readonly RewardUseConfig[], runnerOptions?: RewardRunnerOptions) {
       return createRewardRunner(uses.map((raw, i): RewardUse => {

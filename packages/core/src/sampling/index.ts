@@ -2,6 +2,7 @@
 export * from "./rollout-engine.ts";
 export * from "./local-rollout-engine.ts";
 export * from "./rollout-schedule.ts";
+export * from "./rollout-engine-factory.ts";
 export * from "./readability.ts";
 export * from "./rejection-options.ts";
 export * from "./select-samples.ts";

@@ -74,6 +74,11 @@ export class QueueRolloutEngine implements RolloutEngine {
     return this.client.queue.name;
   }
 
+  /** The Redis URL, password hidden. */
+  get redisDisplay(): string {
+    return this.client.target.display;
+  }
+
   async generate(request: RolloutRequest): Promise<Rollouts> {
     return (await this.submit(request)).result();
   }
