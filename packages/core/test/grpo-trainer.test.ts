@@ -153,6 +153,27 @@ describe("GRPO trainer with asynchronous rollouts (maxStaleness)", () => {
     model.dispose();
   }, 60_000);
 
+  it("stale rollouts are weighted by truncated importance ratios: 1 at step 0, reported from step 1 on; none with importanceCap 0", async () => {
+    const { model, trainer } = makeTrainer({ maxStaleness: 1, steps: 6, importanceCap: 1.05 });
+    const history = await trainer.train();
+    // Step 0 is sampled by the policy that trains on it: the ratio is 1 up to rounding.
+    expect(Math.abs(history[0]["importanceRatio/mean"] - 1)).toBeLessThan(1e-4);
+    expect(history[0]["importanceRatio/cappedFraction"]).toBe(0);
+    for (const m of history.slice(1)) {
+      expect(m["importanceRatio/min"]).toBeLessThanOrEqual(m["importanceRatio/mean"]);
+      expect(m["importanceRatio/mean"]).toBeLessThanOrEqual(m["importanceRatio/max"]);
+      expect(Number.isFinite(m["importanceRatio/max"])).toBe(true);
+    }
+    // lr 0.03 moves the toy policy far in one step: some ratios leave [1/1.05, 1.05].
+    expect(history.slice(1).some((m) => m["importanceRatio/cappedFraction"] > 0)).toBe(true);
+    trainer.dispose();
+    model.dispose();
+    const off = makeTrainer({ maxStaleness: 1, steps: 2, importanceCap: 0 });
+    expect(Object.keys((await off.trainer.train())[1]).some((k) => k.startsWith("importanceRatio/"))).toBe(false);
+    off.trainer.dispose();
+    off.model.dispose();
+  }, 60_000);
+
   it("k = 2 resumes exactly: the checkpoint keeps the steps already handed out", async () => {
     const dir = await mkdtemp(join(tmpdir(), "r1ts-grpo-async-"));
     dirs.push(dir);

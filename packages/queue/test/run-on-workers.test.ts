@@ -28,12 +28,13 @@ afterAll(async () => {
   await rm(root, { recursive: true, force: true });
 });
 
+/** examples/grpo-on-workers.yaml shrunk to seconds, with this `rollout` section (none: the local engine). */
 async function config(name: string, rollout?: Record<string, unknown>): Promise<{ file: string; runDir: string }> {
-  const example = parse(await readFile(new URL("../../../examples/grpo-arithmetic.yaml", import.meta.url), "utf8"));
+  const { rollout: _example, ...example } = parse(await readFile(new URL("../../../examples/grpo-on-workers.yaml", import.meta.url), "utf8"));
   const runDir = join(root, name);
   const file = join(root, `${name}.json`);
   await writeFile(file, JSON.stringify({
-    ...example, backend: "reference", runDir, ...(rollout ? { rollout } : {}),
+    ...example, backend: "reference", runDir, ...(rollout ? { rollout: { ..._example, ...rollout } } : {}),
     grpo: { ...example.grpo, steps: 4, promptsPerStep: 2, groupSize: 4, maxNewTokens: 24, checkpointEvery: 1 },
     eval: { ...example.eval, problems: 4 },
   }));

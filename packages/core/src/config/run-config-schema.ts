@@ -18,7 +18,7 @@ const int = (min = 0) => z.number().int().min(min);
 export const RUN_TRAINERS = ["grpo", "sft"] as const;
 
 /** A trainer's options in a run config: its schema without what the run sets (seed, evaluation cadence, padding). */
-export const grpoSchema = grpoOptionsSchema.omit({ seed: true, evalEvery: true, maxStaleness: true });
+export const grpoSchema = grpoOptionsSchema.omit({ seed: true, evalEvery: true, maxStaleness: true, importanceCap: true });
 export const sftSchema = sftOptionsSchema.omit({ seed: true, evalEvery: true, padId: true });
 
 export const modelSchema = z.object({

@@ -407,10 +407,10 @@ function resolvedConfig(config: PipelineConfig, plan: PipelinePlan, backend: str
 
 /**
  * The options that decide a stage's result: where rollouts are generated or rewards scored (the Redis,
- * queue and weight store of `rollout`) does not change them (docs/distributed.md); maxStaleness does.
+ * queue and weight store of `rollout`) does not change them (docs/distributed.md); maxStaleness and importanceCap do.
  */
 function resultOptions(options: unknown): unknown {
-  const o = options as { rollout?: { maxStaleness?: number } } | undefined;
+  const o = options as { rollout?: { maxStaleness?: number; importanceCap?: number } } | undefined;
   if (!o || typeof o !== "object" || !o.rollout) return options;
-  return { ...o, rollout: { maxStaleness: o.rollout.maxStaleness ?? 0 } };
+  return { ...o, rollout: { maxStaleness: o.rollout.maxStaleness ?? 0, importanceCap: o.rollout.importanceCap ?? 2 } };
 }

@@ -2,7 +2,7 @@
  * Rollout engines a plugin provides (the queue engine of @r1ts/queue): registered in the run's container
  * under a name, chosen by a run config's `rollout.engine`, and made per training stage with the policy
  * they serve. An engine's own options (its Redis, queue, weight store) sit beside `engine` in the
- * `rollout` section and are validated by its schema; `maxStaleness` and `rewardsOn` are the trainer's.
+ * `rollout` section and are validated by its schema; `maxStaleness`, `importanceCap` and `rewardsOn` are the trainer's.
  */
 import { z } from "zod";
 import type { Tokenizer } from "../data/tokenizer.ts";
@@ -16,6 +16,8 @@ export const rolloutConfigSchema = z.object({
   engine: z.string().min(1).default("local"),
   /** Async rollouts: step t+1..t+k generate while step t trains (0 = synchronous). */
   maxStaleness: z.number().int().min(0).default(0),
+  /** With maxStaleness > 0: the cap C of the truncated importance weights min(pi_old / pi_sampler, C) (0 = none). */
+  importanceCap: z.number().min(0).default(2),
   /** Where rewards are scored: on the trainer, or by the engine's workers (it must support that). */
   rewardsOn: z.enum(["trainer", "workers"]).default("trainer"),
 }).catchall(z.unknown());
@@ -49,7 +51,7 @@ export interface MadeRolloutEngine {
 export interface RolloutEngineFactory<O = unknown> {
   readonly name: string;
   readonly description?: string;
-  /** The engine's own options of the `rollout` section (engine, maxStaleness and rewardsOn excluded). */
+  /** The engine's own options of the `rollout` section (engine, maxStaleness, importanceCap and rewardsOn excluded). */
   readonly options: z.ZodType<O>;
   create(context: RolloutEngineContext, options: O, rewardsOn: RolloutConfig["rewardsOn"]): Promise<MadeRolloutEngine>;
 }

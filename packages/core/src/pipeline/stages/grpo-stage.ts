@@ -13,7 +13,7 @@ import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
  * GRPO's options; the seed defaults to the pipeline's, and evaluation follows the stage's eval settings.
  * `rollout` chooses the rollout engine (docs/distributed.md) and holds maxStaleness.
  */
-export const grpoStageOptions = grpoOptionsSchema.omit({ evalEvery: true, maxStaleness: true }).extend({
+export const grpoStageOptions = grpoOptionsSchema.omit({ evalEvery: true, maxStaleness: true, importanceCap: true }).extend({
   seed: z.number().int().min(0).optional(),
   rollout: rolloutConfigSchema.optional(),
 }).strict();
@@ -41,7 +41,7 @@ export const grpoStage = defineStage({
       ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
       model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made?.rewards ?? ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
-      config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness },
+      config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness, importanceCap: rollout.importanceCap },
       rolloutEngine: made?.engine,
     });
     try {

@@ -17,7 +17,7 @@ export class RolloutConfigError extends R1tsError {}
 
 /** The made engine (and remote reward runner), or undefined for the local engine. */
 export async function stageRolloutEngine(ctx: StageContext, bundle: ModelBundle, rollout: RolloutConfig, rewards: RewardRunner): Promise<MadeRolloutEngine | undefined> {
-  const { engine, maxStaleness, rewardsOn, ...own } = rollout;
+  const { engine, maxStaleness, importanceCap: _cap, rewardsOn, ...own } = rollout;
   if (engine === "local") {
     if (rewardsOn === "workers") throw new RolloutConfigError(`rollout.rewardsOn: "workers" needs an engine with workers (rollout.engine: queue), but rollout.engine is "local"`);
     const extra = Object.keys(own);

@@ -45,6 +45,11 @@ export const grpoOptionsSchema = trainerLoopSchema.extend({
    * rollout.maxStaleness.
    */
   maxStaleness: int().default(0),
+  /**
+   * With maxStaleness > 0: the cap C of the truncated importance weights min(pi_old / pi_sampler, C) that
+   * correct stale rollouts (0 = no correction). Run configs set it as rollout.importanceCap.
+   */
+  importanceCap: nonNegative().default(2),
 }).strict();
 
 /** GRPO's options as written in code or config (defaults optional). */

@@ -17,7 +17,7 @@ import type { HostTensor } from "../../io/safetensors.ts";
 import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
 import { tensor } from "../../ops/creation.ts";
-import { add } from "../../ops/elementwise.ts";
+import { add, stopGradient } from "../../ops/elementwise.ts";
 import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
 import type { RewardRunner, RewardScores } from "../../reward/runner.ts";
@@ -35,6 +35,7 @@ import { groupAdvantages, meanAndStd } from "./advantages.ts";
 import { type GrpoHooks, createGrpoHooks } from "./grpo-hooks.ts";
 import { type GrpoConfig, type ResolvedGrpoConfig, resolveGrpoConfig } from "./grpo-options.ts";
 import { grpoLoss, maskedMean } from "./loss.ts";
+import { staleImportanceWeights } from "./stale-importance.ts";
 
 /** A prompt to roll out, with the dataset columns its rewards read (a task's Problem fits). */
 export interface GrpoPrompt {
@@ -70,6 +71,8 @@ export interface GrpoMicroBatch {
   readonly advantages: Float32Array;
   oldLogProbs?: Tensor;
   refLogProbs?: Tensor;
+  /** The sampler's log-probs laid out like the batch's targets [B * width] (stale rollouts, to weight them). */
+  samplerLogProbs?: Float32Array;
 }
 
 const REF_PREFIX = "ref_model.";
@@ -96,6 +99,11 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     if (this.config.beta <= 0 || this.ref) return;
     this.ref = new TransformerLM(this.model.config);
     this.ref.loadStateDict(await this.model.stateDict());
+  }
+
+  /** Stale rollouts (maxStaleness > 0) are weighted by truncated importance ratios (importanceCap > 0). */
+  private get correctsStaleness(): boolean {
+    return this.config.maxStaleness > 0 && this.config.importanceCap > 0;
   }
 
   private rollouts(): RolloutSchedule<GrpoPrompt[]> {
@@ -179,7 +187,8 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
         }
         batch.activeTokens = batch.mask.reduce((a, v) => a + v, 0);
       }
-      micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)) });
+      const samplerLogProbs = this.correctsStaleness && rollouts.logProbs ? samplerLayout(batch, rows.slice(start, start + size), rollouts.logProbs.slice(start, start + size)) : undefined;
+      micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)), samplerLogProbs });
     }
     return micro;
   }
@@ -196,7 +205,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     if (c.numIterations > 1) for (const m of micro) m.oldLogProbs = frozen(this.model)(m);
     if (c.beta > 0) for (const m of micro) m.refLogProbs = frozen(this.ref!)(m);
 
-    const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0 };
+    const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0, isMean: 0, isMin: Infinity, isMax: -Infinity, isCapped: 0 };
     try {
       for (let it = 0; it < c.numIterations; it++) {
         const result = await this.update(micro, (m) => tidy(() => this.policyLoss({ ...batchTensors(m.batch), ...m }, globalActive, micro.length, it === 0)), this.step * c.numIterations + it);
@@ -209,6 +218,12 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
           sums.clipHigh += r.clipHigh * share;
           sums.clipRegion += r.clipRegion * share;
           sums.entropy += r.entropy * share;
+          if (micro[k].samplerLogProbs) {
+            sums.isMean += r.isMean * share;
+            sums.isCapped += r.isCapped * share;
+            sums.isMin = Math.min(sums.isMin, r.isMin);
+            sums.isMax = Math.max(sums.isMax, r.isMax);
+          }
         });
         sums.gradNorm = result.gradNorm;
       }
@@ -227,13 +242,19 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
     const lp = logProbsOfLogits(logits, b.targets, { entropy: withEntropy });
     const advantages = b.advantages instanceof Float32Array ? tensor(b.advantages, [b.advantages.length], "f32") : b.advantages;
+    const stale = b.samplerLogProbs
+      ? staleImportanceWeights(b.oldLogProbs ?? stopGradient(lp.logProbs), tensor(b.samplerLogProbs, lp.logProbs.shape, "f32"), b.mask, c.importanceCap)
+      : undefined;
     const result = grpoLoss(
-      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask },
+      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask, importanceWeights: stale?.weights },
       { lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.beta, maxCompletionLength: c.maxNewTokens, globalActiveTokens, microBatches },
     );
     return {
       loss: auxLoss ? add(result.loss, auxLoss) : result.loss,
-      metrics: { kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined },
+      metrics: {
+        kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined,
+        isMean: stale?.ratioMean, isMin: stale?.ratioMin, isMax: stale?.ratioMax, isCapped: stale?.cappedFraction,
+      },
     };
   }
 
@@ -282,6 +303,13 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
       stepSeconds: seconds.total,
     });
     if (c.beta > 0) m.kl = train.kl;
+    if (this.correctsStaleness && Number.isFinite(train.isMin)) {
+      // The truncated importance weights of stale rollouts (stale-importance.ts): the uncapped ratio pi_old / pi_sampler.
+      m["importanceRatio/mean"] = train.isMean;
+      m["importanceRatio/min"] = train.isMin;
+      m["importanceRatio/max"] = train.isMax;
+      m["importanceRatio/cappedFraction"] = train.isCapped;
+    }
     return m;
   }
 
@@ -335,4 +363,17 @@ export function splitReference(weights: Record<string, HostTensor>): { policy: R
     else policy[name] = t;
   }
   return { policy, ref };
+}
+
+/**
+ * Each row's sampler log-probs at its completion tokens' target positions in a packed batch (row b's
+ * completion token j is the target at prompt length - 1 + j); 0 elsewhere (masked out).
+ */
+function samplerLayout(batch: SequenceBatch, rows: readonly { prompt: readonly number[]; completion: readonly number[] }[], logProbs: readonly (readonly number[])[]): Float32Array {
+  const out = new Float32Array(batch.batch * batch.width);
+  rows.forEach((row, b) => {
+    const lp = logProbs[b];
+    for (let j = 0; j < row.completion.length; j++) out[b * batch.width + row.prompt.length - 1 + j] = lp[j] ?? 0;
+  });
+  return out;
 }
