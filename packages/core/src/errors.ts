@@ -1,5 +1,6 @@
 /** Typed errors: each says what went wrong and where, so a user can act on it. */
 export class R1tsError extends Error {
+  /** `options.cause`: the lower-level error this one explains (kept for debugging). */
   constructor(message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = new.target.name;

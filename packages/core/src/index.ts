@@ -45,3 +45,4 @@ export * from "./models/index.ts";
 export * from "./pipeline/index.ts";
 export * from "./quant/fp8-linear.ts";
 export * from "./quant/fp8-training.ts";
+export { previewValue } from "./util/preview.ts";

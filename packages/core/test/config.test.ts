@@ -64,4 +64,24 @@ describe("run config", () => {
     await expect(loadRunConfig(json)).rejects.toThrow(/run.json is invalid:\n {2}not valid JSON/);
     await expect(loadRunConfig(join(dir, "missing.yaml"))).rejects.toThrow(/cannot read the file/);
   });
+
+  // Found by the fuzzer (fuzz/targets/config-files.ts, seed 16, case 10): a YAML alias that refers to
+  // the node holding it makes a cyclic value, and the error message's JSON.stringify threw a TypeError.
+  it("a cyclic YAML value (an alias inside its own anchor) is a ConfigError naming the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-config-"));
+    dirs.push(dir);
+    const yaml = join(dir, "cyclic.yaml");
+    await writeFile(yaml, "model: { bundle: builtin:base-arithmetic }\ntask: { name: arithmetic }\ntrainer: grpo\ngrpo: { steps: &a [*a], promptsPerStep: 2, groupSize: 4, maxNewTokens: 16, lr: 0.001 }\nrewards: &b [*b]\n");
+    const error = await loadRunConfig(yaml).catch((e) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(yaml);
+    expect(error.message).toMatch(/grpo\.steps: expected number, got \[\[circular\]\]/);
+  });
+
+  it("a value nested 100,000 deep is reported, cut short, without overflowing the stack", () => {
+    const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+    const error = (() => { try { parseRunConfig({ ...good, seed: deep }, "deep.json"); } catch (e) { return e as Error; } })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toMatch(/seed: expected number, got \[\[\[\[\[\[\[\[\[\.\.\.\]\]\]\]\]\]\]\]\]/);
+  });
 });

@@ -10,6 +10,7 @@ import type { z } from "zod";
 import { R1tsError } from "../errors.ts";
 import { type PipelineConfig, pipelineConfigSchema } from "../pipeline/pipeline-config-schema.ts";
 import { type RunConfig, runConfigSchema } from "./run-config-schema.ts";
+import { previewValue } from "../util/preview.ts";
 
 export class ConfigError extends R1tsError {
   constructor(
@@ -80,7 +81,7 @@ export function describeConfigIssues(error: z.ZodError, raw: unknown): string[] 
       message = message.replace(/, received .*$/, "");
       message = message.replace(/^Too (small|big): expected /, "expected ");
       if (!/^expected/.test(message)) message = `expected ${message}`;
-      message += `, got ${given === undefined ? "nothing" : JSON.stringify(given)}`;
+      message += `, got ${given === undefined ? "nothing" : previewValue(given, 120)}`;
     }
     return `${path}: ${message}`;
   });

@@ -5,6 +5,7 @@ import { r1ZeroPrompt } from "../../tasks/template.ts";
 import type { SequenceRow } from "../../train/sequence-batch.ts";
 import { StageError } from "../errors.ts";
 import type { StageContext } from "../stage.ts";
+import { previewValue } from "../../util/preview.ts";
 
 /** What encoding needs of a bundle. */
 export type EncodingModel = Pick<ModelBundle, "tokenizer" | "eosTokenId"> & { model: { config: { maxSeqLen: number } } };
@@ -36,9 +37,9 @@ export async function datasetSequenceRows(ctx: StageContext, file: string, label
     const where = `${label} (${file}), row ${i + 1}`;
     const prompt = row[columns.promptColumn];
     const completion = row[columns.completionColumn];
-    if (typeof prompt !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.promptColumn}" must be a string, got ${JSON.stringify(prompt)?.slice(0, 60) ?? "nothing"}`);
+    if (typeof prompt !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.promptColumn}" must be a string, got ${(prompt === undefined ? "nothing" : previewValue(prompt, 60))}`);
     if (typeof completion !== "string" && columns.skipIncomplete) return;
-    if (typeof completion !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.completionColumn}" must be a string, got ${JSON.stringify(completion)?.slice(0, 60) ?? "nothing"}`);
+    if (typeof completion !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.completionColumn}" must be a string, got ${(completion === undefined ? "nothing" : previewValue(completion, 60))}`);
     let seq: SequenceRow;
     try {
       seq = { prompt: bundle.tokenizer.encode(columns.template ? r1ZeroPrompt(prompt) : prompt), completion: [...bundle.tokenizer.encode(completion), bundle.eosTokenId] };
