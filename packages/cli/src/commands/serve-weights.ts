@@ -2,9 +2,9 @@
  * `r1ts serve-weights --dir DIR`: an HTTP weight store for queue-engine runs whose machines share no file
  * system: the trainer PUTs each policy version, the workers GET it (rollout.weights: http://host:port/).
  */
-import { parseArgs } from "node:util";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
+import { integerFlag, parseFlags } from "./flags.ts";
 
 const usage = `usage: r1ts serve-weights --dir DIR [--host HOST] [--port PORT] [--token TOKEN]
 
@@ -21,17 +21,12 @@ export const serveWeightsCommand: Command = {
   summary: "serve a directory over HTTP as the weight store of queue-engine runs",
   usage,
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({ args, options: { dir: { type: "string" }, host: { type: "string" }, port: { type: "string" }, token: { type: "string" } } }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
-    }
+    const { values } = parseFlags(args, usage, { dir: { type: "string" }, host: { type: "string" }, port: { type: "string" }, token: { type: "string" } });
     if (values.dir === undefined) throw new UsageError(`--dir is required\n\n${usage}`);
-    const port = values.port === undefined ? 8700 : Number(values.port);
-    if (!Number.isSafeInteger(port) || port < 0 || port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);
+    const port = integerFlag("port", values.port, 0) ?? 8700;
+    if (port > 65535) throw new UsageError(`--port must be a port number, got ${values.port}`);
     const { serveWeightStore } = await import("@r1ts/queue");
-    const server = await serveWeightStore({ dir: values.dir, host: values.host, port, token: values.token ?? process.env.R1TS_WEIGHTS_TOKEN });
+    const server = await serveWeightStore({ dir: values.dir as string, host: values.host as string | undefined, port, token: (values.token as string | undefined) ?? process.env.R1TS_WEIGHTS_TOKEN });
     console.error(`serving ${values.dir} at ${server.url}`);
     await new Promise<void>((resolve) => {
       process.once("SIGINT", resolve);

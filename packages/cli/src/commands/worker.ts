@@ -4,11 +4,11 @@
  * jobs); loads each policy version a job names from the run's weight store. Start any number, on any
  * machine that reaches the Redis and the weight store (docs/distributed.md).
  */
-import { parseArgs } from "node:util";
 import { lastBackendSelection, setBackend } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
+import { integerFlag, parseFlags } from "./flags.ts";
 
 const usage = `usage: r1ts worker --redis URL [--queue NAME] [--concurrency N] [--backend NAME] [--name NAME]
                    [--plugin NAME]... [--lock-ms MS] [--stalled-ms MS] [--cache-versions N] [--token-delay-ms MS]
@@ -34,35 +34,24 @@ export const workerCommand: Command = {
   summary: "generate rollouts and score rewards for queue-engine runs (BullMQ + Redis)",
   usage,
   async run(args) {
-    let values;
-    try {
-      ({ values } = parseArgs({
-        args,
-        options: {
-          redis: { type: "string" }, queue: { type: "string" }, plugin: { type: "string", multiple: true }, concurrency: { type: "string" }, backend: { type: "string" }, name: { type: "string" },
-          "lock-ms": { type: "string" }, "stalled-ms": { type: "string" }, "cache-versions": { type: "string" }, "token-delay-ms": { type: "string" },
-        },
-      }));
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
-    }
-    if (values.redis === undefined) throw new UsageError(`--redis is required\n\n${usage}`);
-    const int = (name: string, min: number): number | undefined => {
-      const v = (values as Record<string, string | undefined>)[name];
-      if (v === undefined) return undefined;
-      const n = Number(v);
-      if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min}, got ${v}`);
-      return n;
-    };
+    const { values } = parseFlags(args, usage, {
+      redis: { type: "string" }, queue: { type: "string" }, plugin: { type: "string", multiple: true }, concurrency: { type: "string" }, backend: { type: "string" },
+      name: { type: "string" }, "lock-ms": { type: "string" }, "stalled-ms": { type: "string" }, "cache-versions": { type: "string" }, "token-delay-ms": { type: "string" },
+    });
+    const text = (name: string) => values[name] as string | undefined;
+    if (text("redis") === undefined) throw new UsageError(`--redis is required\n\n${usage}`);
     const options = {
-      concurrency: int("concurrency", 1), lockDurationMs: int("lock-ms", 100), stalledIntervalMs: int("stalled-ms", 100),
-      cacheVersions: int("cache-versions", 1), tokenDelayMs: int("token-delay-ms", 0),
+      concurrency: integerFlag("concurrency", values.concurrency, 1), lockDurationMs: integerFlag("lock-ms", values["lock-ms"], 100),
+      stalledIntervalMs: integerFlag("stalled-ms", values["stalled-ms"], 100), cacheVersions: integerFlag("cache-versions", values["cache-versions"], 1),
+      tokenDelayMs: integerFlag("token-delay-ms", values["token-delay-ms"], 0),
     };
-    await setBackend(values.backend ?? "auto");
+    await setBackend(text("backend") ?? "auto");
     const log = (line: string) => console.error(line);
     const { startRolloutWorker } = await import("@r1ts/queue");
-    const worker = await startRolloutWorker({ redis: values.redis, queue: values.queue, name: values.name, builtinPlugins: [r1Rewards], allowedPlugins: values.plugin ?? [], baseDir: process.cwd(), log, ...options });
-    log(`worker ${worker.name}: backend ${lastBackendSelection()?.chosen ?? values.backend ?? "auto"}`);
+    const worker = await startRolloutWorker({
+      redis: text("redis")!, queue: text("queue"), name: text("name"), builtinPlugins: [r1Rewards], allowedPlugins: (values.plugin as unknown as string[] | undefined) ?? [], baseDir: process.cwd(), log, ...options,
+    });
+    log(`worker ${worker.name}: backend ${lastBackendSelection()?.chosen ?? text("backend") ?? "auto"}`);
     await new Promise<void>((resolve) => {
       let stopping = false;
       const stop = (signal: string) => {
