@@ -45,7 +45,7 @@ describe("rewards scored on workers", () => {
     const whole = await QueueRewardRunner.connect({ redis: redis.url, queue: "rewards", run: "r", local, plugins, rewards });
     const scores = await whole.score(batch);
     expect({ ...scores, seconds: {} }).toEqual({ ...expected, seconds: {} });
-    expect(whole.uses).toBe(local.uses);
+    expect(whole.uses).toEqual(local.uses);
     expect(expected.perReward.longest.filter((v) => v === 1)).toHaveLength(1);
     await whole.close();
     // Split into jobs of 2 rows, per-row rewards still agree; a reward over the whole batch sees only its job.
