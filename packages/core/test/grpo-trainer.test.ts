@@ -54,7 +54,7 @@ describe("GRPO trainer", () => {
     expect(memory().numTensors).toBe(before);
   }, 60_000);
 
-  it("logs every metric of REFERENCE §1 each step", async () => {
+  it("logs every metric of docs/grpo-algorithm.md each step", async () => {
     const { model, trainer } = makeTrainer({ steps: 1, beta: 0.04 });
     const [m] = await trainer.train();
     for (const key of [

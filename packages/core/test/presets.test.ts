@@ -11,7 +11,7 @@ import {
   transformerConfig,
 } from "../src/index.ts";
 
-describe("DeepSeek presets (REFERENCE §4)", () => {
+describe("DeepSeek presets (docs/mla.md)", () => {
   it("deepseek-v3-671b: 671B total (within 1%), 37B activated (within 2%), 576 vs 40960 cache values", () => {
     const n = countParameters(presetConfig("deepseek-v3-671b"));
     expect(Math.abs(n.params / 671e9 - 1)).toBeLessThan(0.01);
@@ -31,7 +31,7 @@ describe("DeepSeek presets (REFERENCE §4)", () => {
     expect(c).toMatchObject({ qLoraRank: 0, scoreFunc: "softmax", routerBias: false, nSharedExperts: 2, nActivatedExperts: 6 });
   });
 
-  it("resolves the REFERENCE configs with YaRN (softmax scale gets mscale^2)", () => {
+  it("resolves the configs of docs/mla.md with YaRN (softmax scale gets mscale^2)", () => {
     const c = transformerConfig(presetConfig("deepseek-v3-671b"));
     expect(c.ropeScaling).toEqual({ type: "yarn", factor: 40, originalMaxSeqLen: 4096, betaFast: 32, betaSlow: 1, mscale: 1 });
     expect(c).toMatchObject({ attention: "mla", headDim: 192, maxSeqLen: 16384, ropeTheta: 1e4, ropeInterleaved: true, routeScale: 2.5, routerBias: true });

@@ -3,7 +3,7 @@
  * `rollout: { engine: queue, redis: redis://host:port, ... }` (docs/distributed.md). `r1ts run` loads it
  * by itself when a config names the engine; in code, list `queueRolloutPlugin` among the run's plugins.
  */
-import { type RolloutEngineFactory, definePlugin } from "@r1ts/core";
+import { type RolloutEngineKind, definePlugin } from "@r1ts/core";
 import { z } from "zod";
 import { QueueConfigError } from "./errors.ts";
 import { QueueRewardRunner } from "./engine/queue-reward-runner.ts";
@@ -37,7 +37,7 @@ export const queueRolloutOptionsSchema = z.object({
 
 export type QueueRolloutOptions = z.output<typeof queueRolloutOptionsSchema>;
 
-export const queueRolloutEngineFactory: RolloutEngineFactory<QueueRolloutOptions> = {
+export const queueRolloutEngineKind: RolloutEngineKind<QueueRolloutOptions> = {
   name: "queue",
   description: "generation (and optionally rewards) on r1ts worker processes through BullMQ + Redis",
   options: queueRolloutOptionsSchema,
@@ -72,6 +72,6 @@ export const queueRolloutPlugin = definePlugin({
   coreRange: "^0.1.0",
   description: "the queue rollout engine (BullMQ + Redis, r1ts worker)",
   setup(api) {
-    api.registerRolloutEngine(queueRolloutEngineFactory);
+    api.registerRolloutEngineKind(queueRolloutEngineKind);
   },
 });

@@ -70,7 +70,7 @@ export const evalCommand: Command = {
     const runner = ctx.createRewardRunner(config?.rewards ?? rewards);
     const task = (await core.loadTask(taskSource, baseDir))!;
     await core.setBackend((values.backend as string | undefined) ?? config?.backend ?? "auto");
-    const bundle = await core.loadModelBundle(dir);
+    const bundle = await core.loadModelBundle(dir, ctx.tokenizers);
     try {
       const report = await core.evaluateBundle(bundle, task.heldOut(settings.problems), runner, { ...settings, seed: core.evalSeed(settings, seed) });
       const out = { model: dir, task: task.name, backend: core.lastBackendSelection()?.chosen, ...report };

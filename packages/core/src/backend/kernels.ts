@@ -1,6 +1,6 @@
 /**
  * The kernel contract: every kernel's name, attributes and how its output shapes and dtypes follow
- * from its inputs (kernels are pure and shape-inferable; see DESIGN.md "The engine").
+ * from its inputs (kernels are pure and shape-inferable; see docs/backends.md).
  *
  * Primitive kernels must be implemented by every backend. Fused kernels are optional: core has a
  * composed fallback for each (see ops/fused), so a backend only adds the ones it does faster.

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { evalSettingsSchema } from "../eval/eval-settings.ts";
 import { pluginSpecConfigSchema, rewardUseConfigSchema } from "../plugin/config-schema.ts";
 import { dataSchema, taskSchema } from "../tasks/task-config.ts";
-import { rolloutConfigSchema } from "../sampling/rollout-engine-factory.ts";
+import { rolloutConfigSchema } from "../sampling/rollout-engine-kind.ts";
 import { grpoOptionsSchema } from "../train/grpo/grpo-options.ts";
 import { sftOptionsSchema } from "../train/sft/sft-options.ts";
 

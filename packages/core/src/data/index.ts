@@ -4,4 +4,5 @@ export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
 export * from "./tokenizer.ts";
+export * from "./tokenizer-spec.ts";
 export * from "./tokenizer-file.ts";

@@ -11,6 +11,7 @@ import type { GenerationModel } from "../generate/generate.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import type { Problem } from "../tasks/task.ts";
 import type { EvalSettings } from "./eval-settings.ts";
+import type { ModelEvaluator } from "./evaluator.ts";
 import { evaluateProblems } from "./evaluate.ts";
 import { meanPassAtK } from "./pass-at-k.ts";
 
@@ -105,3 +106,6 @@ export function describeEval(report: EvalReport): string {
   const passK = Object.entries(report.passAtK).filter(([k]) => k !== "1").map(([k, v]) => `pass@${k} ${pct(v)}`);
   return [`accuracy ${pct(report.accuracy)}`, ...passK, `format ${pct(report.format)}`, `mean length ${report.meanLength.toFixed(1)} tokens`].join(", ");
 }
+
+/** The default ModelEvaluator of a run's container. */
+export const heldOutEvaluator: ModelEvaluator = Object.freeze({ name: "held-out", evaluate: evaluateBundle });

@@ -1,5 +1,5 @@
 /**
- * Multi-head Latent Attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1; REFERENCE.md §4), as in DeepSeek-V3's
+ * Multi-head Latent Attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1; docs/mla.md), as in DeepSeek-V3's
  * `inference/model.py` class MLA, with HF DeepSeek-V3 parameter names.
  *
  *   queries:  q = W_q x, or W_qb RMSNorm(W_qa x) with query compression (qLoraRank > 0)     (V3 eq. 6-9)

@@ -1,6 +1,6 @@
 /**
  * The DeepSeekMoE router with auxiliary-loss-free load balancing (DeepSeek-V3 §2.1.2, eq. 12-16;
- * REFERENCE.md §6), as DeepSeek-V3's `inference/model.py` class Gate, with HF names
+ * docs/moe.md), as DeepSeek-V3's `inference/model.py` class Gate, with HF names
  * (`weight`, `e_score_correction_bias`):
  *   s     = sigmoid(x W^T) or softmax(x W^T)                          affinities (eq. 15)
  *   pick  = top-K of s + b (b: per-expert bias, for selection only)   (eq. 16)

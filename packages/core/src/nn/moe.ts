@@ -1,5 +1,5 @@
 /**
- * DeepSeekMoE (DeepSeek-V3 §2.1.2, eq. 12; REFERENCE.md §6): routed SwiGLU experts chosen per token by
+ * DeepSeekMoE (DeepSeek-V3 §2.1.2, eq. 12; docs/moe.md): routed SwiGLU experts chosen per token by
  * the MoEGate plus always-on shared experts,
  *   MoE(u) = sum_{i in topK} g_i FFN_i(u) + FFN_shared(u)          (the residual is added by the block)
  * and the sequence-wise balance loss (eq. 17-20):
@@ -123,7 +123,7 @@ export class MoE extends Module {
     return terms;
   }
 
-  /** alpha * mean over sequences of sum_i f_i P_i (REFERENCE §6); f from the top-K of the unbiased scores. */
+  /** alpha * mean over sequences of sum_i f_i P_i (docs/moe.md); f from the top-K of the unbiased scores. */
   balanceLoss(routing: Routing, batch: number, seq: number, alpha = this.balanceLossAlpha): Tensor {
     return tidy(() => {
       const { nRoutedExperts: e, topK: k } = this.gate;

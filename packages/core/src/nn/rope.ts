@@ -6,7 +6,7 @@
  *
  * Context extension hooks in through `RopeScaling`: a scaling rewrites the frequencies
  * (`scaleFrequencies`) and may multiply the attention softmax scale (`ropeAttentionFactor`).
- * YaRN (REFERENCE.md §5, nn/yarn.ts) is the other member of the union.
+ * YaRN (docs/yarn.md, nn/yarn.ts) is the other member of the union.
  */
 import type { Backend } from "../backend/backend.ts";
 import { ShapeError } from "../errors.ts";

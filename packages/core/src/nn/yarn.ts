@@ -1,7 +1,7 @@
 /**
  * YaRN context extension (Peng et al. 2023, "YaRN: Efficient Context Window Extension of Large Language
  * Models", §3.2 "NTK-by-parts" and eq. 21-22), exactly as DeepSeek-V3's `precompute_freqs_cis`
- * (REFERENCE.md §5):
+ * (docs/yarn.md):
  *   fcd(r)  = dim * ln(L / (r * 2 pi)) / (2 ln(base))          the pair index whose wavelength fits r times in L
  *   low     = max(floor(fcd(betaFast)), 0); high = min(ceil(fcd(betaSlow)), dim - 1)
  *   ramp(j) = clamp((j - low) / (high - low), 0, 1)           (high += 0.001 when low == high)

@@ -9,7 +9,10 @@ import { container as rootContainer } from "tsyringe";
 import type { DependencyContainer } from "tsyringe";
 import semver from "semver";
 import type { BackendFactory } from "../backend/backend.ts";
-import { registerBackend as registerGlobalBackend } from "../backend/registry.ts";
+import type { ModelEvaluator } from "../eval/evaluator.ts";
+import type { RolloutEngineFactory } from "../sampling/rollout-engine.ts";
+import type { CheckpointStoreFactory } from "../train/checkpoint-store.ts";
+import type { MetricsSink } from "../train/metrics-sink.ts";
 import { type RunHooks, createRunHooks } from "../train/hooks/run-hooks.ts";
 import { describeIssues } from "../reward/describe-issues.ts";
 import { RewardConfigError } from "../reward/errors.ts";
@@ -22,14 +25,18 @@ import { pathToFileURL } from "node:url";
 import { rewardUseConfigSchema } from "./config-schema.ts";
 import type { RewardUseConfig } from "./config-schema.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
-import type { RolloutEngineFactory } from "../sampling/rollout-engine-factory.ts";
+import type { RolloutEngineKind } from "../sampling/rollout-engine-kind.ts";
 import { CORE_VERSION } from "./core-version.ts";
 import { pluginShapeProblem } from "./define-plugin.ts";
 import type { Plugin } from "./define-plugin.ts";
 import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError } from "./errors.ts";
 import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
-import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, ROLLOUT_ENGINE_FACTORY, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+import { type RunParts, registerDefaultParts, resolveRunParts } from "./run-parts.ts";
+import {
+  BACKEND_FACTORY, CHECKPOINT_STORE_FACTORY, LOADED_PLUGINS, METRICS_SINK, MODEL_EVALUATOR, REWARD, ROLLOUT_ENGINE_FACTORY, ROLLOUT_ENGINE_KIND, RUN_CONFIG, RUN_CONTEXT, STAGE,
+  TOKENIZER_FACTORY, TRAINER_HOOKS,
+} from "./tokens.ts";
 import { previewValue } from "../util/preview.ts";
 
 /** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
@@ -66,10 +73,13 @@ export interface RunContext {
   readonly plugins: readonly LoadedPlugin[];
   readonly rewards: ReadonlyMap<string, Reward<any>>;
   readonly stages: ReadonlyMap<string, StageDefinition>;
+  /** The backends this run's plugins registered (the registry finds them given this scope only). */
   readonly backends: ReadonlyMap<string, BackendFactory>;
   readonly tokenizers: ReadonlyMap<string, TokenizerFactory>;
-  /** Rollout engines plugins registered (besides the built-in `local`). */
-  readonly rolloutEngines: ReadonlyMap<string, RolloutEngineFactory<any>>;
+  /** Rollout engine kinds plugins registered, by the name `rollout.engine` gives (besides `local`). */
+  readonly rolloutEngineKinds: ReadonlyMap<string, RolloutEngineKind<any>>;
+  /** The replaceable parts, resolved from the container after every plugin's setup. */
+  readonly parts: RunParts;
   /** A registered reward by name; throws listing the registered ones. */
   reward(name: string): Reward<any>;
   /** A weighted runner over registered rewards, from config entries (names or `{ name, weight, ... }`). */
@@ -110,8 +120,9 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   container.register(TRAINER_HOOKS, { useValue: hooks });
   container.register(RUN_CONFIG, { useValue: options.config });
   container.register(LOADED_PLUGINS, { useValue: loaded });
+  registerDefaultParts(container);
 
-  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), rolloutEngine: new Map<string, string>() };
+  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), part: new Map<string, string>(), rolloutEngineKind: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: unknown, plugin: string) => {
     if (typeof name !== "string" || name === "") throw new PluginSetupError(`plugin "${plugin}" registered a ${kind} without a name`);
     const owner = owners[kind].get(name);
@@ -146,18 +157,36 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered backend "${factory?.name}" without a create function`);
         claim("backend", factory.name, name);
         container.register(BACKEND_FACTORY, { useValue: factory });
-        registerGlobalBackend(factory);
       },
       registerTokenizer(factory: TokenizerFactory) {
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered tokenizer "${factory?.name}" without a create function`);
         claim("tokenizer", factory.name, name);
         container.register(TOKENIZER_FACTORY, { useValue: factory });
       },
-      registerRolloutEngine(factory: RolloutEngineFactory<any>) {
+      registerRolloutEngine(factory: RolloutEngineFactory) {
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered rollout engine "${factory?.name}" without a create function`);
-        if (factory.name === "local") throw new PluginSetupError(`plugin "${name}" registered a rollout engine named "local", the built-in engine's name; choose another`);
-        claim("rolloutEngine", factory.name, name);
+        claim("part", "rollout engine", name);
         container.register(ROLLOUT_ENGINE_FACTORY, { useValue: factory });
+      },
+      registerRolloutEngineKind(kind: RolloutEngineKind<any>) {
+        if (typeof kind?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered rollout engine kind "${kind?.name}" without a create function`);
+        if (kind.name === "local") throw new PluginSetupError(`plugin "${name}" registered a rollout engine kind named "local", the built-in engine's name; choose another`);
+        claim("rolloutEngineKind", kind.name, name);
+        container.register(ROLLOUT_ENGINE_KIND, { useValue: kind });
+      },
+      registerCheckpointStore(factory: CheckpointStoreFactory) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered checkpoint store "${factory?.name}" without a create function`);
+        claim("part", "checkpoint store", name);
+        container.register(CHECKPOINT_STORE_FACTORY, { useValue: factory });
+      },
+      registerEvaluator(evaluator: ModelEvaluator) {
+        if (typeof evaluator?.evaluate !== "function") throw new PluginSetupError(`plugin "${name}" registered evaluator "${evaluator?.name}" without an evaluate function`);
+        claim("part", "evaluator", name);
+        container.register(MODEL_EVALUATOR, { useValue: evaluator });
+      },
+      registerMetricsSink(sink: MetricsSink) {
+        if (typeof sink?.log !== "function") throw new PluginSetupError(`plugin "${name}" registered metrics sink "${sink?.name}" without a log function`);
+        container.register(METRICS_SINK, { useValue: sink });
       },
       warn: (message: string) => warn(`plugin "${name}": ${message}`),
     });
@@ -181,7 +210,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     stages: byName<StageDefinition>(STAGE),
     backends: byName<BackendFactory>(BACKEND_FACTORY),
     tokenizers: byName<TokenizerFactory>(TOKENIZER_FACTORY),
-    rolloutEngines: byName<RolloutEngineFactory<any>>(ROLLOUT_ENGINE_FACTORY),
+    rolloutEngineKinds: byName<RolloutEngineKind<any>>(ROLLOUT_ENGINE_KIND),
+    parts: resolveRunParts(container),
     reward: (name: string) => lookupReward(rewards, name, "reward"),
     createRewardRunner(uses: readonly RewardUseConfig[], runnerOptions?: RewardRunnerOptions) {
       return createRewardRunner(uses.map((raw, i): RewardUse => {

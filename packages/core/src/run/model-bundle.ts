@@ -4,7 +4,8 @@
  * The bundled base model, every run's checkpoints and `r1ts generate --model DIR` all use this form.
  */
 import { R1tsError } from "../errors.ts";
-import { BpeTokenizer } from "../data/bpe-tokenizer.ts";
+import type { Tokenizer, TokenizerFactory } from "../data/tokenizer.ts";
+import { loadTokenizer, tokenIdOf } from "../data/tokenizer-spec.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CHECKPOINT_FILES, type Checkpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../io/checkpoint.ts";
@@ -16,6 +17,7 @@ import { previewValue } from "../util/preview.ts";
 
 export interface BundleConfig {
   model: TransformerConfig;
+  /** An HF tokenizer.json object, or `{ factory: <registered tokenizer>, options }` (data/tokenizer-spec.ts). */
   tokenizer: unknown;
   /** The end-of-text token: generation stops on it and pads with it. */
   eosToken: string;
@@ -27,7 +29,7 @@ export interface BundleConfig {
 
 export interface ModelBundle {
   model: TransformerLM;
-  tokenizer: BpeTokenizer;
+  tokenizer: Tokenizer;
   eosTokenId: number;
   config: BundleConfig;
   checkpoint: Checkpoint;
@@ -59,13 +61,14 @@ function checkBundleConfig(dir: string, value: unknown): BundleConfig {
   return config;
 }
 
-export async function loadModelBundle(dir: string): Promise<ModelBundle> {
+/** Loads a bundle; a tokenizer named by a factory comes from `tokenizers` (a run's registered ones). */
+export async function loadModelBundle(dir: string, tokenizers?: ReadonlyMap<string, TokenizerFactory>): Promise<ModelBundle> {
   await readBundleConfig(dir);
   const checkpoint = await loadCheckpoint(dir);
   const where = `${dir}/config.json`;
   const config = checkBundleConfig(dir, checkpoint.config);
-  const tokenizer = BpeTokenizer.fromJSON(config.tokenizer, `${where}, "tokenizer"`);
-  const eosTokenId = tokenizer.tokenToId(config.eosToken);
+  const tokenizer = await loadTokenizer(config.tokenizer, tokenizers, `${where}, "tokenizer"`);
+  const eosTokenId = tokenIdOf(tokenizer, config.eosToken);
   if (eosTokenId === undefined) throw new ModelBundleError(`${where}: eosToken ${JSON.stringify(config.eosToken)} is not in the tokenizer`);
   let modelConfig: TransformerConfig;
   try {
@@ -95,8 +98,13 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
   return { model, tokenizer, eosTokenId, config, checkpoint };
 }
 
-/** Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. */
-export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BpeTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
-  const config: BundleConfig = { ...extra, model: model.config, tokenizer: tokenizer.toJSON(), eosToken };
+/**
+ * Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. The tokenizer
+ * is saved as `extra.tokenizer` when given (a factory spec), else as its own `toJSON()`.
+ */
+export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: Tokenizer & { toJSON?(): unknown }, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
+  const spec = extra.tokenizer ?? tokenizer.toJSON?.();
+  if (spec === undefined) throw new ModelBundleError(`saveModelBundle(${dir}): the tokenizer has no toJSON(); give its spec as extra.tokenizer ({ factory, options })`);
+  const config: BundleConfig = { ...extra, model: model.config, tokenizer: spec, eosToken };
   await saveCheckpoint(dir, { ...more, weights: await model.stateDict(), config });
 }

@@ -8,7 +8,8 @@
  * `rolloutRowSeed(seed, p, g)`, so an engine that splits a request over many batches, processes or
  * machines returns the same completions as one batch on one machine (same backend).
  */
-import type { FinishReason } from "../generate/generate.ts";
+import type { Tokenizer } from "../data/tokenizer.ts";
+import type { FinishReason, GenerationModel } from "../generate/generate.ts";
 import { mix32 } from "../random/counter-hash.ts";
 
 export interface RolloutRequest {
@@ -62,4 +63,19 @@ export function rolloutRowSeeds(seed: number, first: number, count: number, grou
   const seeds: number[] = [];
   for (let p = first; p < first + count; p++) for (let g = 0; g < groupSize; g++) seeds.push(rolloutRowSeed(seed, p, g));
   return seeds;
+}
+
+/** What a rollout engine is made from: the policy it samples (and the stage it serves). */
+export interface RolloutEngineParts {
+  model: GenerationModel;
+  tokenizer: Pick<Tokenizer, "encode" | "decode">;
+  eosTokenId: number;
+  /** The stage's id, for engines that keep per-stage state (queues, weight stores). */
+  stage: string;
+}
+
+/** Makes a run's rollout engines; a plugin replaces the default (generation on the policy) through the run's container. */
+export interface RolloutEngineFactory {
+  readonly name: string;
+  create(parts: RolloutEngineParts): RolloutEngine | Promise<RolloutEngine>;
 }

@@ -230,6 +230,7 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
     const state = ckpt.trainerState ?? {};
     if (state.trainer !== this.kind) throw new this.error(`checkpoint ${where} was not written by the ${this.kind} trainer (trainer: ${JSON.stringify(state.trainer)})`);
     if (!Number.isSafeInteger(state.step) || (state.step as number) < 0) throw new this.error(`checkpoint ${where}: trainer_state.json has no valid step (got ${JSON.stringify(state.step)})`);
+    if (typeof state.rng !== "object" || state.rng === null) throw new this.error(`checkpoint ${where}: trainer_state.json has no generator state ("rng"); it was not written by this version of the ${this.kind} trainer`);
     this.restoreWeights(ckpt.weights);
     if (ckpt.optimizer) this.optimizer.loadState(ckpt.optimizer);
     this.step = state.step as number;

@@ -23,7 +23,7 @@ export function lastAnswerTag(text: string): string | null {
   return matches.length === 0 ? null : matches[matches.length - 1][1].trim();
 }
 
-/** REFERENCE §3 accuracy: the last `\boxed{}` anywhere, else the `<answer>` content; null if neither. */
+/** docs/rewards.md accuracy: the last `\boxed{}` anywhere, else the `<answer>` content; null if neither. */
 export function extractFinalAnswer(text: string): string | null {
   const boxed = lastBoxed(text);
   if (boxed !== null) return boxed.trim();

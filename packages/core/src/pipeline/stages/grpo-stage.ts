@@ -1,6 +1,6 @@
 /** The `grpo` stage: GRPO (docs/grpo-algorithm.md) on a model, with the pipeline's task and the stage's rewards. */
 import { z } from "zod";
-import { rolloutConfigSchema } from "../../sampling/rollout-engine-factory.ts";
+import { rolloutConfigSchema } from "../../sampling/rollout-engine-kind.ts";
 import { grpoOptionsSchema } from "../../train/grpo/grpo-options.ts";
 import { GRPOTrainer } from "../../train/grpo/grpo-trainer.ts";
 import type { GrpoHooks } from "../../train/grpo/grpo-hooks.ts";
@@ -42,7 +42,7 @@ export const grpoStage = defineStage({
       model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made?.rewards ?? ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
       config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness, importanceCap: rollout.importanceCap },
-      rolloutEngine: made?.engine,
+      rolloutEngine: made?.engine ?? (await ctx.rolloutEngine(bundle)),
     });
     try {
       await trainInStage(ctx, trainer);

@@ -9,11 +9,11 @@ export type BundleParts = Pick<ModelBundle, "model" | "tokenizer" | "config">;
 /** The input bundle's config (its task, how it was made, ...) with the current weights' model config and who made it. */
 export function stageBundleConfig(ctx: StageContext, bundle: BundleParts): BundleConfig {
   const { model: _model, tokenizer: _tokenizer, eosToken: _eos, producedBy: _by, ...extra } = bundle.config;
-  return { ...extra, model: bundle.model.config, tokenizer: bundle.tokenizer.toJSON(), eosToken: bundle.config.eosToken, producedBy: { pipeline: ctx.pipeline, stage: ctx.id, kind: ctx.stage } };
+  return { ...extra, model: bundle.model.config, tokenizer: bundle.config.tokenizer, eosToken: bundle.config.eosToken, producedBy: { pipeline: ctx.pipeline, stage: ctx.id, kind: ctx.stage } };
 }
 
 /** Writes `bundle`'s current weights as the stage's model output `name`. */
 export async function saveStageModel(ctx: StageContext, bundle: BundleParts, name = "model"): Promise<void> {
-  const { model: _m, tokenizer: _t, eosToken, ...extra } = stageBundleConfig(ctx, bundle);
+  const { model: _m, eosToken, ...extra } = stageBundleConfig(ctx, bundle);
   await saveModelBundle(ctx.outputPath(name), bundle.model, bundle.tokenizer, eosToken, extra);
 }

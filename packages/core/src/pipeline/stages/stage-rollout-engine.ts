@@ -9,7 +9,7 @@ import { R1tsError } from "../../errors.ts";
 import type { ModelBundle } from "../../run/model-bundle.ts";
 import { describeIssues } from "../../reward/describe-issues.ts";
 import type { RewardRunner } from "../../reward/runner.ts";
-import type { MadeRolloutEngine, RolloutConfig } from "../../sampling/rollout-engine-factory.ts";
+import type { MadeRolloutEngine, RolloutConfig } from "../../sampling/rollout-engine-kind.ts";
 import type { StageContext } from "../stage.ts";
 
 /** A `rollout` section that names no registered engine, or whose options the engine refuses. */
@@ -24,9 +24,9 @@ export async function stageRolloutEngine(ctx: StageContext, bundle: ModelBundle,
     if (extra.length > 0) throw new RolloutConfigError(`rollout: the local engine takes no options, got ${extra.map((k) => JSON.stringify(k)).join(", ")} (set rollout.engine to the engine they belong to, e.g. queue)`);
     return undefined;
   }
-  const factory = ctx.runContext.rolloutEngines.get(engine);
+  const factory = ctx.runContext.rolloutEngineKinds.get(engine);
   if (!factory) {
-    const known = ["local", ...ctx.runContext.rolloutEngines.keys()].join(", ");
+    const known = ["local", ...ctx.runContext.rolloutEngineKinds.keys()].join(", ");
     throw new RolloutConfigError(`rollout.engine: unknown engine "${engine}" (registered: ${known}). The queue engine comes with @r1ts/queue: \`r1ts run\` loads it for engine: queue; in code, list its plugin (queueRolloutPlugin).`);
   }
   const parsed = factory.options.safeParse(own);

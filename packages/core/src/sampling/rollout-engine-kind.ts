@@ -1,7 +1,8 @@
 /**
- * Rollout engines a plugin provides (the queue engine of @r1ts/queue): registered in the run's container
- * under a name, chosen by a run config's `rollout.engine`, and made per training stage with the policy
- * they serve. An engine's own options (its Redis, queue, weight store) sit beside `engine` in the
+ * Rollout engine kinds a plugin provides (the queue engine of @r1ts/queue): registered in the run's
+ * container under a name, chosen by a run config's `rollout.engine` with options of their own, and made per
+ * training stage with the policy they serve. (`registerRolloutEngine` instead replaces the default engine a
+ * config's `engine: local` gets, for code that swaps the engine without options.) An engine's own options (its Redis, queue, weight store) sit beside `engine` in the
  * `rollout` section and are validated by its schema; `maxStaleness`, `importanceCap` and `rewardsOn` are the trainer's.
  */
 import { z } from "zod";
@@ -48,7 +49,7 @@ export interface MadeRolloutEngine {
   close(): Promise<void>;
 }
 
-export interface RolloutEngineFactory<O = unknown> {
+export interface RolloutEngineKind<O = unknown> {
   readonly name: string;
   readonly description?: string;
   /** The engine's own options of the `rollout` section (engine, maxStaleness, importanceCap and rewardsOn excluded). */
