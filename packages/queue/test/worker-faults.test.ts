@@ -7,6 +7,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setBackend } from "@r1ts/core";
 import { DirectoryWeightStore, QueueRolloutEngine, QueueUnavailableError, RedisWeightStore, type WeightStore } from "../src/index.ts";
@@ -38,6 +39,34 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
+async function until(check: () => Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const started = Date.now();
+  while (!(await check())) {
+    if (Date.now() - started > timeoutMs) throw new Error("timed out");
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/**
+ * Freezes `w` (SIGSTOP) in the middle of a job matching `job` (a pattern of job ids) and returns the job's
+ * id: on each such job it starts, stop it, let the pipe drain, and keep it stopped unless the job had
+ * already finished (the test read the line late), in which case wake it and wait for the next one.
+ */
+async function freezeMidJob(w: WorkerProcess, job: RegExp): Promise<string> {
+  for (let seen = 0; ; ) {
+    const started = w.lines.filter((l) => job.test(l) && / started:/.test(l));
+    if (started.length <= seen) {
+      await new Promise((r) => setTimeout(r, 10));
+      continue;
+    }
+    const id = /job (\S+) started/.exec(started[seen++])![1];
+    w.proc.kill("SIGSTOP");
+    await new Promise((r) => setTimeout(r, 100));
+    if (!w.lines.some((l) => l.includes(`job ${id} done`))) return id;
+    w.proc.kill("SIGCONT");
+  }
+}
+
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
 async function queuedRun(run: string, log: string[], options: { weights?: WeightStore; redisTimeoutSeconds?: number; checkpoints?: string } = {}) {
@@ -68,8 +97,7 @@ describe("worker faults", () => {
     const [a] = workers;
     const run = await queuedRun("kill9", []);
     const training = run.trainer.train();
-    const line = await a.waitFor(/job generate\.kill9\.s[12]\.\S+ started/);
-    const killed = /job (\S+) started/.exec(line)![1];
+    const killed = await freezeMidJob(a, /job generate\.kill9\.s[12]\./);
     await a.kill("SIGKILL");
     expect(withoutTimes(await training)).toEqual(expected);
     const others = workers.slice(1);
@@ -83,9 +111,7 @@ describe("worker faults", () => {
     const [, b, c] = workers;
     const run = await queuedRun("frozen", []);
     const training = run.trainer.train();
-    const line = await b.waitFor(/job generate\.frozen\.s[12]\.\S+ started/);
-    const frozen = /job (\S+) started/.exec(line)![1];
-    b.proc.kill("SIGSTOP");
+    const frozen = await freezeMidJob(b, /job generate\.frozen\.s[12]\./);
     await c.waitFor(new RegExp(`job ${escape(frozen)} done`));
     b.proc.kill("SIGCONT");
     expect(withoutTimes(await training)).toEqual(expected);
@@ -96,15 +122,23 @@ describe("worker faults", () => {
   it("Redis restarted empty mid-step: the trainer waits, puts back its jobs and weights, and finishes", async () => {
     const log: string[] = [];
     const run = await queuedRun("restart", log, { weights: RedisWeightStore.forRun(redis.url, "restart") });
+    // Freeze the workers as step 1 starts, so its jobs are surely queued and unfinished when Redis goes.
+    const alive = workers.filter((w) => w.proc.exitCode === null && w.proc.signalCode === null);
+    run.trainer.hooks.beforeStep.tap("freeze-workers", ({ step }) => {
+      if (step === 1) for (const w of alive) w.proc.kill("SIGSTOP");
+    });
     const training = run.trainer.train();
-    await workers[2].waitFor(/job generate\.restart\.s1\.\S+ started/);
+    const probe = new Redis({ port: redis.port, maxRetriesPerRequest: 1 });
+    await until(async () => (await probe.keys("bull:faults:generate.restart.s1.*")).length >= 4);
+    probe.disconnect();
     await redis.stop();
     await new Promise((r) => setTimeout(r, 1500));
     await redis.start();
+    for (const w of alive) w.proc.kill("SIGCONT");
     expect(withoutTimes(await training)).toEqual(expected);
     expect(log.some((l) => /Redis at .* is unreachable/.test(l))).toBe(true);
     expect(log.some((l) => /Redis at .* is back after/.test(l))).toBe(true);
-    expect(log.some((l) => /is gone from Redis .*enqueueing it again/.test(l))).toBe(true);
+    expect(log.some((l) => /job generate\.restart\.s1\.\S+ is gone from Redis .*enqueueing it again/.test(l))).toBe(true);
     expect(log.some((l) => /policy version 1 is gone .*publishing it again/.test(l))).toBe(true);
     await run.close();
   });
