@@ -107,7 +107,9 @@ describe("Hugging Face config.json mapping", () => {
       rope_scaling: { type: "yarn", factor: 40, original_max_position_embeddings: 4096, beta_fast: 32, beta_slow: 1, mscale: 0.707, mscale_all_dim: 0.707 },
     };
     const mapped = transformerConfig(fromHfConfig(lite));
-    expect({ ...mapped, maxSeqLen: 16384 }).toEqual(transformerConfig(presetConfig("deepseek-v2-lite-16b")));
+    // HF models rescale with YaRN at every length (alwaysOn); with maxSeqLen > originalMaxSeqLen the preset does too: the same model.
+    expect(mapped.ropeScaling).toMatchObject({ alwaysOn: true });
+    expect({ ...mapped, maxSeqLen: 16384, ropeScaling: { ...mapped.ropeScaling, alwaysOn: undefined } }).toEqual(transformerConfig(presetConfig("deepseek-v2-lite-16b")));
     expect(() => fromHfConfig({ model_type: "gpt2" })).toThrow(HfConfigError);
     expect(() => fromHfConfig({ ...qwen, hidden_size: "wide" })).toThrow(/"hidden_size" must be an integer, got "wide"/);
   });

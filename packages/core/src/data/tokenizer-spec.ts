@@ -18,7 +18,7 @@ export function isFactoryTokenizerSpec(spec: unknown): spec is FactoryTokenizerS
 }
 
 /** The tokenizer a spec describes; `factories` are the run's registered ones; `where` names the spec in errors. */
-export async function loadTokenizer(spec: unknown, factories: ReadonlyMap<string, TokenizerFactory> = new Map(), where = "tokenizer"): Promise<Tokenizer> {
+export async function tokenizerFromSpec(spec: unknown, factories: ReadonlyMap<string, TokenizerFactory> = new Map(), where = "tokenizer"): Promise<Tokenizer> {
   if (isFactoryTokenizerSpec(spec)) {
     const factory = factories.get(spec.factory);
     if (!factory) {

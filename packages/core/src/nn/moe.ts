@@ -36,6 +36,8 @@ export interface MoEConfig extends MoEGateConfig {
   balanceLossAlpha?: number;
   /** How experts are run (see the file comment); default "auto". */
   dispatch?: MoEDispatch;
+  /** Keep the experts' weights in FP8 with block scales (nn/linear.ts); the gate stays f32. */
+  fp8Weights?: boolean;
 }
 
 export type MoEDispatch = "auto" | "sparse" | "dense";
@@ -71,8 +73,9 @@ export class MoE extends Module {
     this.dispatch = config.dispatch ?? "auto";
     if (!(this.balanceLossAlpha >= 0)) throw new RangeError(`MoE: balanceLossAlpha must be >= 0, got ${this.balanceLossAlpha}`);
     this.gate = this.addModule("gate", new MoEGate(config, init));
-    this.experts = this.addModule("experts", new ModuleList(Array.from({ length: nRoutedExperts }, () => new SwiGLU(dim, moeInterDim, init))));
-    this.shared_experts = nSharedExperts > 0 ? this.addModule("shared_experts", new SwiGLU(dim, nSharedExperts * moeInterDim, init)) : undefined;
+    const lin = { ...init, fp8Weight: config.fp8Weights === true };
+    this.experts = this.addModule("experts", new ModuleList(Array.from({ length: nRoutedExperts }, () => new SwiGLU(dim, moeInterDim, lin))));
+    this.shared_experts = nSharedExperts > 0 ? this.addModule("shared_experts", new SwiGLU(dim, nSharedExperts * moeInterDim, lin)) : undefined;
   }
 
   /** x [B, S, dim] -> [B, S, dim] */

@@ -23,7 +23,7 @@ import { Linear } from "./linear.ts";
 import { Module, ModuleList } from "./module.ts";
 import type { MoEForwardOptions } from "./moe.ts";
 import { RMSNorm } from "./rms-norm.ts";
-import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
+import { type RopeTables, ropeFrequencies, ropeTableFactor, ropeTables } from "./rope.ts";
 import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
 
 /** The new tokens' positions and mask for one step of cached decoding. */
@@ -53,7 +53,7 @@ export class TransformerModel extends Module {
     // RoPE rotates whole GQA heads, or only the qkRopeHeadDim part of MLA heads.
     const ropeDim = config.attention === "mla" ? config.qkRopeHeadDim : config.headDim;
     const frequencies = ropeFrequencies({ headDim: ropeDim, theta: config.ropeTheta, maxSeqLen: config.maxSeqLen, scaling: config.ropeScaling });
-    const { cos, sin } = ropeTables(frequencies, config.maxSeqLen);
+    const { cos, sin } = ropeTables(frequencies, config.maxSeqLen, undefined, ropeTableFactor(config.ropeScaling, config.maxSeqLen));
     this.rope = { cos: this.addBuffer("rope_cos", cos), sin: this.addBuffer("rope_sin", sin) };
   }
 
@@ -103,11 +103,14 @@ export class TransformerLM extends Module {
   /** Absent with tied embeddings (the head then multiplies by `model.embed_tokens.weight`). */
   readonly lm_head: Linear | undefined;
 
-  /** Validates the config (ModelConfigError on a bad field) and initialises the weights from `config.seed`. */
-  constructor(config: TransformerConfigInput) {
+  /**
+   * Validates the config (ModelConfigError on a bad field) and initialises the weights from `config.seed`,
+   * or, with `empty`, allocates them zeroed without drawing (for weights about to be loaded).
+   */
+  constructor(config: TransformerConfigInput, { empty = false }: { empty?: boolean } = {}) {
     super();
     this.config = transformerConfig(config);
-    const init: InitOptions = { std: this.config.initStd, generator: new Generator(this.config.seed) };
+    const init: InitOptions = { std: this.config.initStd, generator: new Generator(this.config.seed), empty };
     this.model = this.addModule("model", new TransformerModel(this.config, init));
     this.lm_head = this.config.tieEmbeddings ? undefined : this.addModule("lm_head", new Linear(this.config.dim, this.config.vocabSize, init));
   }

@@ -9,6 +9,7 @@ import type { RewardUseConfig } from "../plugin/config-schema.ts";
 import type { RunContext } from "../plugin/run-context.ts";
 import { describeConfigIssues } from "../config/load-config.ts";
 import { type ArtifactKind, artifactProblem, kindPhrase } from "./artifact.ts";
+import { modelSourceFormat, modelSourcePath } from "../config/model-source.ts";
 import { PipelineConfigError } from "./errors.ts";
 import type { EvalSettings } from "../eval/eval-settings.ts";
 import type { PipelineConfig, StageEntry } from "./pipeline-config-schema.ts";
@@ -64,7 +65,7 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
   const declared = { ...config.artifacts };
   if (config.model) {
     if (declared.base) problems.push(`model: the shorthand defines artifact "base", but artifacts.base is given too; keep one`);
-    else declared.base = { kind: "model", path: config.model.bundle };
+    else declared.base = { kind: "model", path: modelSourcePath(config.model), format: modelSourceFormat(config.model) };
   }
   for (const [name, a] of Object.entries(declared)) {
     let path: string;
@@ -74,7 +75,7 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
       problems.push(`artifacts.${name}: ${(error as Error).message}`);
       continue;
     }
-    const problem = artifactProblem(path, a.kind);
+    const problem = artifactProblem(path, a.kind, a.format);
     if (problem) problems.push(`artifacts.${name} (${kindPhrase(a.kind)}): ${problem}`);
     artifacts[name] = { name, kind: a.kind, path };
   }

@@ -25,6 +25,7 @@ import { CORE_VERSION } from "../plugin/core-version.ts";
 import { createRunContext, type PluginSpec, type RunContext } from "../plugin/run-context.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import { type ModelBundle, loadModelBundle } from "../run/model-bundle.ts";
+import { chatTokenizerOf } from "../run/hf-bundle.ts";
 import { type EvalPhase, RunDirectory } from "../run/run-directory.ts";
 import { loadTask } from "../tasks/task-factory.ts";
 import type { Task } from "../tasks/task.ts";
@@ -121,7 +122,9 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
   const plan = planPipeline(config, context, { resolvePath: options.resolvePath ?? ((p) => resolve(baseDir, p)), source: options.source });
   await options.onContext?.(context);
 
-  const task = await loadTask(config, baseDir);
+  // Chat prompts are rendered with the chat template of the model the pipeline starts from.
+  const startModel = plan.artifacts.base ?? Object.values(plan.artifacts).find((a) => a.kind === "model");
+  const task = await loadTask(config, baseDir, { formatter: async () => (startModel ? chatTokenizerOf(startModel.path) : undefined) });
   await setBackend(config.backend, undefined, context.backends);
   const backend = lastBackendSelection()?.chosen ?? config.backend;
   const runDir = resolve(options.runDir ?? config.runDir ?? join(config.output, config.name));

@@ -1,21 +1,8 @@
 /** Finding the final answer in a completion: the last `\boxed{...}`, else the last `<answer>` block. */
+import { lastBoxed } from "@r1ts/core";
 
-/** The content of the last `\boxed{...}` (or `\fbox{...}`), braces balanced; null if there is none. */
-export function lastBoxed(text: string): string | null {
-  let found: string | null = null;
-  const pattern = /\\(?:boxed|fbox)\s*\{/g;
-  for (let m = pattern.exec(text); m !== null; m = pattern.exec(text)) {
-    const start = m.index + m[0].length;
-    let depth = 1;
-    let i = start;
-    for (; i < text.length && depth > 0; i++) {
-      if (text[i] === "{") depth++;
-      else if (text[i] === "}") depth--;
-    }
-    if (depth === 0) found = text.slice(start, i - 1);
-  }
-  return found;
-}
+/** The content of the last `\boxed{...}` (or `\fbox{...}`), braces balanced; null if there is none (from @r1ts/core, where datasets use it too). */
+export { lastBoxed };
 
 /** The content of the last complete `<answer>...</answer>` block, trimmed; null if there is none. */
 export function lastAnswerTag(text: string): string | null {

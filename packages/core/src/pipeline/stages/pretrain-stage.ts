@@ -6,7 +6,7 @@
 import { z } from "zod";
 import { sftOptionsSchema } from "../../train/sft/sft-options.ts";
 import type { Tokenizer } from "../../data/tokenizer.ts";
-import { loadTokenizer, tokenIdOf } from "../../data/tokenizer-spec.ts";
+import { tokenIdOf, tokenizerFromSpec } from "../../data/tokenizer-spec.ts";
 import { trainBpe } from "../../data/bpe-train.ts";
 import { readJsonlDataset, stringColumn } from "../../data/jsonl-dataset.ts";
 import { transformerConfig, type TransformerConfigInput } from "../../nn/transformer-config.ts";
@@ -60,7 +60,7 @@ export const pretrainStage = defineStage({
     let eosToken = o.eosToken;
     if (ctx.inputs.tokenizer) {
       const source = await readBundleConfig(ctx.inputs.tokenizer.path);
-      tokenizer = await loadTokenizer(source.tokenizer, ctx.runContext.tokenizers, `input "tokenizer" (${ctx.inputs.tokenizer.path}/config.json)`);
+      tokenizer = await tokenizerFromSpec(source.tokenizer, ctx.runContext.tokenizers, `input "tokenizer" (${ctx.inputs.tokenizer.path}/config.json)`);
       tokenizerSpec = source.tokenizer;
       eosToken = source.eosToken;
     } else {
