@@ -166,7 +166,9 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     finishReasons: reasons.map((r) => r ?? "length"),
   };
   if (tokenizer) {
-    result.texts = completions.map((c, b) => texts[b] ?? tokenizer.decode(reasons[b] === "eos" ? c.slice(0, -1) : c));
+    // A completion that is only its EOS token decodes to "" (some tokenizers refuse an empty id list).
+    const decode = (ids: number[]) => (ids.length === 0 ? "" : tokenizer.decode(ids));
+    result.texts = completions.map((c, b) => texts[b] ?? decode(reasons[b] === "eos" ? c.slice(0, -1) : c));
   }
   if (returnLogProbs) result.completionLogProbs = logProbs;
   return result;

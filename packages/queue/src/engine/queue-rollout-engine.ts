@@ -132,7 +132,11 @@ export class QueueRolloutEngine implements RolloutEngine {
           out.finishReasons.push(...part.finishReasons);
           out.logProbs!.push(...part.logProbs);
         }
-        out.texts = out.completionIds.map((ids, i) => tokenizer.decode(out.finishReasons[i] === "eos" ? ids.slice(0, -1) : ids));
+        // As generate does: the EOS token left out, and an empty completion decodes to "".
+        out.texts = out.completionIds.map((ids, i) => {
+          const text = out.finishReasons[i] === "eos" ? ids.slice(0, -1) : ids;
+          return text.length === 0 ? "" : tokenizer.decode(text);
+        });
         return out;
       },
     };
