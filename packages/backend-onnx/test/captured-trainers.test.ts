@@ -27,13 +27,13 @@ const VOCAB = ["<eos>", "?", "a", "b", "c", "d"];
 const tokenizer = { encode: (text: string) => Array.from(text).map((ch) => VOCAB.indexOf(ch)), decode: (ids: number[]) => ids.map((i) => VOCAB[i]).join("") };
 const pickC = defineReward({ name: "pick-c", score: (batch) => batch.completions.map((c) => (c.startsWith("c") ? 1 : 0.2 * c.length)) });
 
-function grpo(capture: boolean) {
+function grpo(capture: boolean, extra: Record<string, unknown> = {}) {
   const model = new TransformerLM({ vocabSize: VOCAB.length, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 16, seed: 3 });
   const trainer = new GRPOTrainer({
     model, tokenizer, eosTokenId: 0,
     rewards: createRewardRunner([{ reward: pickC }]),
     prompts: () => ({ prompt: "??", columns: {} }),
-    config: { steps: 3, promptsPerStep: 4, groupSize: 8, maxNewTokens: 5, lr: 0.03, seed: 7, beta: 0.04, numIterations: 2, lossType: "dapo", microBatchSize: 16, maxGradNorm: 1 },
+    config: { steps: 3, promptsPerStep: 4, groupSize: 8, maxNewTokens: 5, lr: 0.03, seed: 7, beta: 0.04, numIterations: 2, lossType: "dapo", microBatchSize: 16, maxGradNorm: 1, ...extra },
   });
   trainer.captureUpdates = capture;
   return { model, trainer };
@@ -62,6 +62,25 @@ describe("trainers with captured updates on onnx", () => {
         t.trainer.dispose();
         t.model.dispose();
       }
+    }
+  }, 120_000);
+
+  it("GRPO on stale rollouts (maxStaleness 1): the importance correction is captured too, = eager", async () => {
+    const eager = grpo(false, { maxStaleness: 1, numIterations: 1, beta: 0 });
+    const captured = grpo(true, { maxStaleness: 1, numIterations: 1, beta: 0 });
+    const a = await eager.trainer.train();
+    const b = await captured.trainer.train();
+    // Step 0 is sampled by the policy it trains; steps 1 and 2 by the one before: their ratios are not all 1.
+    expect(a[2]["importanceRatio/max"]).toBeGreaterThan(1);
+    for (let s = 0; s < 3; s++) {
+      for (const key of ["loss", "gradNorm", "importanceRatio/mean", "importanceRatio/min", "importanceRatio/max"]) expect(b[s][key], `${key} of step ${s}`).toBeCloseTo(a[s][key], 4);
+    }
+    const pa = eager.model.parameters();
+    captured.model.parameters().forEach((p, i) => relClose(p.dataSync(), pa[i].dataSync(), 1e-5));
+    expect(captured.trainer.captureReport().fallbacks).toEqual({});
+    for (const t of [eager, captured]) {
+      t.trainer.dispose();
+      t.model.dispose();
     }
   }, 120_000);
 

@@ -10,6 +10,7 @@ export * from "./sequence-batch.ts";
 export * from "./token-log-probs.ts";
 export * from "./grpo/advantages.ts";
 export * from "./grpo/loss.ts";
+export * from "./grpo/stale-importance.ts";
 export * from "./grpo/grpo-hooks.ts";
 export * from "./grpo/grpo-options.ts";
 export * from "./grpo/grpo-trainer.ts";

@@ -7,8 +7,9 @@
  *   update        5. numIterations optimizer steps of the clipped surrogate + beta k3 KL (`policyLoss`),
  *                    aggregated by lossType, over micro-batches whose gradients are accumulated;
  *   host work     6. metrics (every one the algorithm page lists) and new weights to the rollout engine.
- * The loop, hooks, checkpoints and resume are the Trainer base's. Sampling is seeded from the run seed
- * and the step, so a resumed run continues exactly.
+ * The loop, hooks, checkpoints and resume are the Trainer base's. Sampling is seeded from the run seed,
+ * the step, the prompt and the sample (docs/distributed.md), so a resumed run continues exactly. With
+ * maxStaleness k > 0 the rollouts of steps t+1..t+k are handed out while step t trains (RolloutSchedule).
  */
 import type { Tokenizer } from "../../data/tokenizer.ts";
 import { R1tsError } from "../../errors.ts";
@@ -17,12 +18,14 @@ import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
 import { scalar, tensor } from "../../ops/creation.ts";
 import { lengthBucket } from "../../generate/captured-decoding.ts";
-import { add } from "../../ops/elementwise.ts";
+import { add, stopGradient } from "../../ops/elementwise.ts";
 import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
 import type { RewardRunner, RewardScores } from "../../reward/runner.ts";
 import { LocalRolloutEngine } from "../../sampling/local-rollout-engine.ts";
 import type { RolloutEngine, Rollouts } from "../../sampling/rollout-engine.ts";
+import { type PlannedStep, RolloutSchedule, type ScheduledRollouts } from "../../sampling/rollout-schedule.ts";
+import type { Checkpoint } from "../../io/checkpoint.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
 import type { LogEvent } from "../hooks/events.ts";
@@ -33,6 +36,7 @@ import { groupAdvantages, meanAndStd } from "./advantages.ts";
 import { type GrpoHooks, createGrpoHooks } from "./grpo-hooks.ts";
 import { type GrpoConfig, type ResolvedGrpoConfig, resolveGrpoConfig } from "./grpo-options.ts";
 import { grpoLoss, maskedMean } from "./loss.ts";
+import { staleImportanceWeights } from "./stale-importance.ts";
 
 /** A prompt to roll out, with the dataset columns its rewards read (a task's Problem fits). */
 export interface GrpoPrompt {
@@ -68,6 +72,8 @@ export interface GrpoMicroBatch {
   readonly advantages: Float32Array;
   oldLogProbs?: Tensor;
   refLogProbs?: Tensor;
+  /** The sampler's log-probs laid out like the batch's targets [B * width] (stale rollouts, to weight them). */
+  samplerLogProbs?: Float32Array;
 }
 
 const REF_PREFIX = "ref_model.";
@@ -77,6 +83,8 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   readonly rolloutEngine: RolloutEngine;
   /** The frozen reference policy (only when beta > 0). */
   private ref: TransformerLM | undefined;
+  /** Which policy version samples each step, and the steps handed out ahead (built on first use). */
+  private rolloutSchedule: RolloutSchedule<GrpoPrompt[]> | undefined;
   /** The last step's sample completions. */
   lastSamples: GrpoSample[] = [];
 
@@ -94,6 +102,34 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     this.ref.loadStateDict(await this.model.stateDict());
   }
 
+  /** Stale rollouts (maxStaleness > 0) are weighted by truncated importance ratios (importanceCap > 0). */
+  private get correctsStaleness(): boolean {
+    return this.config.maxStaleness > 0 && this.config.importanceCap > 0;
+  }
+
+  private rollouts(): RolloutSchedule<GrpoPrompt[]> {
+    this.rolloutSchedule ??= new RolloutSchedule(this.rolloutEngine, this.config.maxStaleness, (step) => this.planStep(step), this.config.steps - 1);
+    return this.rolloutSchedule;
+  }
+
+  /** Draws step `step`'s prompts (in step order, whatever the staleness) and its rollout request. */
+  private planStep(step: number): PlannedStep<GrpoPrompt[]> {
+    const c = this.config;
+    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.rng));
+    const prompts = drawn.map((p, i) => {
+      const ids = this.options.tokenizer.encode(p.prompt);
+      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${step} encodes to no tokens`);
+      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
+        throw new GrpoError(`prompt ${i} of step ${step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
+      }
+      return ids;
+    });
+    return {
+      plan: drawn,
+      request: { prompts, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK, eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(step), step },
+    };
+  }
+
   /** The sampling seed of a step: a hash of the run seed and the step. */
   private rolloutSeed(step: number): number {
     return (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
@@ -107,20 +143,11 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
       this.ref.loadStateDict(await this.model.stateDict());
     }
 
-    // 1. Rollouts.
-    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.rng));
-    const promptIds = drawn.map((p, i) => {
-      const ids = this.options.tokenizer.encode(p.prompt);
-      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${this.step} encodes to no tokens`);
-      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
-        throw new GrpoError(`prompt ${i} of step ${this.step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
-      }
-      return ids;
-    });
-    const rollouts = await this.rolloutEngine.generate({
-      prompts: promptIds, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK,
-      eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(this.step),
-    });
+    // 1. Rollouts (handed out up to maxStaleness steps ahead; this step's sampled by `policyVersion`).
+    const scheduled = await this.rollouts().next(this.step, this.step);
+    const { rollouts } = scheduled;
+    const drawn = scheduled.plan;
+    const promptIds = scheduled.request.prompts as number[][];
     const t1 = performance.now();
     const rows = drawn.flatMap((p) => Array.from({ length: c.groupSize }, () => p));
     const columns: Record<string, unknown[]> = {};
@@ -141,7 +168,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     if (this.rolloutEngine.syncWeights) await this.rolloutEngine.syncWeights(() => this.model.stateDict());
 
     // 6. Metrics.
-    const metrics = this.metrics(scores, adv, rollouts, truncated, train, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
+    const metrics = this.metrics(scores, adv, rollouts, truncated, train, this.step - scheduled.policyVersion, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
     this.lastSamples = rows.slice(0, c.logSamples).map((p, i) => ({ prompt: p.question ?? p.prompt, completion: rollouts.texts[i], reward: scores.total[i] }));
     return metrics;
   }
@@ -163,7 +190,8 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
         }
         batch.activeTokens = batch.mask.reduce((a, v) => a + v, 0);
       }
-      micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)) });
+      const samplerLogProbs = this.correctsStaleness && rollouts.logProbs ? samplerLayout(batch, rows.slice(start, start + size), rollouts.logProbs.slice(start, start + size)) : undefined;
+      micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)), samplerLogProbs });
     }
     return micro;
   }
@@ -180,7 +208,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     if (c.numIterations > 1) for (const m of micro) m.oldLogProbs = frozen(this.model)(m);
     if (c.beta > 0) for (const m of micro) m.refLogProbs = frozen(this.ref!)(m);
 
-    const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0 };
+    const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0, isMean: 0, isMin: Infinity, isMax: -Infinity, isCapped: 0 };
     try {
       for (let it = 0; it < c.numIterations; it++) {
         const scheduleStep = this.step * c.numIterations + it;
@@ -196,6 +224,12 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
           sums.clipHigh += r.clipHigh * share;
           sums.clipRegion += r.clipRegion * share;
           sums.entropy += r.entropy * share;
+          if (micro[k].samplerLogProbs) {
+            sums.isMean += r.isMean * share;
+            sums.isCapped += r.isCapped * share;
+            sums.isMin = Math.min(sums.isMin, r.isMin);
+            sums.isMax = Math.max(sums.isMax, r.isMax);
+          }
         });
         sums.gradNorm = result.gradNorm;
       }
@@ -208,13 +242,16 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   /** One update captured as a graph: the micro-batches (already padded to a bucketed width) and every per-step number as tensors. */
   private async capturedUpdate(micro: GrpoMicroBatch[], globalActive: number, withEntropy: boolean, scheduleStep: number) {
     // Every value that changes between steps is an input of the graph, the batch's active tokens (dapo's normaliser) included.
+    // The sampler's log-probs of stale rollouts are an input too (the graph of a corrected step has one more).
     const tensors = micro.map((m) => ({
       ...batchTensors(m.batch), advantages: tensor(m.advantages, [m.advantages.length], "f32"), oldLogProbs: m.oldLogProbs, refLogProbs: m.refLogProbs, globalActive: scalar(globalActive),
+      samplerLogProbs: m.samplerLogProbs ? tensor(m.samplerLogProbs, [m.batch.batch, m.batch.width], "f32") : undefined,
     }));
+    const stale = micro.some((m) => m.samplerLogProbs !== undefined);
     try {
-      return await this.updateTensors(`grpo|entropy=${withEntropy}`, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
+      return await this.updateTensors(`grpo|entropy=${withEntropy}|stale=${stale}`, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
     } finally {
-      dispose(tensors.map((t) => [t.inputs, t.targets, t.mask, t.advantages, t.globalActive]));
+      dispose(tensors.map((t) => [t.inputs, t.targets, t.mask, t.advantages, t.globalActive, t.samplerLogProbs]));
     }
   }
 
@@ -222,18 +259,23 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
    * The numerical part of GRPO, on tensors only: the training forward (MoE loads counted, balance loss
    * added), per-token log-probs, the clipped surrogate + k3 KL aggregated by lossType, and the metrics.
    */
-  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages"> & { advantages: Float32Array | Tensor }, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
+  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages" | "samplerLogProbs"> & { advantages: Float32Array | Tensor; samplerLogProbs?: Float32Array | Tensor }, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
     const c = this.config;
     const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
     const lp = logProbsOfLogits(logits, b.targets, { entropy: withEntropy });
     const advantages = b.advantages instanceof Float32Array ? tensor(b.advantages, [b.advantages.length], "f32") : b.advantages;
+    const sampler = b.samplerLogProbs instanceof Float32Array ? tensor(b.samplerLogProbs, lp.logProbs.shape, "f32") : b.samplerLogProbs;
+    const stale = sampler ? staleImportanceWeights(b.oldLogProbs ?? stopGradient(lp.logProbs), sampler, b.mask, c.importanceCap) : undefined;
     const result = grpoLoss(
-      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask },
+      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask, importanceWeights: stale?.weights },
       { lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.beta, maxCompletionLength: c.maxNewTokens, globalActiveTokens, microBatches },
     );
     return {
       loss: auxLoss ? add(result.loss, auxLoss) : result.loss,
-      metrics: { kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined },
+      metrics: {
+        kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined,
+        isMean: stale?.ratioMean, isMin: stale?.ratioMin, isMax: stale?.ratioMax, isCapped: stale?.cappedFraction,
+      },
     };
   }
 
@@ -243,6 +285,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     rollouts: Rollouts,
     truncated: boolean[],
     train: Awaited<ReturnType<GRPOTrainer["optimize"]>>,
+    policyLag: number,
     seconds: { rollout: number; reward: number; train: number; total: number },
   ): Record<string, number> {
     const c = this.config;
@@ -274,13 +317,34 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
       gradNorm: train.gradNorm,
       lr: this.schedule(this.step * c.numIterations),
       tokens: train.activeTokens,
+      policyLag,
       rolloutSeconds: seconds.rollout,
       rewardSeconds: seconds.reward,
       trainSeconds: seconds.train,
       stepSeconds: seconds.total,
     });
     if (c.beta > 0) m.kl = train.kl;
+    if (this.correctsStaleness && Number.isFinite(train.isMin)) {
+      // The truncated importance weights of stale rollouts (stale-importance.ts): the uncapped ratio pi_old / pi_sampler.
+      m["importanceRatio/mean"] = train.isMean;
+      m["importanceRatio/min"] = train.isMin;
+      m["importanceRatio/max"] = train.isMax;
+      m["importanceRatio/cappedFraction"] = train.isCapped;
+    }
     return m;
+  }
+
+  /** Also the steps already handed out (maxStaleness > 0): drawn, and sampled by versions older than these weights. */
+  override async checkpoint(config?: unknown): Promise<Checkpoint> {
+    const ckpt = await super.checkpoint(config);
+    if (this.rolloutSchedule && this.config.maxStaleness > 0) ckpt.trainerState = { ...ckpt.trainerState, rolloutsInFlight: await this.rolloutSchedule.drain() };
+    return ckpt;
+  }
+
+  protected override restoreOwnState(state: Record<string, unknown>): void {
+    this.rolloutSchedule = undefined;
+    const inFlight = (state.rolloutsInFlight as ScheduledRollouts<GrpoPrompt[]>[] | undefined) ?? [];
+    if (inFlight.length > 0) this.rollouts().restore(inFlight);
   }
 
   protected override logSamples(): LogEvent["samples"] {
@@ -320,4 +384,17 @@ export function splitReference(weights: Record<string, HostTensor>): { policy: R
     else policy[name] = t;
   }
   return { policy, ref };
+}
+
+/**
+ * Each row's sampler log-probs at its completion tokens' target positions in a packed batch (row b's
+ * completion token j is the target at prompt length - 1 + j); 0 elsewhere (masked out).
+ */
+function samplerLayout(batch: SequenceBatch, rows: readonly { prompt: readonly number[]; completion: readonly number[] }[], logProbs: readonly (readonly number[])[]): Float32Array {
+  const out = new Float32Array(batch.batch * batch.width);
+  rows.forEach((row, b) => {
+    const lp = logProbs[b];
+    for (let j = 0; j < row.completion.length; j++) out[b * batch.width + row.prompt.length - 1 + j] = lp[j] ?? 0;
+  });
+  return out;
 }

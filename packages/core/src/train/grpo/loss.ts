@@ -29,6 +29,8 @@ export interface GrpoLossInputs {
   oldLogProbs?: Tensor;
   /** log pi_ref [B, T]; needed when beta > 0. */
   refLogProbs?: Tensor;
+  /** Truncated importance weights [B, T] of stale rollouts (stale-importance.ts; no gradient), multiplying the policy term. */
+  importanceWeights?: Tensor;
   /** One advantage per sequence [B]. */
   advantages: Tensor;
   /** 1 for completion tokens that count, 0 for prompt, padding and masked (truncated) completions [B, T]. */
@@ -104,6 +106,7 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoLossOptions): Grpo
     const ratio = exp(sub(logProbs, old));
     const clipped = clamp(ratio, 1 - epsilonLow, 1 + epsilonHigh);
     let perToken = neg(minimum(mul(ratio, a), mul(clipped, a)));
+    if (inputs.importanceWeights) perToken = mul(perToken, inputs.importanceWeights);
     let kl: Tensor | undefined;
     if (beta > 0) {
       const delta = sub(refLogProbs!, logProbs);
