@@ -1,10 +1,9 @@
 /**
  * Batched autoregressive generation with a KV cache. Prompts of different lengths are left-padded into
- * one batch; padding is masked out of attention and every row keeps its own positions (0 at its first
- * real token), so each row decodes exactly as it would alone. Rows stop on an EOS token, a stop string
+ * one batch; padding is masked out of attention (the fused kernels' per-row bounds) and every row keeps
+ * its own positions (0 at its first real token), so each row decodes exactly as it would alone. Rows stop on an EOS token, a stop string
  * or the token budget; finished rows keep their slot (fed padding) until the whole batch is done.
  */
-import type { Backend } from "../backend/backend.ts";
 import { logSoftmax } from "../ops/softmax.ts";
 import { reshape } from "../ops/layout.ts";
 import { takeAlongAxis } from "../ops/indexing.ts";
@@ -22,7 +21,7 @@ import type { TokenDecoder } from "../data/tokenizer.ts";
 export interface GenerationModel {
   readonly config: { readonly vocabSize: number; readonly maxSeqLen: number };
   createCache(): KVCache;
-  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number>; mask?: Tensor }, options?: { lastOnly?: boolean }): Tensor;
+  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number>; padding?: ArrayLike<number> }, options?: { lastOnly?: boolean }): Tensor;
   parameters(): Variable[];
 }
 
@@ -74,9 +73,6 @@ export interface GenerateResult {
   completionLogProbs?: number[][];
 }
 
-/** Masked attention score for padding and future keys (finite on every backend). */
-const MASKED = -1e9;
-
 /** Generates completions for each prompt (token ids) in one batch. */
 export async function generate(model: GenerationModel, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
   const { maxNewTokens, stopStrings = [], tokenizer, returnLogProbs = false, useCache = true } = options;
@@ -94,8 +90,9 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   // Captured steps pad prompts further left, to a bucket width, so prompts of nearby lengths share a graph.
   const promptWidth = capture ? lengthBucket(longest) : longest;
   const padding = prompts.map((p) => promptWidth - p.length);
-  // With row seeds every batch takes the masked attention path, padded or not, so a row's numbers do not
-  // depend on whether its batch happens to need padding (a backend's fused unmasked kernel rounds differently).
+  // With row seeds every batch passes its padding to attention (the kernels' per-row bounds), padded or not,
+  // so a row's numbers do not depend on whether its batch happens to need padding (a backend's unbounded
+  // attention may round differently).
   const masked = padding.some((n) => n > 0) || rowSeeds !== undefined;
   // columns[b][c]: the token in column c of row b (left padding first).
   const columns = prompts.map((p, b) => [...new Array<number>(padding[b]).fill(padId), ...p]);
@@ -117,8 +114,7 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     }
     return tidy(() => {
       const tokenTensor = engine.makeTensor(tokens, [batch, s], "i32", backend);
-      const mask = masked ? paddingMask(padding, from, width, backend) : undefined;
-      const logits = model.forwardCached(tokenTensor, cache, { positions, mask }, { lastOnly: true });
+      const logits = model.forwardCached(tokenTensor, cache, { positions, padding: masked ? padding : undefined }, { lastOnly: true });
       return reshape(logits, [batch, model.config.vocabSize]);
     });
   };
@@ -215,20 +211,6 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   if (returnLogProbs) result.completionLogProbs = logProbs;
   return result;
   }
-}
-
-/** [B, 1, S, width] additive mask for the columns [from, width): keys are real tokens at or before the query. */
-function paddingMask(padding: readonly number[], from: number, width: number, backend: Backend): Tensor {
-  const batch = padding.length;
-  const s = width - from;
-  const values = new Float32Array(batch * s * width);
-  for (let b = 0; b < batch; b++) {
-    for (let j = 0; j < s; j++) {
-      const row = (b * s + j) * width;
-      for (let t = 0; t < width; t++) if (t < padding[b] || t > from + j) values[row + t] = MASKED;
-    }
-  }
-  return engine.makeTensor(values, [batch, 1, s, width], "f32", backend);
 }
 
 /** The end index of the earliest stop string in `text`, or -1. */
