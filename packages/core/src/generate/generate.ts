@@ -12,7 +12,7 @@ import { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
-import { type StaticDecodingModel, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
+import { type CapturedSampler, type StaticDecodingModel, capturedSampler, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
 import { counterUniform } from "../random/counter-hash.ts";
 import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt } from "./sampling.ts";
 import type { TokenDecoder } from "../data/tokenizer.ts";
@@ -157,10 +157,15 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
 
   /** Prefill, then one sampled token per row per step until every row stops; `forward(from, width)` gives the logits. */
   async function decodeLoop(forward: (from: number, width: number) => Tensor): Promise<GenerateResult> {
+    // Captured generation samples in a graph too, when the draw takes uniforms (row seeds) or none (greedy):
+    // the host generator's per-step seed of the other path is an attribute, which would build a graph per step.
+    const greedy = (options.temperature ?? 1) === 0;
+    const sampler: CapturedSampler | undefined = capture && (rowSeeds || greedy) ? capturedSampler(model, batch, options, { logProbs: returnLogProbs }) : undefined;
     let logits = forward(0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
-      const [next, picked] = tidy(() => {
-        const n = rowSeeds ? sampleTokensAt(logits, options, rowSeeds.map((s) => counterUniform(s, i))) : sampleTokens(logits, options, generator);
+      const uniforms = rowSeeds && !greedy ? rowSeeds.map((s) => counterUniform(s, i)) : new Array<number>(batch).fill(0);
+      const [next, picked] = sampler ? sampler(logits, uniforms) : tidy(() => {
+        const n = rowSeeds ? sampleTokensAt(logits, options, uniforms) : sampleTokens(logits, options, generator);
         const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
         return [n, lp] as const;
       });

@@ -55,6 +55,14 @@ export function sampleTokensAt(logits: Tensor, options: SamplingOptions, uniform
     const u = uniforms[b];
     if (!(u >= 0 && u < 1)) throw new GenerationError(`sampleTokensAt: uniform ${b} must be in [0, 1), got ${u}`);
   }
+  return tidy(() => sampleTokensAtTensor(logits, options, engine.makeTensor(Float32Array.from(uniforms), [uniforms.length], "f32", logits.backend)));
+}
+
+/**
+ * `sampleTokensAt` with the uniforms as an f32 [B] tensor (data, so a captured sampling step serves
+ * every step of a generation); the caller keeps them in [0, 1).
+ */
+export function sampleTokensAtTensor(logits: Tensor, options: SamplingOptions, uniforms: Tensor): Tensor {
   return sampleFiltered(logits, options, (kept) => inverseCdf(kept, uniforms));
 }
 
@@ -64,12 +72,12 @@ export function sampleTokensAt(logits: Tensor, options: SamplingOptions, uniform
  * exclusive cumulative probability is at most u * total. A token of probability zero is never drawn,
  * even where rounding puts u * total at the very end of the CDF.
  */
-function inverseCdf(logits: Tensor, uniforms: ArrayLike<number>): Tensor {
+function inverseCdf(logits: Tensor, uniforms: Tensor): Tensor {
   const [b, vocab] = logits.shape;
   const backend = logits.backend;
   const p = softmax(logits);
   const before = cumsum(p, -1, { exclusive: true });
-  const threshold = mul(sum(p, -1, { keepDims: true }), engine.makeTensor(Float32Array.from(uniforms), [b, 1], "f32", backend));
+  const threshold = mul(sum(p, -1, { keepDims: true }), reshape(uniforms, [b, 1]));
   const index = arange(0, vocab, 1, "f32", backend);
   const candidates = where(lessEqual(before, threshold), where(greater(p, 0), index, -1), -1);
   return argmax(candidates, -1);
