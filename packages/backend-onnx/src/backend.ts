@@ -13,11 +13,12 @@ import {
   type KernelImpl, type KernelName, type PrimitiveKernelImpls, type TensorInfo, type TensorSpec, type Trace, type TypedArray, FUSED_KERNELS,
   PRIMITIVE_KERNELS, allocateStorage, createReferenceBackend, sizeOf,
 } from "@r1ts/core";
-import { OnnxBuffer, ortTensorOf } from "./buffer.ts";
+import { OnnxBuffer, ortTensorOf, valuesOf } from "./buffer.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { ORT_TYPE } from "./dtypes.ts";
 import { NotExpressibleError } from "./lower/index.ts";
 import { lowerTrace } from "./lower-trace.ts";
+import { writeRows } from "./lower/cache-attention.ts";
 import { type NativeSession, createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
 import { type CachedSession, SessionCache } from "./session-cache.ts";
 
@@ -67,6 +68,10 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const wrap = (values: TypedArray): OnnxBuffer => {
     live++;
     return new OnnxBuffer(values);
+  };
+  const disposeBuffer = (dataId: DataId): void => {
+    live--;
+    pool.give((dataId as OnnxBuffer).values);
   };
 
   /**
@@ -135,16 +140,26 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     const intraOpThreads = threadsFor(trace);
     const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, intraOpThreads, profilePrefix }, options.modelCache);
     const donate = options.donateBuffers ?? true;
-    const outputSpecs = [...trace.outputs, ...trace.assignments.map((a) => a.value)].map((id) => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype }));
+    const results = lowered.outputSpecs.length - lowered.extraOutputs;
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
     let runs = 0;
     return {
       run(inputs) {
         runs++;
-        return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs, donate ? lowered.donations : undefined);
+        const ids = runSession(session, lowered.inputNames, lowered.outputNames, inputs, lowered.outputSpecs, donate ? lowered.donations : undefined);
+        // Caches the graph read in place get their new rows here (lower/cache-attention.ts).
+        for (const w of lowered.hostWrites) {
+          const cache = inputs[w.input];
+          const update = lowered.outputSpecs[w.result];
+          writeRows(valuesOf(cache) as Float32Array, cache.shape, (ids[w.result] as OnnxBuffer).values as Float32Array, update.shape, (ids[w.start] as OnnxBuffer).values[0]);
+          disposeBuffer(ids[w.result]);
+          ids[w.result] = cache.dataId;
+        }
+        for (const id of ids.splice(results)) disposeBuffer(id);
+        return ids;
       },
-      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0, intraOpThreads }),
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0, hostCacheWrites: lowered.hostWrites.length, intraOpThreads }),
       dispose: () => {
         if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
         session.dispose();
@@ -163,10 +178,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     readSync(dataId: DataId, _dtype: DType): TypedArray {
       return (dataId as OnnxBuffer).values.slice();
     },
-    disposeData(dataId: DataId): void {
-      live--;
-      pool.give((dataId as OnnxBuffer).values);
-    },
+    disposeData: disposeBuffer,
     numBuffers: () => live,
     kernels,
     fused,

@@ -4,7 +4,7 @@
  */
 import type { FusedAttrs } from "@r1ts/core";
 /** Added to masked scores: far below any real score, yet finite (as core's composed attention). */
-const MASKED_SCORE = -1e9;
+export const MASKED_SCORE = -1e9;
 import { INT64, ONNX_TYPE } from "../dtypes.ts";
 import type { GraphBuilder } from "../graph-builder.ts";
 import { type Lowering, reshape } from "./lowering.ts";
@@ -16,7 +16,7 @@ function causalMask(g: GraphBuilder, rows: number, s: number, t: number, offset:
   return g.constant(values, "f32", [rows, t]);
 }
 
-function slice(g: GraphBuilder, x: string, axis: number, begin: number, end: number): string {
+export function slice(g: GraphBuilder, x: string, axis: number, begin: number, end: number): string {
   return g.op("Slice", [x, g.int64s([begin]), g.int64s([end]), g.int64s([axis])]);
 }
 
@@ -26,9 +26,10 @@ function slice(g: GraphBuilder, x: string, axis: number, begin: number, end: num
  * t <= queryOffset + queryStart + r mod s. Returns the additive mask [B, 1, rows, T] and [B, 1, rows, 1]
  * f32: whether the row sees any key (its output is 0 otherwise).
  */
-function boundsMask(g: GraphBuilder, bounds: string, b: number, rows: number, s: number, t: number, causal: boolean, queryOffset: number): { additive: string; anyVisible: string } {
+export function boundsMask(g: GraphBuilder, bounds: string, b: number, rows: number, s: number, t: number, causal: boolean, queryOffset: number, keyColumns?: string): { additive: string; anyVisible: string } {
   const column = (i: number): string => reshape(g, slice(g, bounds, 1, i, i + 1), [b, 1, 1, 1]);
-  const keys = g.constant(Int32Array.from({ length: t }, (_, i) => i), "i32", [1, 1, 1, t]);
+  // The key columns: 0..T-1, or given (i32 [1, 1, 1, t]: where a block of keys sits in the row).
+  const keys = keyColumns ?? g.constant(Int32Array.from({ length: t }, (_, i) => i), "i32", [1, 1, 1, t]);
   let visible = g.op("Cast", [g.op("And", [g.op("GreaterOrEqual", [keys, column(0)]), g.op("Less", [keys, column(1)])])], { to: ONNX_TYPE.f32 });
   const query = g.constant(Int32Array.from({ length: rows }, (_, r) => queryOffset + (r % s)), "i32", [1, 1, rows, 1]);
   const perRow = causal ? g.op("Cast", [g.op("LessOrEqual", [keys, g.op("Add", [query, column(2)])])], { to: ONNX_TYPE.f32 }) : g.constant(new Float32Array(rows).fill(1), "f32", [1, 1, rows, 1]);
