@@ -47,6 +47,8 @@ export interface OnnxBackendOptions {
   donateBuffers?: boolean;
   /** Bytes of freed buffers kept for reuse as graph outputs (default 256 MiB; 0 turns recycling off). */
   bufferPoolBytes?: number;
+  /** ORT's memory pattern: one planned block per run (default false: intermediates are freed as they die; a lower peak). */
+  memoryPattern?: boolean;
 }
 
 /** The reference backend's kernels, for what a graph cannot express (storage-dtype casts): they read `.values` like ours. */
@@ -56,7 +58,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const ort = loadOrt();
   const providers = checkProviders(options.executionProviders ?? ["cpu"], ort.binding.listSupportedBackends());
   const cores = availableParallelism();
-  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores };
+  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores, memPattern: options.memoryPattern ?? false };
   const threadsFor = (trace: Trace): number => options.intraOpThreads ?? (matmulFlops(trace) >= (options.parallelFlops ?? 2e8) ? cores : 1);
   const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
   const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 28);
