@@ -17,6 +17,8 @@ export * from "./backend/registry.ts";
 export { createReferenceBackend } from "./backend/reference/index.ts";
 export type { ReferenceBackendOptions } from "./backend/reference/index.ts";
 export * from "./autograd/grad.ts";
+export { checkpoint } from "./autograd/checkpoint.ts";
+export type { CustomGradient } from "./autograd/tape.ts";
 export { registerGradient, hasGradient } from "./autograd/registry.ts";
 export type { GradientFn, GradientContext } from "./autograd/registry.ts";
 export * from "./ops/index.ts";

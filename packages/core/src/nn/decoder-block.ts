@@ -34,12 +34,15 @@ export class DecoderBlock extends Module {
     this.mlp = this.addModule("mlp", moe ? mixtureOfExperts(config, init) : new SwiGLU(config.dim, config.interDim, init));
   }
 
-  /** x [B, S, dim] -> [B, S, dim]; MoE layers push their balance loss into `auxLosses` when given. */
-  forward(x: Tensor, tables: RopeTables, auxLosses?: Tensor[]): Tensor {
+  /**
+   * x [B, S, dim] -> [B, S, dim]; MoE layers push their balance loss into `auxLosses` when given and
+   * count expert loads unless `countLoad` is false (a checkpointed block's recomputation).
+   */
+  forward(x: Tensor, tables: RopeTables, auxLosses?: Tensor[], { countLoad = true }: { countLoad?: boolean } = {}): Tensor {
     const { h, aux } = tidy(() => {
       const aux: Tensor[] = [];
       const a = add(x, this.self_attn.forward(this.input_layernorm.forward(x), tables));
-      const m = this.mlp instanceof MoE ? this.mlp.forward(this.post_attention_layernorm.forward(a), { auxLosses: auxLosses ? aux : undefined }) : this.mlp.forward(this.post_attention_layernorm.forward(a));
+      const m = this.mlp instanceof MoE ? this.mlp.forward(this.post_attention_layernorm.forward(a), { auxLosses: auxLosses ? aux : undefined, countLoad }) : this.mlp.forward(this.post_attention_layernorm.forward(a));
       return { h: add(a, m), aux };
     });
     auxLosses?.push(...aux);

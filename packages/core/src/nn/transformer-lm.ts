@@ -2,6 +2,7 @@
  * A decoder-only transformer language model (Llama / Qwen-style blocks, DeepSeek-style config), laid
  * out like HF's `*ForCausalLM`: `model.embed_tokens`, `model.layers.N`, `model.norm`, `lm_head`.
  */
+import { checkpoint } from "../autograd/checkpoint.ts";
 import { ShapeError } from "../errors.ts";
 import { KVCache } from "../generate/kv-cache.ts";
 import { add, cast, div, maximum, mul } from "../ops/elementwise.ts";
@@ -40,6 +41,12 @@ export class TransformerModel extends Module {
   readonly norm: RMSNorm;
   /** RoPE tables for positions 0 .. maxSeqLen - 1 (buffers: not trained, not saved). */
   private readonly rope: RopeTables;
+  /**
+   * Recompute each decoder block's activations in the backward pass instead of keeping them on the tape
+   * (autograd/checkpoint.ts): the same gradients, bit for bit, for less memory and one more forward pass.
+   * Cached decoding is unaffected.
+   */
+  gradientCheckpointing = false;
 
   constructor(
     readonly config: TransformerConfig,
@@ -64,7 +71,9 @@ export class TransformerModel extends Module {
       const tables = { cos: slice(this.rope.cos, [0, 0], [s, -1]), sin: slice(this.rope.sin, [0, 0], [s, -1]) };
       const aux: Tensor[] = [];
       let h = this.embed_tokens.forward(tokens);
-      for (const layer of this.layers) h = layer.forward(h, tables, auxLosses ? aux : undefined);
+      for (const layer of this.layers) {
+        h = this.gradientCheckpointing ? checkpointedBlock(layer, h, tables, auxLosses ? aux : undefined) : layer.forward(h, tables, auxLosses ? aux : undefined);
+      }
       return { h: this.norm.forward(h), aux };
     });
     auxLosses?.push(...aux);
@@ -113,6 +122,11 @@ export class TransformerLM extends Module {
   /** tokens i32 [B, S] -> logits [B, S, vocabSize]. */
   forward(tokens: Tensor): Tensor {
     return tidy(() => this.head(this.model.forward(tokens)));
+  }
+
+  /** Turns gradient checkpointing of the decoder blocks on or off (HF's gradient_checkpointing_enable). */
+  setGradientCheckpointing(enabled: boolean): void {
+    this.model.gradientCheckpointing = enabled;
   }
 
   /** Logits and the summed MoE balance loss (a scalar; undefined without MoE layers or with alpha 0). */
@@ -177,6 +191,23 @@ export class TransformerLM extends Module {
       return auxLoss ? add(loss, auxLoss) : loss;
     });
   }
+}
+
+/** One block under gradient checkpointing; the RoPE tables travel as inputs so the tape keeps them. */
+function checkpointedBlock(layer: DecoderBlock, h: Tensor, tables: RopeTables, auxLosses: Tensor[] | undefined): Tensor {
+  let runs = 0;
+  const [out, ...aux] = checkpoint(
+    (x, cos, sin) => {
+      const blockAux: Tensor[] = [];
+      // Expert loads are counted once, in the first run, not again in the recomputation.
+      const y = layer.forward(x, { cos, sin }, auxLosses ? blockAux : undefined, { countLoad: runs++ === 0 });
+      return [y, ...blockAux];
+    },
+    [h, tables.cos, tables.sin],
+    layer.parameters(),
+  );
+  auxLosses?.push(...aux);
+  return out;
 }
 
 function checkTokens(what: string, tokens: Tensor, maxSeqLen: number): void {

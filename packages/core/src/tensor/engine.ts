@@ -8,9 +8,9 @@ import { NON_DIFFERENTIABLE_KERNELS, PRIMITIVE_KERNELS } from "../backend/kernel
 import { inferOutputs } from "../backend/shape-inference.ts";
 import { BackendError, ShapeError, TensorStateError } from "../errors.ts";
 import { Tape } from "../autograd/tape.ts";
-import type { TapeKernel } from "../autograd/tape.ts";
+import type { CustomGradient, TapeKernel } from "../autograd/tape.ts";
 import type { DType, TypedArray } from "./dtype.ts";
-import { allocateStorage, isStorageOf } from "./dtype.ts";
+import { allocateStorage, bytesPerElement, isStorageOf } from "./dtype.ts";
 import { assertValidShape, formatShape, shapesEqual, sizeOf } from "./shape.ts";
 import { Tensor, Variable, setTensorHost } from "./tensor.ts";
 
@@ -27,6 +27,8 @@ export interface MemoryInfo {
   numBuffers: number;
   /** Distinct buffers referenced by live tensors, over all backends. */
   numDataIds: number;
+  /** Bytes of those buffers (element storage only, as torch.cuda.memory_allocated counts tensors). */
+  numBytes: number;
 }
 
 export class Engine {
@@ -36,6 +38,10 @@ export class Engine {
   private readonly tapes: Tape[] = [];
   private tapePaused = 0;
   private liveTensors = 0;
+  /** Bytes of each referenced buffer, their sum, and the sum's high-water mark. */
+  private readonly bufferBytes = new Map<DataId, number>();
+  private liveBytes = 0;
+  private peakLiveBytes = 0;
 
   constructor() {
     setTensorHost({
@@ -97,10 +103,17 @@ export class Engine {
 
   private wrap(dataId: DataId, shape: readonly number[], dtype: DType, backend: Backend): Tensor {
     const t = new Tensor(dataId, shape, dtype, backend);
+    if (!this.refCounts.has(dataId)) this.countBytes(dataId, sizeOf(shape) * bytesPerElement(dtype));
     this.retain(dataId);
     this.liveTensors++;
     this.track(t);
     return t;
+  }
+
+  private countBytes(dataId: DataId, bytes: number): void {
+    this.bufferBytes.set(dataId, bytes);
+    this.liveBytes += bytes;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
   }
 
   private retain(dataId: DataId): void {
@@ -112,6 +125,8 @@ export class Engine {
     if (n > 0) this.refCounts.set(dataId, n);
     else {
       this.refCounts.delete(dataId);
+      this.liveBytes -= this.bufferBytes.get(dataId) ?? 0;
+      this.bufferBytes.delete(dataId);
       backend.disposeData(dataId);
     }
   }
@@ -224,7 +239,18 @@ export class Engine {
       numTensors: this.liveTensors,
       numBuffers: this.currentBackend ? this.currentBackend.numBuffers() : 0,
       numDataIds: this.refCounts.size,
+      numBytes: this.liveBytes,
     };
+  }
+
+  /** The most `memory().numBytes` has been since the start or the last `resetPeakMemory()`. */
+  peakBytes(): number {
+    return this.peakLiveBytes;
+  }
+
+  /** Starts a new high-water mark for `peakBytes()` from the bytes held now. */
+  resetPeakMemory(): void {
+    this.peakLiveBytes = this.liveBytes;
   }
 
   // ---- autograd ----
@@ -268,6 +294,15 @@ export class Engine {
     } finally {
       this.tapePaused--;
     }
+  }
+
+  /**
+   * Records one tape node for a computation whose gradient is `gradient` rather than a registered
+   * kernel's (gradient checkpointing, custom gradients): `inputs` are every tensor it depends on that
+   * may be watched, `outputs` what it returned. Nothing is recorded outside a tape or under noGrad.
+   */
+  recordCustom(inputs: readonly Tensor[], outputs: Tensor[], gradient: CustomGradient): void {
+    this.record("Custom", { gradient }, inputs, outputs);
   }
 
   private record(kernel: TapeKernel, attrs: Record<string, unknown>, inputs: readonly Tensor[], outputs: Tensor[]): void {
