@@ -13,7 +13,7 @@ import { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
-import { GenerationError, type SamplingOptions, checkSampling, sampleTokens } from "./sampling.ts";
+import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensWithLogProbs } from "./sampling.ts";
 
 /** What generation needs from a model (TransformerLM has it). */
 export interface GenerationModel {
@@ -41,8 +41,15 @@ export interface GenerateOptions extends SamplingOptions {
   tokenizer?: TokenDecoder;
   /** The token fed at padded and finished slots (never attended to); default the first EOS id, else 0. */
   padTokenId?: number;
-  /** Also return the log-probability of each generated token under the model (temperature 1, unfiltered). */
+  /** Also return the log-probability of each generated token (`completionLogProbs`). */
   returnLogProbs?: boolean;
+  /**
+   * Which log-probability (vLLM's logprobs_mode): "raw" (default) under the model's own distribution
+   * (temperature 1, unfiltered); "processed" under the distribution the token was drawn from
+   * (logits / temperature, top-k / top-p filtered; 0 when greedy), what a trainer compares with its
+   * own log-probs to correct for a sampler/trainer mismatch.
+   */
+  logProbsMode?: "raw" | "processed";
   /** Reuse keys and values across steps (default true); false recomputes the whole sequence every step. */
   useCache?: boolean;
 }
@@ -59,7 +66,7 @@ export interface GenerateResult {
   finishReasons: FinishReason[];
   /** Decoded completions (with a tokenizer): EOS left out, cut just after the stop string that ended the row. */
   texts?: string[];
-  /** With `returnLogProbs`: log p(token) of each completion token. */
+  /** With `returnLogProbs`: log p(token) of each completion token (see `logProbsMode`). */
   completionLogProbs?: number[][];
 }
 
@@ -110,6 +117,10 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     let logits = step(cache, 0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
       const [next, picked] = tidy(() => {
+        if (returnLogProbs && options.logProbsMode === "processed") {
+          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, generator);
+          return [tokens, lp] as const;
+        }
         const n = sampleTokens(logits, options, generator);
         const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
         return [n, lp] as const;
@@ -214,6 +225,9 @@ function checkOptions(model: GenerationModel, prompts: readonly (readonly number
   for (const id of eos) tokenId("eosTokenId", id);
   tokenId("padTokenId", padId);
   checkSampling(options);
+  if (options.logProbsMode !== undefined && options.logProbsMode !== "raw" && options.logProbsMode !== "processed") {
+    throw new GenerationError(`generate: logProbsMode must be "raw" or "processed", got ${JSON.stringify(options.logProbsMode)}`);
+  }
   if ((options.stopStrings?.length ?? 0) > 0) {
     if (!options.tokenizer) throw new GenerationError("generate: stopStrings need a tokenizer to decode completions");
     for (const s of options.stopStrings ?? []) if (typeof s !== "string" || s.length === 0) throw new GenerationError(`generate: stop strings must be non-empty strings, got ${JSON.stringify(s)}`);

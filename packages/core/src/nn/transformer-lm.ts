@@ -124,6 +124,11 @@ export class TransformerLM extends Module {
     return tidy(() => this.head(this.model.forward(tokens)));
   }
 
+  /** tokens i32 [B, S] -> the final hidden states [B, S, dim] the output head reads (see `head`). */
+  hiddenStates(tokens: Tensor): Tensor {
+    return this.model.forward(tokens);
+  }
+
   /** Turns gradient checkpointing of the decoder blocks on or off (HF's gradient_checkpointing_enable). */
   setGradientCheckpointing(enabled: boolean): void {
     this.model.gradientCheckpointing = enabled;

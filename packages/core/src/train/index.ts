@@ -3,6 +3,8 @@ export * from "./grpo/advantages.ts";
 export * from "./grpo/loss.ts";
 export * from "./sequence-batch.ts";
 export * from "./token-log-probs.ts";
+export * from "./completion-batch.ts";
+export * from "./completion-log-probs.ts";
 export * from "./optimization.ts";
 export * from "./sft/sft-trainer.ts";
 export * from "./evaluate.ts";

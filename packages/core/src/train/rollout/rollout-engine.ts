@@ -18,6 +18,8 @@ export interface RolloutRequest {
   eosTokenId: number;
   /** Seed of this batch's sampling (the trainer derives it from the run seed and the step). */
   seed: number;
+  /** Also return the sampler's log-prob of each completion token (`Rollouts.logProbs`). */
+  returnLogProbs?: boolean;
 }
 
 export interface Rollouts {
@@ -26,6 +28,12 @@ export interface Rollouts {
   /** Decoded completions, without the EOS token. */
   texts: string[];
   finishReasons: FinishReason[];
+  /**
+   * With `returnLogProbs`, when the engine can: log-prob of each completion token under the distribution
+   * it was sampled from (temperature, top-k / top-p applied: generate's logProbsMode "processed"). The
+   * trainer compares them with its own to correct a rollout/trainer mismatch (TIS).
+   */
+  logProbs?: number[][];
 }
 
 export interface RolloutEngine {
