@@ -1,6 +1,12 @@
 /** Trainers: GRPO (loss, advantages, trainer, rollouts) and SFT. */
 export * from "./grpo/advantages.ts";
 export * from "./grpo/loss.ts";
+export * from "./grpo/importance-weights.ts";
+export * from "./grpo/policy-objective.ts";
+export * from "./grpo/kl-estimators.ts";
+export * from "./grpo/rollout-correction.ts";
+export * from "./grpo/entropy-mask.ts";
+export { aggregateLoss, type AggregationOptions } from "./grpo/loss-aggregation.ts";
 export * from "./sequence-batch.ts";
 export * from "./token-log-probs.ts";
 export * from "./completion-batch.ts";
