@@ -1,5 +1,7 @@
 /** Trainers: GRPO (loss, advantages, trainer, rollouts) and SFT. */
 export * from "./grpo/advantages.ts";
+export * from "./grpo/advantage-estimators.ts";
+export * from "./grpo/reward-aggregation.ts";
 export * from "./grpo/loss.ts";
 export * from "./grpo/importance-weights.ts";
 export * from "./grpo/policy-objective.ts";
