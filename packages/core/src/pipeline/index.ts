@@ -11,6 +11,7 @@ export * from "./forward-hooks.ts";
 export * from "./stage-record.ts";
 export * from "./problems.ts";
 export * from "./evaluation/pass-at-k.ts";
+export * from "./evaluation/sample-metrics.ts";
 export * from "./evaluation/eval-report.ts";
 export * from "./rejection/readability.ts";
 export * from "./rejection/rejection-options.ts";

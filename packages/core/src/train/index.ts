@@ -8,6 +8,8 @@ export * from "./grpo/policy-objective.ts";
 export * from "./grpo/kl-estimators.ts";
 export * from "./grpo/rollout-correction.ts";
 export * from "./grpo/entropy-mask.ts";
+export * from "./grpo/dynamic-sampling.ts";
+export * from "./grpo/reference-sync.ts";
 export { aggregateLoss, type AggregationOptions } from "./grpo/loss-aggregation.ts";
 export * from "./sequence-batch.ts";
 export * from "./token-log-probs.ts";
