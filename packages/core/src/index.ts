@@ -46,3 +46,4 @@ export * from "./models/index.ts";
 export * from "./pipeline/index.ts";
 export * from "./quant/fp8-linear.ts";
 export * from "./quant/fp8-training.ts";
+export * from "./lora/index.ts";

@@ -117,4 +117,14 @@ describe("gradient checkpointing", () => {
     expect(value.dataSync()[0]).toBeCloseTo(2 * xv.reduce((a, xi, i) => a + Math.exp(xi * wv[i]), 0) + 3 * xv.reduce((a, xi) => a + xi * xi, 0), 5);
     dispose([value, grads, w, x]);
   });
+
+  it("fails at once when the function reads a watched tensor it did not declare", () => {
+    const w = variable(tensor([1, 2]), "w");
+    const x = variable(tensor([3, 4]), "x");
+    expect(() => valueAndGradsOf(() => sum(checkpoint((t) => [mul(t, w)], [x], [])[0]), [x, w])).toThrow(/checkpoint: Mul reads tensor #\d+ \[2\] "w", which gradients flow to/);
+    // Outside a gradient computation nothing is watched, so nothing needs declaring.
+    const plain = checkpoint((t) => [mul(t, w)], [x], [])[0];
+    expect(Array.from(plain.dataSync())).toEqual([3, 8]);
+    dispose([plain, w, x]);
+  });
 });

@@ -12,13 +12,15 @@ import { backpropMany } from "./backprop.ts";
 /**
  * Runs `fn(...inputs)` checkpointed. `captured` lists the tensors `fn` reads without taking them as
  * arguments (a module's parameters): gradients flow to them too, and they must outlive the backward
- * pass; any other tensor `fn` needs (tables, masks) goes in `inputs`, whose views the tape keeps. `fn` must be pure in its inputs
+ * pass; any other tensor `fn` needs (tables, masks) goes in `inputs`, whose views the tape keeps.
+ * Reading a tensor that gradients flow to without declaring it fails at once (TensorStateError). `fn` must be pure in its inputs
  * (it runs twice when gradients are taken) and may return one tensor or several. Outside a tape (or
  * when nothing it reads is watched) it is a plain call.
  */
 export function checkpoint(fn: (...inputs: Tensor[]) => Tensor[], inputs: readonly Tensor[], captured: readonly Tensor[]): Tensor[] {
   const all = [...inputs, ...captured];
-  const outputs = engine.noGrad(() => engine.tidy(() => fn(...inputs)));
+  const allowed = new Set(all.map((t) => t.id));
+  const outputs = engine.guardReads(allowed, "checkpoint", () => engine.tidy(() => fn(...inputs)));
   engine.recordCustom(all, outputs, (outputGrads, { inputs: saved, needsGrad }) =>
     engine.tidy(() => {
       // Views of the saved inputs stand in for the originals; captured tensors are watched as they are

@@ -161,7 +161,7 @@ export class MultiHeadLatentAttention extends Module {
   absorbedWeights(): { wk: Tensor; wv: Tensor } {
     const { nHeads: h, qkNopeHeadDim: dn, vHeadDim: dv, kvLoraRank } = this.config;
     return tidy(() => {
-      const [wk, wv] = split(reshape(this.kv_b_proj.weight, [h, dn + dv, kvLoraRank]), [dn, dv], 1);
+      const [wk, wv] = split(reshape(this.kv_b_proj.effectiveWeight(), [h, dn + dv, kvLoraRank]), [dn, dv], 1);
       return { wk, wv };
     });
   }

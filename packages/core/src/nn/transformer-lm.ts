@@ -20,7 +20,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { DecoderBlock } from "./decoder-block.ts";
 import { Embedding } from "./embedding.ts";
 import type { InitOptions } from "./init.ts";
-import { Linear } from "./linear.ts";
+import { Linear, parametersWithAdapters } from "./linear.ts";
 import { Module, ModuleList } from "./module.ts";
 import { RMSNorm } from "./rms-norm.ts";
 import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
@@ -209,7 +209,7 @@ function checkpointedBlock(layer: DecoderBlock, h: Tensor, tables: RopeTables, a
       return [y, ...blockAux];
     },
     [h, tables.cos, tables.sin],
-    layer.parameters(),
+    parametersWithAdapters(layer),
   );
   auxLosses?.push(...aux);
   return out;

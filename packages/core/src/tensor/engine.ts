@@ -305,7 +305,31 @@ export class Engine {
     this.record("Custom", { gradient }, inputs, outputs);
   }
 
+  /**
+   * Runs `fn` (under noGrad) failing on any kernel input that a tape in progress watches unless its id
+   * is in `allowed`: a checkpointed function must declare every such tensor, or its gradient would be lost.
+   */
+  guardReads<T>(allowed: ReadonlySet<number>, what: string, fn: () => T): T {
+    const previous = this.readGuard;
+    this.readGuard = { allowed, what };
+    try {
+      return this.noGrad(fn);
+    } finally {
+      this.readGuard = previous;
+    }
+  }
+
+  private readGuard: { allowed: ReadonlySet<number>; what: string } | undefined;
+
   private record(kernel: TapeKernel, attrs: Record<string, unknown>, inputs: readonly Tensor[], outputs: Tensor[]): void {
+    if (this.readGuard && this.tapes.length > 0) {
+      const { allowed, what } = this.readGuard;
+      for (const t of inputs) {
+        if (!allowed.has(t.id) && this.tapes.some((tape) => tape.isWatched(t))) {
+          throw new TensorStateError(`${what}: ${kernel} reads tensor #${t.id} ${formatShape(t.shape)}${t instanceof Variable ? ` "${t.name}"` : ""}, which gradients flow to, but it is not one of the declared inputs or captured tensors`);
+        }
+      }
+    }
     if (this.tapes.length === 0 || this.tapePaused > 0) return;
     for (const tape of this.tapes) {
       if (!tape.dependsOnWatched(inputs)) continue;
