@@ -50,7 +50,8 @@ export class LoraAdapter extends Module implements LinearAdapter {
   forward(x: Tensor): Tensor {
     return tidy(() => {
       const h = this.training && this.dropoutRate > 0 ? dropout(x, this.dropoutRate, this.generator) : x;
-      return mul(this.lora_B.forward(this.lora_A.forward(h)), this.scaling);
+      // Scaling the rank-r intermediate (not the [.., out] result) keeps the tape's saved tensors small.
+      return this.lora_B.forward(mul(this.lora_A.forward(h), this.scaling));
     });
   }
 

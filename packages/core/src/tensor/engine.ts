@@ -9,6 +9,7 @@ import { inferOutputs } from "../backend/shape-inference.ts";
 import { BackendError, ShapeError, TensorStateError } from "../errors.ts";
 import { Tape } from "../autograd/tape.ts";
 import type { CustomGradient, TapeKernel } from "../autograd/tape.ts";
+import { savedTensorsOf } from "../autograd/saved-tensors.ts";
 import type { DType, TypedArray } from "./dtype.ts";
 import { allocateStorage, bytesPerElement, isStorageOf } from "./dtype.ts";
 import { assertValidShape, formatShape, shapesEqual, sizeOf } from "./shape.ts";
@@ -335,13 +336,15 @@ export class Engine {
       if (!tape.dependsOnWatched(inputs)) continue;
       const diffOutputs = outputs.filter((o) => o.dtype === "f32");
       if (diffOutputs.length === 0) continue;
+      const saves = savedTensorsOf(kernel);
+      const keep = (t: Tensor, i: number, which: readonly number[] | "all" | undefined) => (!which || which === "all" || which.includes(i) ? this.untrackedView(t) : shapeStub(t));
       tape.push({
         kernel,
         attrs,
         inputIds: inputs.map((t) => t.id),
         outputIds: outputs.map((t) => t.id),
-        inputs: inputs.map((t) => this.untrackedView(t)),
-        outputs: outputs.map((t) => this.untrackedView(t)),
+        inputs: inputs.map((t, i) => keep(t, i, saves?.inputs)),
+        outputs: outputs.map((t, i) => keep(t, i, saves?.outputs)),
       });
     }
   }
@@ -354,6 +357,14 @@ export class Engine {
     v.kept = true;
     return v;
   }
+}
+
+/** A tensor's shape and dtype without its buffer (a released view: reading it fails). */
+function shapeStub(t: Tensor): Tensor {
+  const stub = new Tensor(t.dataId, t.shape, t.dtype, t.backend);
+  stub.markDisposed();
+  stub.kept = true;
+  return stub;
 }
 
 function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {
