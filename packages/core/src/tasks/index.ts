@@ -3,3 +3,4 @@ export * from "./template.ts";
 export * from "./task.ts";
 export * from "./arithmetic.ts";
 export * from "./countdown.ts";
+export * from "./final-answer.ts";

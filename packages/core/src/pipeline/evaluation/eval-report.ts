@@ -1,14 +1,14 @@
 /**
  * Held-out evaluation of a model bundle: generate samplesPerProblem completions for each held-out problem,
  * score them with the rewards, and report accuracy (pass@1 averaged over the samples, as in the R1 paper),
- * pass@k, the format rate, the mean completion length and what it cost (tokens, seconds).
+ * mean@N, maj@N (majority vote), pass@k, the format rate, the mean completion length and what it cost (tokens, seconds).
  */
 import type { RewardRunner } from "../../reward/runner.ts";
 import type { ModelBundle } from "../../run/model-bundle.ts";
 import type { Problem } from "../../tasks/task.ts";
 import { evaluateProblems } from "../../train/evaluate.ts";
 import type { EvalSettings } from "../pipeline-config-schema.ts";
-import { meanPassAtK } from "./pass-at-k.ts";
+import { type SampleOutcome, sampleMetrics } from "./sample-metrics.ts";
 
 export interface EvalReport {
   problems: number;
@@ -18,6 +18,9 @@ export interface EvalReport {
   correctReward: string | null;
   /** Mean correctness over every sample (pass@1). */
   accuracy: number | null;
+  /** mean@N (= accuracy) and maj@N (majority vote over each problem's final answers) with N = samplesPerProblem. */
+  meanAtN: number | null;
+  majAtN: number | null;
   /** pass@k by k ("1", "4", ...). */
   passAtK: Record<string, number>;
   /** Share of completions in the R1 format (the `format` reward's mean), when that reward is used. */
@@ -46,17 +49,12 @@ export async function evaluateBundle(bundle: ModelBundle, heldOut: readonly Prob
     return v === null || v === undefined || Number.isNaN(v) ? null : v >= 1;
   });
   // Rows come problem by problem, samplesPerProblem each.
-  const counts: [number, number][] = [];
   const k = settings.samplesPerProblem;
-  for (let i = 0; i < correct.length; i += k) {
-    const group = correct.slice(i, i + k).filter((v): v is boolean => v !== null);
-    if (group.length > 0) counts.push([group.length, group.filter(Boolean).length]);
-  }
-  const passAt: Record<string, number> = {};
-  for (const kk of new Set([1, ...settings.passK])) {
-    const usable = counts.filter(([n]) => n >= kk);
-    if (usable.length > 0) passAt[String(kk)] = meanPassAtK(usable, kk);
-  }
+  const problems: SampleOutcome[][] = [];
+  for (let i = 0; i < correct.length; i += k) problems.push(result.rows.slice(i, i + k).map((r, j) => ({ answer: r.finalAnswer, correct: correct[i + j] })));
+  const metrics = sampleMetrics(problems, [1, ...settings.passK]);
+  const passAt = metrics.passAtK;
+  const known = metrics.problems > 0;
   const finite = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
   const rewardMeans = Object.fromEntries(names.map((n) => [n, finite(result.rewardMeans[n])]));
   return {
@@ -64,7 +62,9 @@ export async function evaluateBundle(bundle: ModelBundle, heldOut: readonly Prob
     samplesPerProblem: k,
     temperature: settings.temperature,
     correctReward,
-    accuracy: counts.length > 0 ? passAt["1"] : null,
+    accuracy: known ? passAt["1"] : null,
+    meanAtN: known ? metrics.meanAtN : null,
+    majAtN: known ? metrics.majAtN : null,
     passAtK: passAt,
     format: names.includes("format") ? rewardMeans.format : null,
     rewards: rewardMeans,

@@ -1,5 +1,5 @@
 /**
- * How per-token losses l over the completion mask m become one number (`lossType`, REFERENCE §1):
+ * How per-token losses l over the completion mask m become one number (`lossType`, docs/grpo.md):
  *
  *   grpo     mean over each sequence's tokens, then over sequences (length-biased)
  *   bnpo     sum(l m) / sum(m) over this (micro-)batch
