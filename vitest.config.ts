@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 export default defineConfig({
   test: {
-    include: ["packages/*/test/**/*.test.ts", "examples/**/test/**/*.test.ts"],
+    include: ["packages/*/test/**/*.test.ts", "examples/**/test/**/*.test.ts", "fuzz/test/**/*.test.ts"],
     exclude: ["**/node_modules/**"],
     testTimeout: 60_000,
     hookTimeout: 60_000,

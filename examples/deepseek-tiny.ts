@@ -40,8 +40,9 @@ export async function deepseekTiny({ steps = 40, newTokens = 30, log = console.l
     const starts = Array.from({ length: batch }, () => data.int(ids.length - seq - 1));
     const x = r.tensor(Int32Array.from(starts.flatMap((s) => ids.slice(s, s + seq))), [batch, seq]);
     const y = r.tensor(Int32Array.from(starts.flatMap((s) => ids.slice(s + 1, s + seq + 1))), [batch, seq]);
-    // The loss includes the MoE layers' sequence-wise balance loss (alpha = 1e-4).
-    const { value, grads } = r.valueAndGradsOf(() => model.loss(x, y), model.parameters());
+    // The loss includes the MoE layers' sequence-wise balance loss (alpha = 1e-4); a training forward
+    // counts the experts' loads (countLoad), which the bias update below reads.
+    const { value, grads } = r.valueAndGradsOf(() => model.loss(x, y, undefined, { countLoad: true }), model.parameters());
     losses.push(value.itemSync());
     optimizer.step(grads);
     r.dispose([x, y, value, grads]);

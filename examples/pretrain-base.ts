@@ -126,6 +126,8 @@ export async function pretrainBase(options: PretrainBaseOptions = {}) {
   });
   const extra = () => ({
     task: { name: "arithmetic", ...o.task },
+    // How `r1ts eval` scores this model by default (the rewards are @r1ts/rewards').
+    evaluation: { rewards: ["accuracy", "format"], correctness: "accuracy", format: "format" },
     pretraining: { script: "examples/pretrain-base.ts", backend: o.backend, scheduleSteps: o.steps, stopAfter: o.stopAfter, batchSize: o.batchSize, lr: o.lr, seed: o.seed, corpusSize: o.corpusSize, styles: o.styles },
   });
   trainer.hooks.afterStep.tapPromise("pretrain-snapshots", async ({ step }) => {

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { main } from "../src/main.ts";
+import { r1ts } from "./helpers.ts";
 
 let dir = "";
 const file = (name: string) => path.join(dir, name);
@@ -102,5 +103,24 @@ describe("r1ts rewards list", () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^accuracy +1 if the last/m);
     expect(stdout).toMatch(/^shout +1 for upper case/m);
+  });
+
+  // Found by the fuzzer (fuzz/targets/rewards-score.ts, seed 16, cases 47 and 96): a value nested
+  // 100,000 deep made JSON.stringify overflow the stack, in the message about a bad "completion" and
+  // when the scored row was written back. Both lines are now reported and skipped; the others score.
+  it("lines with values nested too deeply are reported with their line number, and the rest still score", async () => {
+    const deep = "[".repeat(100_000) + "]".repeat(100_000);
+    writeFileSync(file("deep.jsonl"), [
+      `{"prompt":"p","completion":${deep}}`,
+      `{"prompt":"p","completion":"<answer>4</answer>","answer":${deep}}`,
+      JSON.stringify({ prompt: "2+2?", completion: "<think>\nadd\n</think>\n<answer>\n4\n</answer>", answer: "4" }),
+    ].join("\n"));
+    writeFileSync(file("format-only.json"), JSON.stringify({ rewards: ["format"] }));
+    const { code, stderr } = await r1ts("rewards", "score", "--config", file("format-only.json"), "--input", file("deep.jsonl"), "--output", file("deep-out.jsonl"));
+    expect(code).toBe(1);
+    expect(stderr).toContain(`${file("deep.jsonl")}:1: "completion" must be a string (got [[[[[[[[[...]]]]]]]]])`);
+    expect(stderr).toMatch(new RegExp(`deep.jsonl:2: cannot be written back as JSON \\(Maximum call stack size exceeded\\)`));
+    const scored = readFileSync(file("deep-out.jsonl"), "utf8").trim().split("\n").map((l) => JSON.parse(l));
+    expect(scored.map((r) => r.rewards.format)).toEqual([1]);
   });
 });

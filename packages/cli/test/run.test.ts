@@ -22,9 +22,8 @@ async function smallConfig(runDir: string, extra: Record<string, unknown> = {}):
     ...example,
     backend: "reference",
     runDir,
-    grpo: { ...example.grpo, steps: 3, promptsPerStep: 2, groupSize: 4, maxNewTokens: 24 },
+    grpo: { ...example.grpo, steps: 3, promptsPerStep: 2, groupSize: 4, maxNewTokens: 24, checkpointEvery: 1 },
     eval: { problems: 4, temperature: 0 },
-    checkpointEvery: 1,
     ...extra,
   };
   const file = join(root, `${Math.random().toString(36).slice(2)}.json`);

@@ -1,7 +1,8 @@
 /** Typed errors: each says what went wrong and where, so a user can act on it. */
 export class R1tsError extends Error {
-  constructor(message: string) {
-    super(message);
+  /** `options.cause`: the lower-level error this one explains (kept for debugging). */
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
     this.name = new.target.name;
   }
 }

@@ -1,4 +1,4 @@
-/** @r1ts/core: tensors, the backend contract, autograd, the reference backend, nn, optim and I/O. */
+/** @r1ts/core: tensors, the backend contract, autograd, the reference backend, nn, training, pipelines and I/O. */
 import "./autograd/gradients/index.ts";
 import "./backend/registry.ts";
 
@@ -31,9 +31,10 @@ export * from "./nn/index.ts";
 export * from "./optim/index.ts";
 export * from "./data/char-tokenizer.ts";
 export * from "./reward/index.ts";
-export * from "./hooks/index.ts";
 export * from "./plugin/index.ts";
 export * from "./train/index.ts";
+export * from "./sampling/index.ts";
+export * from "./eval/index.ts";
 export * from "./generate/index.ts";
 export * from "./tasks/index.ts";
 export * from "./data/index.ts";
@@ -47,3 +48,4 @@ export * from "./pipeline/index.ts";
 export * from "./quant/fp8-linear.ts";
 export * from "./quant/fp8-training.ts";
 export * from "./lora/index.ts";
+export { previewValue } from "./util/preview.ts";

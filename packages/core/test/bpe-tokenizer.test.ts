@@ -1,5 +1,8 @@
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { BpeTokenizer, TokenizerError, r1ZeroPrompt, trainBpe } from "../src/index.ts";
+import { BpeTokenizer, TokenizerError, loadBpeTokenizer, r1ZeroPrompt, trainBpe } from "../src/index.ts";
 
 const corpus = [
   r1ZeroPrompt("12+7") + "<think>\n2+7=9\n1+0=1\n</think>\n<answer>\n19\n</answer><|endoftext|>",
@@ -49,5 +52,26 @@ describe("BPE tokenizer", () => {
     expect(() => tok.decode([0, 99999])).toThrow(/id 99999 at position 1 is outside the vocab/);
     expect(() => BpeTokenizer.fromJSON({ model: { type: "WordPiece" } })).toThrow(/model.type must be "BPE"/);
     expect(() => BpeTokenizer.fromJSON({ model: { type: "BPE", vocab: { a: 0 }, merges: [["a", "b"]] } })).toThrow(TokenizerError);
+  });
+
+  // Found by the fuzzer (fuzz/targets/tokenizer-json.ts, seed 16, case 2002 of 10,000): an entry of
+  // added_tokens that is not an object ([null]) threw "Cannot read properties of null (reading 'special')".
+  it("loadBpeTokenizer names the file and the field: a null added_tokens entry, a merge outside the vocab", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-tokenizer-"));
+    try {
+      const tok = trainBpe(corpus, { vocabSize: 120, specialTokens: ["<|endoftext|>"] });
+      const file = join(dir, "tokenizer.json");
+      await writeFile(file, JSON.stringify({ ...tok.toJSON(), added_tokens: [null] }));
+      const error = await loadBpeTokenizer(file).catch((e) => e);
+      expect(error).toBeInstanceOf(TokenizerError);
+      expect(error.message).toBe(`${file}: added_tokens[0] must be an object { id, content, special }, got null`);
+      const json = tok.toJSON();
+      await writeFile(file, JSON.stringify({ ...json, model: { ...json.model, merges: [["q", "§"]] } }));
+      await expect(loadBpeTokenizer(file)).rejects.toThrow(`${file}: merge 0 ("q" + "§") uses "§", which is not in the vocab`);
+      await writeFile(file, JSON.stringify(json));
+      expect((await loadBpeTokenizer(file)).encode("12+7")).toEqual(tok.encode("12+7"));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -32,7 +32,9 @@ describe("run config", () => {
     const c = parseRunConfig(defineConfig(good as never));
     expect(c.grpo).toMatchObject({ beta: 0, epsilonLow: 0.2, lossType: "grpo", scaleRewards: "group", numIterations: 1, temperature: 1, maskTruncatedCompletions: false });
     expect(c.task).toMatchObject({ name: "arithmetic", minDigits: 2, maxDigits: 3, operations: ["+"] });
-    expect(c).toMatchObject({ seed: 0, backend: "auto", output: "runs", checkpointEvery: 0 });
+    expect(c).toMatchObject({ seed: 0, backend: "auto", output: "runs" });
+    // checkpointEvery is the trainer's option now (one schema for configs and code), with the same default.
+    expect(c.grpo).toMatchObject({ checkpointEvery: 0 });
     expect(c.rewards).toEqual([{ name: "accuracy", weight: 1 }, { name: "format", weight: 0.5 }]);
     expect(c.eval).toMatchObject({ problems: 200, temperature: 0 });
   });
@@ -61,5 +63,25 @@ describe("run config", () => {
     await writeFile(json, "{ nope");
     await expect(loadRunConfig(json)).rejects.toThrow(/run.json is invalid:\n {2}not valid JSON/);
     await expect(loadRunConfig(join(dir, "missing.yaml"))).rejects.toThrow(/cannot read the file/);
+  });
+
+  // Found by the fuzzer (fuzz/targets/config-files.ts, seed 16, case 10): a YAML alias that refers to
+  // the node holding it makes a cyclic value, and the error message's JSON.stringify threw a TypeError.
+  it("a cyclic YAML value (an alias inside its own anchor) is a ConfigError naming the field", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-config-"));
+    dirs.push(dir);
+    const yaml = join(dir, "cyclic.yaml");
+    await writeFile(yaml, "model: { bundle: builtin:base-arithmetic }\ntask: { name: arithmetic }\ntrainer: grpo\ngrpo: { steps: &a [*a], promptsPerStep: 2, groupSize: 4, maxNewTokens: 16, lr: 0.001 }\nrewards: &b [*b]\n");
+    const error = await loadRunConfig(yaml).catch((e) => e);
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error.message).toContain(yaml);
+    expect(error.message).toMatch(/grpo\.steps: expected number, got \[\[circular\]\]/);
+  });
+
+  it("a value nested 100,000 deep is reported, cut short, without overflowing the stack", () => {
+    const deep = JSON.parse("[".repeat(100_000) + "]".repeat(100_000));
+    const error = (() => { try { parseRunConfig({ ...good, seed: deep }, "deep.json"); } catch (e) { return e as Error; } })();
+    expect(error).toBeInstanceOf(ConfigError);
+    expect(error!.message).toMatch(/seed: expected number, got \[\[\[\[\[\[\[\[\[\.\.\.\]\]\]\]\]\]\]\]\]/);
   });
 });

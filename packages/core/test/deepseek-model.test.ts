@@ -141,11 +141,14 @@ describe("a DeepSeek-style TransformerLM (MLA + MoE + YaRN)", () => {
     model.dispose();
   });
 
-  it("forward passes count expert loads for the bias update; cached decoding does not", async () => {
+  it("training forward passes count expert loads for the bias update; cached decoding and plain forwards do not", async () => {
     const model = new TransformerLM(SMALL);
     await generate(model, [[1, 2, 3]], { maxNewTokens: 3, temperature: 0 });
     expect(await updateMoeBiases(model)).toEqual([]);
-    const logits = tidy(() => model.forward(tensor(Int32Array.from([1, 2, 3, 4]), [1, 4])));
+    // A plain forward (old / reference log-probs, evaluation) leaves the loads alone.
+    tidy(() => model.forward(tensor(Int32Array.from([1, 2, 3, 4]), [1, 4]))).dispose();
+    expect(await updateMoeBiases(model)).toEqual([]);
+    const logits = tidy(() => model.forwardWithAux(tensor(Int32Array.from([1, 2, 3, 4]), [1, 4]), { countLoad: true }).logits);
     const ratios = await updateMoeBiases(model, 0.01);
     expect(ratios).toHaveLength(1);
     expect(ratios[0]).toBeGreaterThanOrEqual(1);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createTrainerControl, createTrainerHooks, HookError, TRAINER_HOOK_NAMES } from "../src/hooks/index.ts";
-import type { StepEndEvent } from "../src/hooks/index.ts";
+import { createTrainerControl, createTrainerHooks, HookError, TRAINER_HOOK_NAMES } from "../src/train/hooks/index.ts";
+import type { StepEndEvent } from "../src/train/hooks/index.ts";
 
 const event = (step: number, metrics: Record<string, number> = {}): StepEndEvent =>
   ({ step, trainer: "grpo", control: createTrainerControl(), metrics });

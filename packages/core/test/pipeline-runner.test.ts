@@ -71,7 +71,7 @@ function config(runDir: string, overrides: { rlLr?: number; coldLr?: number } = 
     artifacts: { base: { kind: "model", path: base }, teacher: { kind: "model", path: teacher } },
     task: TASK,
     rewards: ["accuracy", "format"],
-    eval: { problems: 4, maxNewTokens: 12 },
+    eval: { problems: 4, maxNewTokens: 12, correctness: "accuracy", format: "format" },
     stages: [
       { id: "data", stage: "task-data", options: { count: 24, styles: { worked: 1, readable: 1 } } },
       { id: "cold", stage: "sft", inputs: { model: "base", data: "data" }, options: { steps: 3, batchSize: 4, lr: overrides.coldLr ?? 1e-2 } },
@@ -173,7 +173,7 @@ describe("pipeline runner", () => {
 
   it("resumes an interrupted stage from its newest checkpoint, ending with the weights of an uninterrupted run", async () => {
     const resumable = (runDir: string): PipelineConfigInput => ({
-      name: "resume", backend: "reference", runDir, model: { bundle: base }, task: TASK, rewards: ["accuracy", "format"], eval: { problems: 2, maxNewTokens: 8 },
+      name: "resume", backend: "reference", runDir, model: { bundle: base }, task: TASK, rewards: ["accuracy", "format"], eval: { problems: 2, maxNewTokens: 8, correctness: "accuracy", format: "format" },
       stages: [{ id: "rl", stage: "grpo", inputs: { model: "base" }, options: { ...grpo, steps: 4, checkpointEvery: 1 } }],
     });
     const whole = await runPipeline(parsePipelineConfig(resumable(join(dir, "whole"))), { builtins: [toyRewards] });

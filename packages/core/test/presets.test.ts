@@ -111,4 +111,27 @@ describe("Hugging Face config.json mapping", () => {
     expect(() => fromHfConfig({ model_type: "gpt2" })).toThrow(HfConfigError);
     expect(() => fromHfConfig({ ...qwen, hidden_size: "wide" })).toThrow(/"hidden_size" must be an integer, got "wide"/);
   });
+
+  it("loadHfConfig reads config.json and names the file in every error", async () => {
+    const { loadHfConfig, HfConfigError } = await import("../src/index.ts");
+    const { mkdtemp, rm, writeFile } = await import("node:fs/promises");
+    const { join } = await import("node:path");
+    const { tmpdir } = await import("node:os");
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-hf-config-"));
+    try {
+      const file = join(dir, "config.json");
+      const llama = { model_type: "llama", vocab_size: 256, hidden_size: 64, intermediate_size: 128, num_hidden_layers: 2, num_attention_heads: 4, num_key_value_heads: 2 };
+      await writeFile(file, JSON.stringify(llama));
+      expect((await loadHfConfig(file)).nKvHeads).toBe(2);
+      await writeFile(file, JSON.stringify({ ...llama, num_key_value_heads: 3 }));
+      await expect(loadHfConfig(file)).rejects.toThrow(`${file} (llama): model config: "nKvHeads" must be a divisor of nHeads (4), got 3`);
+      await writeFile(file, JSON.stringify({ ...llama, vocab_size: "big" }));
+      await expect(loadHfConfig(file)).rejects.toThrow(`${file} (llama): "vocab_size" must be an integer, got "big"`);
+      await writeFile(file, "{");
+      await expect(loadHfConfig(file)).rejects.toThrow(HfConfigError);
+      await expect(loadHfConfig(join(dir, "missing.json"))).rejects.toThrow(/missing.json: cannot read it/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

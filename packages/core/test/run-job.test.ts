@@ -1,6 +1,6 @@
 /**
  * runJob end to end with a tiny model bundle: run directory contents, evaluation before / during / after
- * (each firing the trainer's onEval hook), summary fields, and a report naming the run.
+ * (each firing the run's onEval hook), summary fields, and a report naming the run.
  */
 import { readFile, mkdtemp, rm } from "node:fs/promises";
 import { existsSync } from "node:fs";
@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  TransformerLM, arithmeticTask, createRewardRunner, defineReward, parseRunConfig, r1Completion, runJob, saveModelBundle, trainBpe, Generator, readJsonl,
+  TransformerLM, arithmeticTask, definePlugin, defineReward, parseRunConfig, r1Completion, runJob, saveModelBundle, trainBpe, Generator, readJsonl,
 } from "../src/index.ts";
 
 const dirs: string[] = [];
@@ -18,6 +18,7 @@ afterAll(async () => {
 
 const accuracy = defineReward({ name: "accuracy", score: (b) => b.completions.map((c, i) => (c.includes(`<answer>\n${b.columns.answer[i]}\n</answer>`) ? 1 : 0)) });
 const format = defineReward({ name: "format", score: (b) => b.completions.map((c) => (/^<think>\n.*?\n<\/think>\n<answer>\n.*?\n<\/answer>$/s.test(c) ? 1 : 0)) });
+const rewards = definePlugin({ name: "test-rewards", version: "1.0.0", coreRange: "^0.1.0", setup: (api) => { api.registerReward(accuracy); api.registerReward(format); } });
 
 describe("runJob", () => {
   it("writes the run directory, evaluates before, every N steps and after, and fires onEval", async () => {
@@ -39,12 +40,12 @@ describe("runJob", () => {
       backend: "reference", runDir: join(root, "run"), model: { bundle: bundleDir },
       task: { name: "arithmetic", minDigits: 2, maxDigits: 2 }, trainer: "grpo",
       grpo: { steps: 2, promptsPerStep: 2, groupSize: 2, maxNewTokens: 8, lr: 0.01 },
-      rewards: ["accuracy", "format"], eval: { problems: 3, every: 1 },
+      rewards: ["accuracy", "format"], eval: { problems: 3, every: 1, correctness: "accuracy", format: "format" },
     });
     const evals: Record<string, number>[] = [];
     const summary = await runJob(config, {
-      rewards: createRewardRunner([{ reward: accuracy }, { reward: format }]),
-      setup: (t) => t.hooks.onEval.tap("test", ({ metrics }) => void evals.push({ ...metrics })),
+      builtins: [rewards],
+      onContext: (run) => run.hooks.onEval.tap("test", ({ metrics }) => void evals.push({ ...metrics })),
     });
     const run = join(root, "run");
     expect(summary).toMatchObject({ task: "arithmetic", trainer: "grpo", backend: "reference", steps: 2, heldOutProblems: 3, runDir: run });

@@ -44,3 +44,23 @@ describe("@r1ts/rewards plugins", () => {
     await expect(createRunContext({ plugins: [r1Rewards, cosinePlugin] })).rejects.toThrow(PluginSetupError);
   });
 });
+
+describe("built-in rewards in worker threads", () => {
+  it("every built-in reward has its module, runs in a worker, and scores as on the main thread", async () => {
+    const { builtinRewards } = await import("../src/plugins.ts");
+    const { createRewardRunner } = await import("@r1ts/core");
+    const uses = Object.values(builtinRewards).filter(({ reward }) => reward.name !== "code").map(({ reward }) => ({ reward }));
+    const batch = {
+      prompts: ["What is 2+2?", "Use 3, 5 to make 8"],
+      completions: ["<think>\nStep 1: 2+2=4\n</think>\n<answer>\n\\boxed{4}\n</answer>", "<answer>3+5</answer> the the the"],
+      columns: { answer: ["4", "8"], target: [4, 8], nums: [[2, 2], [3, 5]] },
+    };
+    const inWorkers = createRewardRunner(uses, { warn: () => {} });
+    expect(inWorkers.uses.every((u) => u.runsIn === "worker")).toBe(true);
+    const onMain = createRewardRunner(uses, { isolation: "main", warn: () => {} });
+    const [a, b] = [await inWorkers.score(batch), await onMain.score(batch)];
+    expect(a.perReward).toEqual(b.perReward);
+    expect(a.warnings).toEqual([]);
+    expect(inWorkers.uses.every((u) => u.runsIn === "worker")).toBe(true);
+  }, 60_000);
+});

@@ -1,15 +1,14 @@
 /** `r1ts generate`: completions from a model bundle for a question (in the R1-Zero template) or raw text. */
-import { parseArgs } from "node:util";
-import "@r1ts/backend-tfjs";
-import { generate, loadModelBundle, r1ZeroPrompt, setBackend } from "@r1ts/core";
+import { generate, loadModelBundle, r1ZeroPrompt, readBundleConfig, setBackend } from "@r1ts/core";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
-import { resolveBundle } from "./run.ts";
+import { resolveBundle } from "./bundles.ts";
+import { parseFlags } from "./flags.ts";
 
 const usage = `usage: r1ts generate <question> [--model DIR|builtin:NAME] [--raw] [--samples N]
                      [--max-new-tokens N] [--temperature T] [--top-p P] [--seed N] [--backend NAME] [--json]
 
-Prints the model's completion(s) of the question put into the R1-Zero template (REFERENCE §2),
+Prints the model's completion(s) of the question put into the R1-Zero template (docs/r1-recipe.md),
 e.g. r1ts generate 47+85. --raw feeds the text as is. Temperature 0 (default) is greedy.`;
 
 export const generateCommand: Command = {
@@ -17,25 +16,19 @@ export const generateCommand: Command = {
   summary: "complete a question (R1-Zero template) or raw text with a model bundle",
   usage,
   async run(args) {
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args, allowPositionals: true,
-        options: {
+    const parsed = parseFlags(args, usage, {
           model: { type: "string", default: "builtin:base-arithmetic" }, raw: { type: "boolean", default: false }, samples: { type: "string", default: "1" },
           "max-new-tokens": { type: "string", default: "40" }, temperature: { type: "string", default: "0" }, "top-p": { type: "string", default: "1" },
           seed: { type: "string", default: "0" }, backend: { type: "string", default: "auto" }, json: { type: "boolean", default: false },
-        },
-      });
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
-    }
+    }, true);
     const { values, positionals } = parsed;
     if (positionals.length !== 1) throw new UsageError(`expected one question or text\n\n${usage}`);
     const samples = Number(values.samples);
     if (!Number.isSafeInteger(samples) || samples < 1) throw new UsageError(`--samples must be a positive integer, got ${values.samples}`);
-    await setBackend(values.backend!);
-    const bundle = await loadModelBundle(resolveBundle(values.model!));
+    const dir = resolveBundle(values.model as string);
+    await readBundleConfig(dir); // a missing or broken model fails before any backend starts
+    await setBackend(values.backend as string);
+    const bundle = await loadModelBundle(dir);
     try {
       const prompt = values.raw ? positionals[0] : r1ZeroPrompt(positionals[0]);
       const ids = bundle.tokenizer.encode(prompt);

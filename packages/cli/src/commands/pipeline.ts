@@ -5,16 +5,16 @@
  * registered stages with their inputs and outputs. `r1ts run <config>` hands pipeline configs to `run`.
  */
 import path from "node:path";
-import { parseArgs } from "node:util";
-import "@r1ts/backend-tfjs";
 import {
-  type ArtifactKind, type PipelineConfig, type PipelineProgress, type PipelineSummary, asPipelineStage, builtinStagesPlugin, configBaseDir,
-  createRunContext, parsePipelineConfig, planPipeline, readConfigFile, runPipeline, shortenPipeline,
+  type ArtifactKind, type PipelineConfig, type PipelineSummary, asPipelineStage, builtinStagesPlugin, configBaseDir,
+  createRunContext, loadPipelineConfig, planPipeline, runPipeline, shortenPipeline,
 } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
-import { resolveBundle } from "./run.ts";
+import { resolveBundle } from "./bundles.ts";
+import { parseFlags } from "./flags.ts";
+import { progressPrinter } from "./progress.ts";
 
 const usage = `usage: r1ts pipeline run <config.yaml|json> [--quick] [--fresh] [--run-dir DIR] [--json]
        r1ts pipeline check <config.yaml|json>
@@ -37,16 +37,6 @@ export function artifactResolver(baseDir: string): (p: string, kind: ArtifactKin
   return (p, kind) => (kind === "model" ? resolveBundle(p, baseDir) : path.resolve(baseDir, p));
 }
 
-/** One line per step (redrawn in place on a terminal): stage, step, reward or loss. */
-export function pipelineProgressPrinter(stream: NodeJS.WriteStream = process.stderr): (p: PipelineProgress) => void {
-  return ({ stage, index, total, step, steps, metrics }) => {
-    const value = metrics?.reward !== undefined ? `reward ${metrics.reward.toFixed(3)}` : metrics?.loss !== undefined ? `loss ${metrics.loss.toFixed(4)}` : "";
-    const line = `[${index + 1}/${total} ${stage}] step ${step + 1}/${steps} ${value}`.trimEnd();
-    if (stream.isTTY) stream.write(`\r${line}\x1b[K${step + 1 === steps ? "\n" : ""}`);
-    else stream.write(`${line}\n`);
-  };
-}
-
 export interface PipelineFileOptions {
   quick?: boolean;
   fresh?: boolean;
@@ -55,7 +45,7 @@ export interface PipelineFileOptions {
 }
 
 async function readPipeline(file: string, quick = false): Promise<PipelineConfig> {
-  const config = parsePipelineConfig(await readConfigFile(file), file);
+  const config = await loadPipelineConfig(file);
   return quick ? shortenPipeline(config) : config;
 }
 
@@ -66,7 +56,7 @@ export async function runPipelineFile(file: string, options: PipelineFileOptions
   const runDir = options.runDir ?? (options.quick && !config.runDir ? path.join(config.output, `${config.name}-quick`) : undefined);
   const summary = await runPipeline(config, {
     baseDir, builtins: [r1Rewards], resolvePath: artifactResolver(baseDir), runDir, fresh: options.fresh, source: file,
-    log: (line) => console.error(line), onProgress: pipelineProgressPrinter(),
+    log: (line) => console.error(line), onProgress: progressPrinter({ correctness: config.eval.correctness, showStage: true }),
   });
   console.error(`\n${summary.stages.length} stages in ${summary.seconds.toFixed(0)} s on the ${summary.backend} backend; run directory: ${summary.runDir} (summary.md, summary.json, stages/<id>/)`);
   if (options.json) console.log(JSON.stringify(summary));
@@ -100,26 +90,18 @@ export const pipelineCommand: Command = {
   usage,
   async run(args) {
     const [sub, ...rest] = args;
-    let parsed;
-    try {
-      parsed = parseArgs({
-        args: rest,
-        allowPositionals: true,
-        options: { quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, "run-dir": { type: "string" }, json: { type: "boolean", default: false }, config: { type: "string" } },
-      });
-    } catch (error) {
-      throw new UsageError(`${(error as Error).message}\n\n${usage}`);
-    }
-    const files = parsed.positionals;
+    const { values, positionals: files } = parseFlags(rest, usage, {
+      quick: { type: "boolean", default: false }, fresh: { type: "boolean", default: false }, "run-dir": { type: "string" }, json: { type: "boolean", default: false }, config: { type: "string" },
+    }, true);
     if (sub === "stages") {
       if (files.length > 0) throw new UsageError(`stages takes no file (use --config)\n\n${usage}`);
-      await listStages(parsed.values.config);
+      await listStages(values.config as string | undefined);
       return 0;
     }
     if (sub !== "run" && sub !== "check") throw new UsageError(`expected run, check or stages${sub ? `, got "${sub}"` : ""}\n\n${usage}`);
     if (files.length !== 1) throw new UsageError(`expected exactly one config file\n\n${usage}`);
     if (sub === "check") await check(files[0]);
-    else await runPipelineFile(files[0], { quick: parsed.values.quick, fresh: parsed.values.fresh, runDir: parsed.values["run-dir"], json: parsed.values.json });
+    else await runPipelineFile(files[0], { quick: values.quick as boolean, fresh: values.fresh as boolean, runDir: values["run-dir"] as string | undefined, json: values.json as boolean });
     return 0;
   },
 };

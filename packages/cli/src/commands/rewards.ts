@@ -5,7 +5,7 @@
 import { createWriteStream } from "node:fs";
 import { readFile } from "node:fs/promises";
 import path from "node:path";
-import { batchFromRows, createRunContext, scoreStats } from "@r1ts/core";
+import { batchFromRows, createRunContext, previewValue, scoreStats } from "@r1ts/core";
 import type { RewardValue, RunContext } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
 import { UsageError } from "../command.ts";
@@ -75,9 +75,16 @@ function parseRows(text: string, file: string): { rows: Row[]; bad: string[] } {
     const row = value as Record<string, unknown>;
     for (const key of ["prompt", "completion"]) {
       if (typeof row[key] !== "string") {
-        bad.push(`${file}:${line}: "${key}" must be a string (got ${JSON.stringify(row[key]) ?? "nothing"})`);
+        bad.push(`${file}:${line}: "${key}" must be a string (got ${row[key] === undefined ? "nothing" : previewValue(row[key])})`);
         return;
       }
+    }
+    // Each scored row is written back as JSON: a value nested deeper than JSON.stringify can go fails here, not mid-output.
+    try {
+      JSON.stringify(row);
+    } catch (error) {
+      bad.push(`${file}:${line}: cannot be written back as JSON (${(error as Error).message}); is a value nested too deeply?`);
+      return;
     }
     if (row.completionIds !== undefined && !(Array.isArray(row.completionIds) && row.completionIds.every(Number.isInteger))) {
       bad.push(`${file}:${line}: "completionIds" must be an array of integers`);

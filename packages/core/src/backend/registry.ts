@@ -1,6 +1,11 @@
 /**
  * The backend registry: backends register a factory with a priority; `setBackend("auto")` tries them
  * from the highest priority down and keeps the first that initialises, recording why others were skipped.
+ *
+ * Backend packages can also be registered lazily (`registerBackendLoader`): the package is imported only
+ * when a backend it provides is asked for by name, or when `auto` looks for the best one. So a program
+ * that knows every backend package (the CLI) loads none of them until it runs a model, and only the
+ * one it runs on (a run on tfjs never starts Dawn).
  */
 import { BackendError } from "../errors.ts";
 import { engine } from "../tensor/engine.ts";
@@ -25,6 +30,31 @@ export interface BackendSelection {
 
 let lastSelection: BackendSelection | null = null;
 
+/** A backend package to import when one of its backends is asked for. */
+export interface BackendLoader {
+  /** What it provides, for messages ("tfjs, tfjs-gpu, ..."). */
+  readonly description: string;
+  /** Whether it provides the backend `name`. */
+  provides(name: string): boolean;
+  /** Imports the package (which registers its factories). */
+  load(): Promise<unknown>;
+}
+
+const loaders: { loader: BackendLoader; loaded?: Promise<unknown> }[] = [];
+
+export function registerBackendLoader(loader: BackendLoader): void {
+  loaders.push({ loader });
+}
+
+/** Imports the packages that provide `name` (every registered one for "auto"), each once. */
+async function loadBackendPackages(name: string): Promise<void> {
+  for (const entry of loaders) {
+    if (name !== "auto" && (factories.has(name) || !entry.loader.provides(name))) continue;
+    entry.loaded ??= entry.loader.load();
+    await entry.loaded;
+  }
+}
+
 export function registerBackend(factory: BackendFactory): void {
   factories.set(factory.name, factory);
   instances.delete(factory.name);
@@ -38,6 +68,7 @@ export function registeredBackends(): BackendFactory[] {
 export async function getBackend(name: string, options?: Record<string, unknown>): Promise<Backend> {
   const cached = instances.get(name);
   if (cached && options === undefined) return cached;
+  if (!factories.has(name)) await loadBackendPackages(name);
   const factory = factories.get(name);
   if (!factory) {
     const known = [...factories.keys()].join(", ");
@@ -59,6 +90,7 @@ export async function setBackend(name: string, options?: Record<string, unknown>
     lastSelection = { chosen: name, attempts: [{ name, priority: factories.get(name)!.priority, ok: true }] };
     return backend;
   }
+  await loadBackendPackages("auto");
   const attempts: BackendAttempt[] = [];
   for (const factory of registeredBackends()) {
     try {

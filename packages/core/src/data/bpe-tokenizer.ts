@@ -8,6 +8,7 @@
  * (REFERENCE §2's is ~300 characters) becomes a handful of tokens.
  */
 import { TokenizerError } from "./char-tokenizer.ts";
+import { previewValue } from "../util/preview.ts";
 
 export interface BpeTokenizerSpec {
   /** Every token by id; special tokens first. */
@@ -40,7 +41,7 @@ export class BpeTokenizer {
     this.splitDigits = spec.splitDigits ?? true;
     const ids = new Map<string, number>();
     this.vocab.forEach((token, id) => {
-      if (typeof token !== "string" || token.length === 0) throw new TokenizerError(`BpeTokenizer: vocab[${id}] must be a non-empty string, got ${JSON.stringify(token)}`);
+      if (typeof token !== "string" || token.length === 0) throw new TokenizerError(`BpeTokenizer: vocab[${id}] must be a non-empty string, got ${previewValue(token)}`);
       if (ids.has(token)) throw new TokenizerError(`BpeTokenizer: token ${JSON.stringify(token)} appears twice in the vocab (ids ${ids.get(token)} and ${id})`);
       ids.set(token, id);
     });
@@ -180,11 +181,12 @@ export class BpeTokenizer {
 
   /**
    * Reads a `tokenizer.json` of the kind `toJSON` writes: a BPE model over characters, no normalizer,
-   * no pre-tokenizer or a digit `Split`. Other kinds (byte-level BPE, WordPiece, ...) fail, naming the field.
+   * no pre-tokenizer or a digit `Split`. Other kinds (byte-level BPE, WordPiece, ...) fail, naming the
+   * field; `source` (the file's path) starts every message.
    */
-  static fromJSON(json: unknown): BpeTokenizer {
+  static fromJSON(json: unknown, source = "tokenizer.json"): BpeTokenizer {
     const fail = (field: string, expected: string, got: unknown): never => {
-      throw new TokenizerError(`tokenizer.json: ${field} must be ${expected}, got ${JSON.stringify(got)?.slice(0, 80)}`);
+      throw new TokenizerError(`${source}: ${field} must be ${expected}, got ${previewValue(got, 80)}`);
     };
     if (typeof json !== "object" || json === null) return fail("(root)", "an object", json);
     const j = json as Record<string, unknown>;
@@ -216,9 +218,19 @@ export class BpeTokenizer {
       if (typeof m === "string" && m.split(" ").length === 2) return m.split(" ") as [string, string];
       return fail(`model.merges[${i}]`, '["left", "right"] or "left right"', m);
     });
-    const added = Array.isArray(j.added_tokens) ? (j.added_tokens as { content?: unknown; special?: unknown }[]) : [];
-    const specialTokens = added.filter((t) => t.special === true && typeof t.content === "string").map((t) => t.content as string);
-    return new BpeTokenizer({ vocab, merges, specialTokens, splitDigits });
+    if (j.added_tokens !== undefined && j.added_tokens !== null && !Array.isArray(j.added_tokens)) fail("added_tokens", "an array", j.added_tokens);
+    const added = (j.added_tokens ?? []) as unknown[];
+    added.forEach((t, i) => {
+      if (typeof t !== "object" || t === null || Array.isArray(t)) fail(`added_tokens[${i}]`, "an object { id, content, special }", t);
+    });
+    const specialTokens = (added as { content?: unknown; special?: unknown }[]).filter((t) => t.special === true && typeof t.content === "string").map((t) => t.content as string);
+    try {
+      return new BpeTokenizer({ vocab, merges, specialTokens, splitDigits });
+    } catch (error) {
+      // The constructor's checks (duplicate tokens, merges or special tokens outside the vocab) name the token.
+      if (error instanceof TokenizerError) throw new TokenizerError(`${source}: ${error.message.replace(/^BpeTokenizer: /, "")}`, { cause: error });
+      throw error;
+    }
   }
 }
 

@@ -3,3 +3,5 @@ export * from "./bpe-tokenizer.ts";
 export * from "./bpe-train.ts";
 export * from "./jsonl-dataset.ts";
 export * from "./parquet-dataset.ts";
+export * from "./tokenizer.ts";
+export * from "./tokenizer-file.ts";

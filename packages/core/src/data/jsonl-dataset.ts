@@ -1,6 +1,7 @@
 /** Datasets as JSON Lines files: one JSON object per line; a bad line fails naming the file and line. */
 import { readFile } from "node:fs/promises";
 import { R1tsError } from "../errors.ts";
+import { previewValue } from "../util/preview.ts";
 
 export class DatasetError extends R1tsError {}
 
@@ -20,7 +21,7 @@ export async function readJsonlDataset(file: string): Promise<Record<string, unk
     } catch (error) {
       throw new DatasetError(`dataset ${file}, line ${i + 1}: not valid JSON (${(error as Error).message})`);
     }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new DatasetError(`dataset ${file}, line ${i + 1}: expected a JSON object, got ${JSON.stringify(value)?.slice(0, 60)}`);
+    if (typeof value !== "object" || value === null || Array.isArray(value)) throw new DatasetError(`dataset ${file}, line ${i + 1}: expected a JSON object, got ${previewValue(value, 60)}`);
     rows.push(value as Record<string, unknown>);
   });
   return rows;
@@ -30,7 +31,7 @@ export async function readJsonlDataset(file: string): Promise<Record<string, unk
 export function stringColumn(rows: readonly Record<string, unknown>[], column: string, file: string): string[] {
   return rows.map((r, i) => {
     const v = r[column];
-    if (typeof v !== "string") throw new DatasetError(`dataset ${file}, row ${i + 1}: column "${column}" must be a string, got ${JSON.stringify(v)?.slice(0, 60) ?? "nothing"}`);
+    if (typeof v !== "string") throw new DatasetError(`dataset ${file}, row ${i + 1}: column "${column}" must be a string, got ${(v === undefined ? "nothing" : previewValue(v, 60))}`);
     return v;
   });
 }

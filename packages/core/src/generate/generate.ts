@@ -14,6 +14,7 @@ import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensWithLogProbs } from "./sampling.ts";
+import type { TokenDecoder } from "../data/tokenizer.ts";
 
 /** What generation needs from a model (TransformerLM has it). */
 export interface GenerationModel {
@@ -23,10 +24,7 @@ export interface GenerationModel {
   parameters(): Variable[];
 }
 
-/** Turns token ids into text (CharTokenizer and the BPE tokenizers fit). */
-export interface TokenDecoder {
-  decode(ids: number[]): string;
-}
+export type { TokenDecoder };
 
 export interface GenerateOptions extends SamplingOptions {
   /** The most tokens to generate per row. */

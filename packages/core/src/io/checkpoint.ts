@@ -12,6 +12,7 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { R1tsError } from "../errors.ts";
 import { type AtomicWriteOptions, writeDirAtomic } from "./atomic-write.ts";
 import { type HostTensor, parseSafetensors, serializeSafetensors } from "./safetensors.ts";
 
@@ -30,8 +31,7 @@ export const CHECKPOINT_FILES = {
 } as const;
 
 /** A checkpoint that cannot be written or read; names the checkpoint directory and the file. */
-export class CheckpointError extends Error {
-  override readonly name = "CheckpointError";
+export class CheckpointError extends R1tsError {
   constructor(
     readonly dir: string,
     readonly file: string | undefined,
@@ -93,7 +93,20 @@ export async function saveCheckpoint(dir: string, ckpt: Checkpoint, options: Ato
   if (ckpt.trainerState !== undefined) {
     files[CHECKPOINT_FILES.trainerState] = toJson(dir, CHECKPOINT_FILES.trainerState, ckpt.trainerState);
   }
-  await writeDirAtomic(dir, files, options);
+  try {
+    await writeDirAtomic(dir, files, options);
+  } catch (error) {
+    throw new CheckpointError(dir, undefined, `cannot write it: ${writeProblem(error)}; nothing was replaced (an earlier checkpoint in its place, and every other checkpoint, is intact)`, { cause: error });
+  }
+}
+
+/** What a failed write means for the user: a full disk, a quota, a read-only file system, or the message. */
+function writeProblem(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  if (code === "ENOSPC") return "no space left on the device (ENOSPC); free some space, then resume the run (r1ts run --resume RUN_DIR)";
+  if (code === "EDQUOT") return "the disk quota is exceeded (EDQUOT); free some space, then resume the run";
+  if (code === "EROFS") return "the file system is read-only (EROFS)";
+  return (error as Error)?.message ?? String(error);
 }
 
 /** The bytes of `dir/file`, or undefined if it is absent and optional. */
@@ -109,8 +122,14 @@ async function readCheckpointFile(dir: string, file: string, required: boolean):
 }
 
 function parseJson(dir: string, file: string, bytes: Uint8Array): unknown {
+  let text: string;
   try {
-    return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
+    text = new TextDecoder("utf-8", { fatal: true }).decode(bytes);
+  } catch {
+    throw new CheckpointError(dir, file, "corrupt JSON (the bytes are not valid UTF-8)");
+  }
+  try {
+    return JSON.parse(text);
   } catch (error) {
     throw new CheckpointError(dir, file, `corrupt JSON (${(error as Error).message})`, { cause: error });
   }
@@ -122,6 +141,11 @@ function parseTensors(dir: string, file: string, bytes: Uint8Array) {
   } catch (error) {
     throw new CheckpointError(dir, file, `corrupt safetensors: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** Reads only `dir/config.json` of a checkpoint (no weights); a missing or corrupt file is a CheckpointError. */
+export async function readCheckpointConfig(dir: string): Promise<unknown> {
+  return parseJson(dir, CHECKPOINT_FILES.config, (await readCheckpointFile(dir, CHECKPOINT_FILES.config, true))!);
 }
 
 /** Read the checkpoint directory `dir`. Missing or corrupt files fail with a CheckpointError. */
@@ -160,25 +184,28 @@ export async function loadCheckpoint(dir: string): Promise<Checkpoint> {
 }
 
 /**
- * The newest checkpoint of a run: the `<runDir>/checkpoints/step-N` folder with the largest N, or
- * undefined if there is none. Temporary and backup folders of an interrupted write
- * (`step-N.tmp-*`, `step-N.old-*`) do not match and are ignored.
+ * The checkpoints of a run, newest first: every `<runDir>/checkpoints/step-N` folder with its step.
+ * Temporary and backup folders of an interrupted write (`step-N.tmp-*`, `step-N.old-*`) do not match
+ * and are ignored.
  */
-export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
+export async function listCheckpoints(runDir: string): Promise<{ step: number; dir: string }[]> {
   const root = join(runDir, "checkpoints");
   let entries;
   try {
     entries = await readdir(root, { withFileTypes: true });
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  let best: { step: number; name: string } | undefined;
-  for (const entry of entries) {
-    const match = STEP_DIR.exec(entry.name);
-    if (match === null || !entry.isDirectory()) continue;
-    const step = Number(match[1]);
-    if (best === undefined || step > best.step) best = { step, name: entry.name };
-  }
-  return best === undefined ? undefined : join(root, best.name);
+  return entries
+    .flatMap((entry) => {
+      const match = STEP_DIR.exec(entry.name);
+      return match !== null && entry.isDirectory() ? [{ step: Number(match[1]), dir: join(root, entry.name) }] : [];
+    })
+    .sort((a, b) => b.step - a.step);
+}
+
+/** The newest checkpoint of a run (the step-N folder with the largest N), or undefined if there is none. */
+export async function latestCheckpoint(runDir: string): Promise<string | undefined> {
+  return (await listCheckpoints(runDir))[0]?.dir;
 }

@@ -23,6 +23,7 @@ export {
   checkpointDirName,
   checkpointPath,
   latestCheckpoint,
+  listCheckpoints,
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";

@@ -13,7 +13,9 @@
  */
 import { readFile } from "node:fs/promises";
 import { type DType, type TypedArray, allocateStorage, bytesPerElement, isStorageOf } from "../tensor/dtype.ts";
+import { R1tsError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** A tensor held in host memory: its dtype, shape and storage typed array (see dtype.ts). */
 export interface HostTensor {
@@ -28,8 +30,7 @@ export interface SafetensorsContents {
 }
 
 /** A malformed or unsupported safetensors file; the message names the file and the tensor. */
-export class SafetensorsError extends Error {
-  override readonly name = "SafetensorsError";
+export class SafetensorsError extends R1tsError {
   constructor(
     readonly source: string,
     readonly tensor: string | undefined,
@@ -136,7 +137,7 @@ function checkHostTensor(source: string, name: string, tensor: HostTensor): void
   const { dtype, shape, data } = tensor;
   if (!(dtype in TO_SAFETENSORS)) throw new SafetensorsError(source, name, `unsupported dtype "${String(dtype)}"`);
   if (!Array.isArray(shape) || !shape.every(isDim)) {
-    throw new SafetensorsError(source, name, `shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
+    throw new SafetensorsError(source, name, `shape must be an array of non-negative integers, got ${previewValue(shape)}`);
   }
   if (!isStorageOf(dtype, data)) {
     throw new SafetensorsError(source, name, `data is a ${data.constructor.name}, not the storage of dtype ${dtype}`);
@@ -227,18 +228,18 @@ function parseEntry(source: string, name: string, info: unknown, bufferLength: n
   if (typeof info !== "object" || info === null || Array.isArray(info)) fail("entry must be an object");
   const { dtype, shape, data_offsets: offsets } = info as Record<string, unknown>;
 
-  if (typeof dtype !== "string") fail(`"dtype" must be a string, got ${JSON.stringify(dtype)}`);
+  if (typeof dtype !== "string") fail(`"dtype" must be a string, got ${previewValue(dtype)}`);
   const r1tsDType = Object.hasOwn(FROM_SAFETENSORS, dtype as string) ? FROM_SAFETENSORS[dtype as string] : undefined;
   if (r1tsDType === undefined) {
     fail(`unsupported dtype "${dtype}" (supported: ${Object.keys(FROM_SAFETENSORS).join(", ")})`);
   }
 
-  if (!Array.isArray(shape)) fail(`"shape" must be an array, got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape)) fail(`"shape" must be an array, got ${previewValue(shape)}`);
   const dims = shape as unknown[];
-  if (!dims.every(isDim)) fail(`"shape" ${JSON.stringify(shape)} must hold non-negative integers`);
+  if (!dims.every(isDim)) fail(`"shape" ${previewValue(shape)} must hold non-negative integers`);
 
   if (!Array.isArray(offsets) || offsets.length !== 2 || !offsets.every(isDim)) {
-    fail(`"data_offsets" must be [begin, end] with non-negative integers, got ${JSON.stringify(offsets)}`);
+    fail(`"data_offsets" must be [begin, end] with non-negative integers, got ${previewValue(offsets)}`);
   }
   const [begin, end] = offsets as [number, number];
   if (end < begin) fail(`data_offsets [${begin}, ${end}]: end is before begin`);

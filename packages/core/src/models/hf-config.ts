@@ -4,6 +4,7 @@
  * Only what changes the architecture is read; unknown model types fail with the supported list.
  */
 import { R1tsError } from "../errors.ts";
+import { previewValue } from "../util/preview.ts";
 import type { RopeScalingInput, TransformerConfigInput } from "../nn/transformer-config.ts";
 
 /** An HF config that cannot be mapped: names the field and the model type. */
@@ -19,19 +20,20 @@ export function isHfConfig(json: unknown): json is Json {
   return typeof json === "object" && json !== null && typeof (json as Json).model_type === "string";
 }
 
-export function fromHfConfig(json: Json): TransformerConfigInput {
+/** Maps an HF config object; `source` (e.g. the config.json path) starts every error message. */
+export function fromHfConfig(json: Json, source = "HF config"): TransformerConfigInput {
   const type = json.model_type;
   if (typeof type !== "string" || ![...GQA_TYPES, ...DEEPSEEK_TYPES].includes(type)) {
-    throw new HfConfigError(`HF config: model_type ${JSON.stringify(type)} is not supported (supported: ${[...GQA_TYPES, ...DEEPSEEK_TYPES].join(", ")})`);
+    throw new HfConfigError(`${source}: model_type ${previewValue(type)} is not supported (supported: ${[...GQA_TYPES, ...DEEPSEEK_TYPES].join(", ")})`);
   }
   const int = (key: string, fallback?: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new HfConfigError(`HF config (${type}): "${key}" must be an integer, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !Number.isSafeInteger(v)) throw new HfConfigError(`${source} (${type}): "${key}" must be an integer, got ${previewValue(json[key])}`);
     return v;
   };
   const num = (key: string, fallback: number): number => {
     const v = json[key] ?? fallback;
-    if (typeof v !== "number" || !Number.isFinite(v)) throw new HfConfigError(`HF config (${type}): "${key}" must be a number, got ${JSON.stringify(json[key])}`);
+    if (typeof v !== "number" || !Number.isFinite(v)) throw new HfConfigError(`${source} (${type}): "${key}" must be a number, got ${previewValue(json[key])}`);
     return v;
   };
   const nHeads = int("num_attention_heads");
@@ -48,7 +50,7 @@ export function fromHfConfig(json: Json): TransformerConfigInput {
     tieEmbeddings: json.tie_word_embeddings === true,
   };
   if (GQA_TYPES.includes(type)) {
-    if (json.rope_scaling != null) throw new HfConfigError(`HF config (${type}): rope_scaling ${JSON.stringify(json.rope_scaling)} is not supported for this model type (only YaRN for DeepSeek)`);
+    if (json.rope_scaling != null) throw new HfConfigError(`${source} (${type}): rope_scaling ${previewValue(json.rope_scaling)} is not supported for this model type (only YaRN for DeepSeek)`);
     return {
       ...common,
       ...(typeof json.head_dim === "number" ? { headDim: int("head_dim") } : {}),
@@ -56,7 +58,7 @@ export function fromHfConfig(json: Json): TransformerConfigInput {
     };
   }
   const scoring = json.scoring_func ?? "softmax";
-  if (scoring !== "softmax" && scoring !== "sigmoid") throw new HfConfigError(`HF config (${type}): "scoring_func" must be softmax or sigmoid, got ${JSON.stringify(scoring)}`);
+  if (scoring !== "softmax" && scoring !== "sigmoid") throw new HfConfigError(`${source} (${type}): "scoring_func" must be softmax or sigmoid, got ${previewValue(scoring)}`);
   const nRoutedExperts = int("n_routed_experts", 0);
   return {
     ...common,
@@ -82,14 +84,14 @@ export function fromHfConfig(json: Json): TransformerConfigInput {
           routerBias: json.topk_method === "noaux_tc",
         }
       : {}),
-    ropeScaling: ropeScalingOf(json.rope_scaling, type),
+    ropeScaling: ropeScalingOf(json.rope_scaling, `${source} (${type})`),
   };
 }
 
-function ropeScalingOf(value: unknown, type: string): RopeScalingInput {
+function ropeScalingOf(value: unknown, where: string): RopeScalingInput {
   if (value == null) return { type: "none" };
   const s = value as Json;
-  if (typeof s !== "object" || (s.type ?? s.rope_type) !== "yarn") throw new HfConfigError(`HF config (${type}): only YaRN rope_scaling is supported, got ${JSON.stringify(value)}`);
+  if (typeof s !== "object" || (s.type ?? s.rope_type) !== "yarn") throw new HfConfigError(`${where}: only YaRN rope_scaling is supported, got ${previewValue(value)}`);
   const pick = (key: string): number | undefined => (typeof s[key] === "number" ? (s[key] as number) : undefined);
   const out: RopeScalingInput = { type: "yarn" };
   const fields: [keyof typeof out & string, number | undefined][] = [

@@ -2,3 +2,4 @@
 export * from "./presets.ts";
 export * from "./parameter-count.ts";
 export * from "./hf-config.ts";
+export * from "./hf-config-file.ts";

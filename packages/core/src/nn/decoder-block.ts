@@ -11,7 +11,7 @@ import { type CachedStep, CausalSelfAttention } from "./attention.ts";
 import type { InitOptions } from "./init.ts";
 import { MultiHeadLatentAttention } from "./mla.ts";
 import { Module } from "./module.ts";
-import { MoE } from "./moe.ts";
+import { MoE, type MoEForwardOptions } from "./moe.ts";
 import { RMSNorm } from "./rms-norm.ts";
 import type { RopeTables } from "./rope.ts";
 import { ropeAttentionFactor } from "./rope.ts";
@@ -34,15 +34,13 @@ export class DecoderBlock extends Module {
     this.mlp = this.addModule("mlp", moe ? mixtureOfExperts(config, init) : new SwiGLU(config.dim, config.interDim, init));
   }
 
-  /**
-   * x [B, S, dim] -> [B, S, dim]; MoE layers push their balance loss into `auxLosses` when given and
-   * count expert loads unless `countLoad` is false (a checkpointed block's recomputation).
-   */
-  forward(x: Tensor, tables: RopeTables, auxLosses?: Tensor[], { countLoad = true }: { countLoad?: boolean } = {}): Tensor {
+  /** x [B, S, dim] -> [B, S, dim]; MoE layers push their balance loss into `moe.auxLosses` when given. */
+  forward(x: Tensor, tables: RopeTables, moe: MoEForwardOptions = {}): Tensor {
+    const { auxLosses } = moe;
     const { h, aux } = tidy(() => {
       const aux: Tensor[] = [];
       const a = add(x, this.self_attn.forward(this.input_layernorm.forward(x), tables));
-      const m = this.mlp instanceof MoE ? this.mlp.forward(this.post_attention_layernorm.forward(a), { auxLosses: auxLosses ? aux : undefined, countLoad }) : this.mlp.forward(this.post_attention_layernorm.forward(a));
+      const m = this.mlp instanceof MoE ? this.mlp.forward(this.post_attention_layernorm.forward(a), { ...moe, auxLosses: auxLosses ? aux : undefined }) : this.mlp.forward(this.post_attention_layernorm.forward(a));
       return { h: add(a, m), aux };
     });
     auxLosses?.push(...aux);
@@ -54,7 +52,7 @@ export class DecoderBlock extends Module {
     return tidy(() => {
       const h = add(x, this.self_attn.forwardCached(this.input_layernorm.forward(x), step, cache));
       const normed = this.post_attention_layernorm.forward(h);
-      return add(h, this.mlp instanceof MoE ? this.mlp.forward(normed, { countLoad: false }) : this.mlp.forward(normed));
+      return add(h, this.mlp instanceof MoE ? this.mlp.forward(normed) : this.mlp.forward(normed));
     });
   }
 }

@@ -1,5 +1,6 @@
 /** Errors of the nn modules: a bad model config, and state dicts that do not fit a model. */
 import { R1tsError } from "../errors.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** A model config field with a missing, mistyped or inconsistent value; names the field, what was expected and what was given. */
 export class ModelConfigError extends R1tsError {
@@ -33,10 +34,5 @@ export class StateDictError extends R1tsError {
 }
 
 function formatGiven(value: unknown): string {
-  if (value === undefined) return "undefined";
-  try {
-    return JSON.stringify(value) ?? String(value);
-  } catch {
-    return String(value);
-  }
+  return previewValue(value, 200);
 }

@@ -1,13 +1,13 @@
 /**
- * Auxiliary-loss-free load balancing (DeepSeek-V3 §2.1.2, "Auxiliary-Loss-Free Load Balancing"; REFERENCE
- * §6): after each training step, every MoE gate's bias moves against its experts' load over the batch,
+ * Auxiliary-loss-free load balancing (DeepSeek-V3 §2.1.2, "Auxiliary-Loss-Free Load Balancing"; docs/moe.md):
+ * after each training step, every MoE gate's bias moves against its experts' load over the batch,
  *   b_i -= gamma if expert i is overloaded (load above the mean), b_i += gamma if underloaded,
- * with loads counted by the gates' `forward` passes since the previous update. No gradient touches b.
+ * with loads counted by the training forwards since the previous update (`countLoad`). No gradient touches b.
+Trainers run it after every optimizer step (train/moe-balancing.ts).
  */
 import { add, cast, greater, less, mul, sub } from "../ops/elementwise.ts";
 import { mean } from "../ops/reduce.ts";
 import { dispose, noGrad, tidy } from "../memory.ts";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import type { Module } from "./module.ts";
 import { MoEGate } from "./moe-gate.ts";
@@ -68,21 +68,4 @@ export function maxOverMean(load: ArrayLike<number>): number {
     total += load[i];
   }
   return total === 0 ? 0 : max / (total / load.length);
-}
-
-export const MOE_BIAS_UPDATE_TAP = "r1ts:moe-bias-update";
-
-export interface MoeBiasUpdateOptions {
-  /** The update speed gamma (default 0.001). */
-  gamma?: number;
-  /** Called after each update with each gate's max / mean load ratio over the step (for logging). */
-  onUpdate?: (ratios: number[], step: number) => void;
-}
-
-/** Taps the trainer's `afterStep` hook so that every step ends with the bias update. */
-export function tapMoeBiasUpdate(hooks: TrainerHooks, model: Module, { gamma = DEFAULT_BIAS_UPDATE_SPEED, onUpdate }: MoeBiasUpdateOptions = {}): void {
-  hooks.afterStep.tapPromise(MOE_BIAS_UPDATE_TAP, async (event) => {
-    const ratios = await updateMoeBiases(model, gamma);
-    onUpdate?.(ratios, event.step);
-  });
 }

@@ -40,11 +40,17 @@ export interface MoEConfig extends MoEGateConfig {
 
 export type MoEDispatch = "auto" | "sparse" | "dense";
 
+/** How a forward pass treats the MoE layers; training forwards set these (train/moe-balancing.ts). */
 export interface MoEForwardOptions {
   /** Collects this layer's balance loss (a scalar) when alpha > 0. */
   auxLosses?: Tensor[];
-  /** Count the chosen experts' load for the bias update (default true). */
+  /**
+   * Count the chosen experts' load for the auxiliary-loss-free bias update (default false): only the
+   * training forward counts, not generation or the old / reference log-prob passes.
+   */
   countLoad?: boolean;
+  /** alpha of the balance loss for this pass (default: the layer's `balanceLossAlpha`). */
+  balanceLossAlpha?: number;
 }
 
 export class MoE extends Module {
@@ -70,12 +76,12 @@ export class MoE extends Module {
   }
 
   /** x [B, S, dim] -> [B, S, dim] */
-  forward(x: Tensor, { auxLosses, countLoad = true }: MoEForwardOptions = {}): Tensor {
+  forward(x: Tensor, { auxLosses, countLoad = false, balanceLossAlpha = this.balanceLossAlpha }: MoEForwardOptions = {}): Tensor {
     const { y, aux } = tidy(() => {
       const [b, s, dim] = x.shape;
       const rows = reshape(x, [b * s, dim]);
       const routing = this.gate.route(rows, { countLoad });
-      const aux = auxLosses && this.balanceLossAlpha > 0 ? this.balanceLoss(routing, b, s) : undefined;
+      const aux = auxLosses && balanceLossAlpha > 0 ? this.balanceLoss(routing, b, s, balanceLossAlpha) : undefined;
       const sparse = this.dispatch === "sparse" || (this.dispatch === "auto" && rows.backend.readSync !== undefined);
       let y = this.shared_experts ? this.shared_experts.forward(rows) : undefined;
       for (const term of sparse ? this.sparseTerms(rows, routing) : this.denseTerms(rows, routing)) y = y ? add(y, term) : term;
@@ -118,13 +124,13 @@ export class MoE extends Module {
   }
 
   /** alpha * mean over sequences of sum_i f_i P_i (REFERENCE §6); f from the top-K of the unbiased scores. */
-  balanceLoss(routing: Routing, batch: number, seq: number): Tensor {
+  balanceLoss(routing: Routing, batch: number, seq: number, alpha = this.balanceLossAlpha): Tensor {
     return tidy(() => {
       const { nRoutedExperts: e, topK: k } = this.gate;
       const scores = reshape(routing.scores, [batch, seq, e]);
       const p = mean(div(scores, sum(scores, -1, { keepDims: true })), 1); // [B, E]
       const f = noGrad(() => mul(sum(oneHot(topk(scores, k).indices, e), [1, 2]), e / (k * seq))); // [B, E]
-      return mul(mean(sum(mul(f, p), -1)), this.balanceLossAlpha);
+      return mul(mean(sum(mul(f, p), -1)), alpha);
     });
   }
 }

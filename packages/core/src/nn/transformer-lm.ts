@@ -22,6 +22,7 @@ import { Embedding } from "./embedding.ts";
 import type { InitOptions } from "./init.ts";
 import { Linear, parametersWithAdapters } from "./linear.ts";
 import { Module, ModuleList } from "./module.ts";
+import type { MoEForwardOptions } from "./moe.ts";
 import { RMSNorm } from "./rms-norm.ts";
 import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
 import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
@@ -63,16 +64,18 @@ export class TransformerModel extends Module {
     this.rope = { cos: this.addBuffer("rope_cos", cos), sin: this.addBuffer("rope_sin", sin) };
   }
 
-  /** tokens i32 [B, S] -> final hidden states [B, S, dim] (after the last norm); MoE balance losses go into `auxLosses`. */
-  forward(tokens: Tensor, auxLosses?: Tensor[]): Tensor {
+  /** tokens i32 [B, S] -> final hidden states [B, S, dim] (after the last norm); MoE balance losses go into `moe.auxLosses`. */
+  forward(tokens: Tensor, moe: MoEForwardOptions = {}): Tensor {
     checkTokens("forward", tokens, this.config.maxSeqLen);
+    const { auxLosses } = moe;
     const { h, aux } = tidy(() => {
       const s = tokens.shape[1];
       const tables = { cos: slice(this.rope.cos, [0, 0], [s, -1]), sin: slice(this.rope.sin, [0, 0], [s, -1]) };
       const aux: Tensor[] = [];
       let h = this.embed_tokens.forward(tokens);
       for (const layer of this.layers) {
-        h = this.gradientCheckpointing ? checkpointedBlock(layer, h, tables, auxLosses ? aux : undefined) : layer.forward(h, tables, auxLosses ? aux : undefined);
+        const options = { ...moe, auxLosses: auxLosses ? aux : undefined };
+        h = this.gradientCheckpointing ? checkpointedBlock(layer, h, tables, options) : layer.forward(h, tables, options);
       }
       return { h: this.norm.forward(h), aux };
     });
@@ -124,9 +127,12 @@ export class TransformerLM extends Module {
     return tidy(() => this.head(this.model.forward(tokens)));
   }
 
-  /** tokens i32 [B, S] -> the final hidden states [B, S, dim] the output head reads (see `head`). */
-  hiddenStates(tokens: Tensor): Tensor {
-    return this.model.forward(tokens);
+  /**
+   * tokens i32 [B, S] -> the final hidden states [B, S, dim] the output head reads (see `head`); MoE
+   * balance losses go into `moe.auxLosses`.
+   */
+  hiddenStates(tokens: Tensor, moe: MoEForwardOptions = {}): Tensor {
+    return this.model.forward(tokens, moe);
   }
 
   /** Turns gradient checkpointing of the decoder blocks on or off (HF's gradient_checkpointing_enable). */
@@ -134,11 +140,14 @@ export class TransformerLM extends Module {
     this.model.gradientCheckpointing = enabled;
   }
 
-  /** Logits and the summed MoE balance loss (a scalar; undefined without MoE layers or with alpha 0). */
-  forwardWithAux(tokens: Tensor): { logits: Tensor; auxLoss: Tensor | undefined } {
+  /**
+   * Logits and the summed MoE balance loss (a scalar; undefined without MoE layers or with alpha 0).
+   * `moe` says whether the pass counts expert loads and which alpha it uses (training forwards set both).
+   */
+  forwardWithAux(tokens: Tensor, moe: Omit<MoEForwardOptions, "auxLosses"> = {}): { logits: Tensor; auxLoss: Tensor | undefined } {
     return tidy(() => {
       const aux: Tensor[] = [];
-      const logits = this.head(this.model.forward(tokens, aux));
+      const logits = this.head(this.model.forward(tokens, { ...moe, auxLosses: aux }));
       return { logits, auxLoss: aux.length === 0 ? undefined : aux.reduce((a, b) => add(a, b)) };
     });
   }
@@ -180,12 +189,12 @@ export class TransformerLM extends Module {
    * 0 = skip, e.g. prompt tokens in SFT), the mean over the masked-in positions (0 if there are none).
    * MoE models add their sequence-wise balance loss (alpha * sum_i f_i P_i per MoE layer).
    */
-  loss(tokens: Tensor, targets: Tensor, mask?: Tensor): Tensor {
+  loss(tokens: Tensor, targets: Tensor, mask?: Tensor, moe: Omit<MoEForwardOptions, "auxLosses"> = {}): Tensor {
     checkTargets("loss", tokens, targets);
     if (mask && !shapesEqual(mask.shape, tokens.shape)) throw new ShapeError(`loss: mask ${formatShape(mask.shape)} must match tokens ${formatShape(tokens.shape)}`);
     return tidy(() => {
       const n = tokens.size;
-      const { logits, auxLoss } = this.forwardWithAux(tokens);
+      const { logits, auxLoss } = this.forwardWithAux(tokens, moe);
       const perToken = crossEntropy(reshape(logits, [n, this.config.vocabSize]), reshape(targets, [n]));
       let loss: Tensor;
       if (!mask) loss = div(sum(perToken), n);
@@ -199,19 +208,20 @@ export class TransformerLM extends Module {
 }
 
 /** One block under gradient checkpointing; the RoPE tables travel as inputs so the tape keeps them. */
-function checkpointedBlock(layer: DecoderBlock, h: Tensor, tables: RopeTables, auxLosses: Tensor[] | undefined): Tensor {
+function checkpointedBlock(layer: DecoderBlock, h: Tensor, tables: RopeTables, moe: MoEForwardOptions): Tensor {
   let runs = 0;
   const [out, ...aux] = checkpoint(
     (x, cos, sin) => {
       const blockAux: Tensor[] = [];
-      // Expert loads are counted once, in the first run, not again in the recomputation.
-      const y = layer.forward(x, { cos, sin }, auxLosses ? blockAux : undefined, { countLoad: runs++ === 0 });
+      // Expert loads are counted (when asked) in the first run only, not again in the recomputation.
+      const countLoad = runs++ === 0 ? moe.countLoad : false;
+      const y = layer.forward(x, { cos, sin }, { ...moe, countLoad, auxLosses: moe.auxLosses ? blockAux : undefined });
       return [y, ...blockAux];
     },
     [h, tables.cos, tables.sin],
     parametersWithAdapters(layer),
   );
-  auxLosses?.push(...aux);
+  moe.auxLosses?.push(...aux);
   return out;
 }
 

@@ -1,24 +1,13 @@
-/** The multi-stage pipeline: stage contract, config, plan, runner, artifacts, rejection sampling, distillation. */
+/** The multi-stage pipeline: plan, runner, artifacts, stages (and the config schema they are checked against). */
 export * from "./errors.ts";
 export * from "./artifact.ts";
 export * from "./fingerprint.ts";
 export * from "./stage.ts";
 export * from "./pipeline-config-schema.ts";
-export * from "./load-pipeline-config.ts";
 export * from "./plan.ts";
 export * from "./pipeline-hooks.ts";
 export * from "./forward-hooks.ts";
 export * from "./stage-record.ts";
-export * from "./problems.ts";
-export * from "./evaluation/pass-at-k.ts";
-export * from "./evaluation/sample-metrics.ts";
-export * from "./evaluation/eval-report.ts";
-export * from "./rejection/readability.ts";
-export * from "./rejection/rejection-options.ts";
-export * from "./rejection/select-samples.ts";
-export * from "./rejection/rejection-sample.ts";
-export * from "./distill/logit-kl.ts";
-export * from "./distill/distill-trainer.ts";
 export * from "./stages/index.ts";
 export * from "./runner.ts";
 export * from "./table.ts";

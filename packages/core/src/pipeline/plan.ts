@@ -10,7 +10,8 @@ import type { RunContext } from "../plugin/run-context.ts";
 import { describeConfigIssues } from "../config/load-config.ts";
 import { type ArtifactKind, artifactProblem, kindPhrase } from "./artifact.ts";
 import { PipelineConfigError } from "./errors.ts";
-import type { EvalSettings, PipelineConfig, StageEntry } from "./pipeline-config-schema.ts";
+import type { EvalSettings } from "../eval/eval-settings.ts";
+import type { PipelineConfig, StageEntry } from "./pipeline-config-schema.ts";
 import { type PipelineStage, asPipelineStage } from "./stage.ts";
 
 /** Where a stage's input comes from. */

@@ -6,33 +6,40 @@
  *     task, seed, backend and the fingerprints of its inputs) matches its stage.json, and whose outputs are untouched, is skipped;
  *   - a stage interrupted during an attempt at the same work resumes from its newest checkpoint;
  *   - anything else starts afresh in an emptied directory.
- * After a stage that makes a model, the model is evaluated on held-out problems. Trainer events reach the
- * run's hooks tagged with the stage; the pipeline hooks fire before, after (or instead of) every stage.
- * The run directory ends with summary.json and summary.md (the per-stage table).
+ * The models the pipeline starts from are evaluated on held-out problems first, and after a stage that
+ * makes a model, its model (every evaluation goes to evals.jsonl and the run's onEval hook). Trainer events
+ * reach the run's hooks tagged with the stage; the pipeline hooks fire before, after (or instead of) every
+ * stage. The run directory ends with summary.json and summary.md (the per-stage table).
+ *
+ * A run config runs here too, as a one-stage pipeline in the "single" layout: the stage's directory is
+ * the run directory itself, and the caller (runJob) writes the run's own config.json and summary.json.
  */
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { lastBackendSelection, setBackend } from "../backend/registry.ts";
+import { type EvalReport, describeEval, evalMetrics, evaluateBundle } from "../eval/eval-report.ts";
+import { type EvalSettings, evalSeed } from "../eval/eval-settings.ts";
+import type { Evaluator } from "../eval/evaluator.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
-import { latestCheckpoint } from "../io/checkpoint.ts";
 import { CORE_VERSION } from "../plugin/core-version.ts";
 import { createRunContext, type PluginSpec, type RunContext } from "../plugin/run-context.ts";
 import type { RewardRunner } from "../reward/runner.ts";
-import { loadModelBundle } from "../run/model-bundle.ts";
-import { RunDirectory } from "../run/run-directory.ts";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import { type ModelBundle, loadModelBundle } from "../run/model-bundle.ts";
+import { type EvalPhase, RunDirectory } from "../run/run-directory.ts";
+import { loadTask } from "../tasks/task-factory.ts";
 import type { Task } from "../tasks/task.ts";
+import { DirectoryCheckpointStore, latestValidCheckpoint } from "../train/checkpoint-store.ts";
+import { createTrainerControl } from "../train/hooks/trainer-control.ts";
+import type { TrainerHooks } from "../train/hooks/trainer-hooks.ts";
 import { type Artifact, type ArtifactKind, artifactProblem, outputLocation } from "./artifact.ts";
 import { PipelineError, StageError } from "./errors.ts";
-import { type EvalReport, evaluateBundle } from "./evaluation/eval-report.ts";
 import { hashJson, hashPath } from "./fingerprint.ts";
 import { forwardTrainerHooks } from "./forward-hooks.ts";
-import type { PipelineConfig, EvalSettings } from "./pipeline-config-schema.ts";
+import type { PipelineConfig } from "./pipeline-config-schema.ts";
 import { pipelineHooks } from "./pipeline-hooks.ts";
 import { type PipelinePlan, type PlannedStage, planPipeline } from "./plan.ts";
-import { createTask } from "./problems.ts";
 import type { StageContext, StageProgress, StageResult } from "./stage.ts";
-import { type StageRecord, readStageRecord, readStartedRecord, writeStageRecord, writeStartedRecord } from "./stage-record.ts";
+import { STAGE_FILES, type StageRecord, readStageRecord, readStartedRecord, writeStageRecord, writeStartedRecord } from "./stage-record.ts";
 import { builtinStagesPlugin } from "./stages/index.ts";
 import { formatPipelineTable, pipelineTableMarkdown } from "./table.ts";
 
@@ -59,6 +66,18 @@ export interface RunPipelineOptions {
   onProgress?: (progress: PipelineProgress) => void;
   /** Called with the run context once plugins are set up (e.g. to tap hooks in code). */
   onContext?: (context: RunContext) => void | Promise<void>;
+  /** Called once the backend is chosen and the run directory exists, before any stage (runJob writes config.json). */
+  onStart?: (run: { runDir: string; backend: string }) => void | Promise<void>;
+  /**
+   * "pipeline" (default): stage directories are `<runDir>/stages/<id>`. "single": a one-stage pipeline whose
+   * stage directory is the run directory; the runner then writes no pipeline.json / summary files.
+   */
+  layout?: "pipeline" | "single";
+  /**
+   * Continue a stage that did not complete with this config from its newest checkpoint, even when its config
+   * changed since (`r1ts run --resume`). Without it, a changed stage starts afresh.
+   */
+  resume?: boolean;
 }
 
 export type StageStatus = "ran" | "resumed" | "skipped";
@@ -79,6 +98,8 @@ export interface PipelineInputSummary {
 
 export interface PipelineSummary {
   name: string;
+  /** The task's name (or the training data file); undefined without one. */
+  task?: string;
   runDir: string;
   backend: string;
   seconds: number;
@@ -92,22 +113,28 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
   const started = performance.now();
   const baseDir = options.baseDir ?? process.cwd();
   const log = options.log ?? (() => {});
+  const single = options.layout === "single";
+  if (single && config.stages.length !== 1) throw new PipelineError(`the single layout runs one stage, but the config lists ${config.stages.length}`);
   const context = await createRunContext({
     plugins: config.plugins, builtins: [builtinStagesPlugin, ...(options.builtins ?? [])], baseDir, config, warn: (m) => log(`warning: ${m}`),
   });
   const plan = planPipeline(config, context, { resolvePath: options.resolvePath ?? ((p) => resolve(baseDir, p)), source: options.source });
   await options.onContext?.(context);
 
+  const task = await loadTask(config, baseDir);
   await setBackend(config.backend);
   const backend = lastBackendSelection()?.chosen ?? config.backend;
   const runDir = resolve(options.runDir ?? config.runDir ?? join(config.output, config.name));
   if (options.fresh) await rm(runDir, { recursive: true, force: true });
   await mkdir(runDir, { recursive: true });
-  await writeFileAtomic(join(runDir, PIPELINE_FILES.config), JSON.stringify(resolvedConfig(config, plan, backend), null, 2) + "\n");
-  log(`pipeline ${config.name}: ${plan.stages.length} stages on the ${backend} backend; run directory ${runDir}`);
+  if (!single) await writeFileAtomic(join(runDir, PIPELINE_FILES.config), JSON.stringify(resolvedConfig(config, plan, backend), null, 2) + "\n");
+  await options.onStart?.({ runDir, backend });
+  log(`${single ? "run" : "pipeline"} ${config.name}: ${single ? plan.stages[0].stage.name : `${plan.stages.length} stages`} on the ${backend} backend; run directory ${runDir}`);
 
-  const task = config.task ? createTask(config.task) : undefined;
   const hooks = pipelineHooks(context.container);
+  const runFiles = await RunDirectory.create({ dir: runDir });
+  const evalEvent = (step: number, stage: string, metrics: Record<string, number>) => context.hooks.onEval.promise({ step, trainer: "evaluation", stage, control: createTrainerControl(), metrics });
+  const dataFingerprint = config.data ? { ...config.data, train: await hashPath(resolve(baseDir, config.data.train)), eval: config.data.eval ? await hashPath(resolve(baseDir, config.data.eval)) : null } : null;
   const produced = new Map<string, Artifact>();
   const external = new Map<string, Artifact>();
   const externalArtifact = async (name: string): Promise<Artifact> => {
@@ -120,14 +147,20 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     return a;
   };
 
-  // Held-out numbers of the models the pipeline starts from (the table's first rows).
+  // Held-out numbers of the models the pipeline starts from (the table's first rows; a run's "before").
   const inputs: PipelineInputSummary[] = [];
   const usedModels = [...new Set(plan.stages.flatMap((s) => Object.values(s.inputs).flatMap((i) => (i.source.type === "artifact" && i.kind === "model" ? [i.source.name] : []))))];
   for (const name of usedModels) {
     const artifact = await externalArtifact(name);
     const summary: PipelineInputSummary = { name, kind: artifact.kind, path: artifact.path };
     if (task && config.rewards.length > 0 && config.eval.problems > 0) {
-      summary.eval = await evaluateInput(runDir, name, artifact, task, context.createRewardRunner(config.rewards), config.eval, config, log);
+      const settings = { ...config.eval, seed: evalSeed(config.eval, config.seed) };
+      const { report, fresh } = await evaluateInput(runDir, name, artifact, task, context.createRewardRunner(config.rewards), settings, config, log);
+      if (fresh) {
+        await runFiles.recordEval(0, "before", report);
+        await evalEvent(0, name, evalMetrics(report));
+      }
+      summary.eval = report;
     }
     inputs.push(summary);
   }
@@ -135,14 +168,14 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
   const rows: PipelineStageSummary[] = [];
   for (const planned of plan.stages) {
     const where = { id: planned.id, stage: planned.stage.name, index: planned.index, total: plan.stages.length };
-    const dir = join(runDir, "stages", planned.id);
+    const dir = single ? runDir : join(runDir, "stages", planned.id);
     const stageInputs: Record<string, Artifact> = {};
     for (const [name, input] of Object.entries(planned.inputs)) {
       stageInputs[name] = input.source.type === "artifact" ? await externalArtifact(input.source.name) : produced.get(`${input.source.stageId}.${input.source.output}`)!;
     }
     const fingerprint = hashJson({
       core: CORE_VERSION, stage: planned.stage.name, version: planned.stage.version, options: planned.options, rewards: planned.rewards ?? null, eval: planned.eval,
-      task: config.task ?? null, seed: config.seed, backend, inputs: Object.fromEntries(Object.entries(stageInputs).map(([n, a]) => [n, a.fingerprint])),
+      task: config.task ?? null, data: dataFingerprint, seed: config.seed, backend, inputs: Object.fromEntries(Object.entries(stageInputs).map(([n, a]) => [n, a.fingerprint])),
     });
 
     const done = await readStageRecord(dir);
@@ -156,20 +189,30 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
       continue;
     }
 
+    // An attempt at the same work that did not complete resumes; so does any earlier attempt with `resume`.
     const attempt = await readStartedRecord(dir);
+    const sameWork = !done && attempt?.fingerprint === fingerprint;
+    const forced = options.resume === true && (attempt !== undefined || done !== undefined);
+    const checkpoints = new DirectoryCheckpointStore(dir);
     let resumeFrom: string | undefined;
     let attempts = 1;
-    if (!done && attempt?.fingerprint === fingerprint) {
-      resumeFrom = await latestCheckpoint(dir);
-      attempts = attempt.attempts + 1;
-    } else {
+    if (sameWork || forced) {
+      resumeFrom = (await latestValidCheckpoint(checkpoints, (m) => log(`[${planned.id}] warning: ${m}`)))?.location;
+      attempts = (attempt?.attempts ?? 1) + 1;
+      if (!sameWork) log(`[${planned.id}] its config changed since the interrupted attempt; resuming anyway, as asked`);
+      await rm(join(dir, STAGE_FILES.record), { force: true });
+    } else if (single && (attempt !== undefined || done !== undefined)) {
+      throw new PipelineError(`run directory ${dir} holds a run of another config; continue it with --resume (resume: true), or give another run directory`);
+    } else if (!single) {
       await rm(dir, { recursive: true, force: true });
     }
     await mkdir(dir, { recursive: true });
     await writeStartedRecord(dir, { fingerprint, attempts });
     const files = await RunDirectory.create({ dir });
+    // What follows the checkpoint (or everything, without one) is written again.
+    if (attempts > 1 && !resumeFrom) await files.truncateFrom(0);
     const records = new Map(rows.map((r) => [r.id, r.record]));
-    const ctx = stageContext(planned, { dir, config, context, task, inputs: stageInputs, files, resumeFrom, log, onProgress: options.onProgress, total: plan.stages.length, records });
+    const ctx = stageContext(planned, { dir, config, context, task, inputs: stageInputs, files, checkpoints, resumeFrom, resuming: attempts > 1, log, onProgress: options.onProgress, total: plan.stages.length, records, seed: config.seed });
 
     log(`[${planned.id}] ${planned.stage.name}${resumeFrom ? ` (resuming from ${relative(runDir, resumeFrom)})` : attempts > 1 ? " (the interrupted attempt left no checkpoint: starting over)" : ""}`);
     await hooks.beforeStage.promise({ ...where, dir, resumeFrom });
@@ -179,7 +222,7 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
       result = (await planned.stage.run(ctx, planned.options)) ?? {};
     } catch (error) {
       if (error instanceof PipelineError) throw error;
-      const wrapped = new StageError(planned.id, planned.stage.name, `failed: ${(error as Error)?.message ?? String(error)}. Running the pipeline again resumes it from its newest checkpoint.`);
+      const wrapped = new StageError(planned.id, planned.stage.name, `failed: ${(error as Error)?.message ?? String(error)}. Running ${single ? "it again with --resume" : "the pipeline again"} resumes it from its newest checkpoint.`);
       wrapped.cause = error;
       throw wrapped;
     }
@@ -198,10 +241,13 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     if (planned.eval && modelOutput && task) {
       const bundle = await loadModelBundle(produced.get(`${planned.id}.${modelOutput}`)!.path);
       try {
-        evalReport = await evaluateBundle(bundle, task.heldOut(planned.eval.problems), ctx.rewards(), planned.eval);
+        evalReport = await evaluateBundle(bundle, task.heldOut(planned.eval.problems), ctx.rewards(), { ...planned.eval, seed: evalSeed(planned.eval, config.seed) });
       } finally {
         bundle.model.dispose();
       }
+      const step = typeof result.metrics?.steps === "number" ? result.metrics.steps : 0;
+      await files.recordEval(step, "after", evalReport);
+      await evalEvent(step, planned.id, evalMetrics(evalReport));
       log(`[${planned.id}] held-out: ${describeEval(evalReport)}`);
     }
     const record: StageRecord = {
@@ -225,10 +271,12 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     rows.push({ id: planned.id, stage: planned.stage.name, status: resumeFrom ? "resumed" : "ran", record });
   }
 
-  const summary: PipelineSummary = { name: config.name, runDir, backend, seconds: (performance.now() - started) / 1000, inputs, stages: rows };
-  await writeFileAtomic(join(runDir, PIPELINE_FILES.summary), JSON.stringify(summary, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
-  await writeFileAtomic(join(runDir, PIPELINE_FILES.table), pipelineTableMarkdown(summary));
-  log(`\n${formatPipelineTable(summary)}`);
+  const summary: PipelineSummary = { name: config.name, task: task?.name, runDir, backend, seconds: (performance.now() - started) / 1000, inputs, stages: rows };
+  if (!single) {
+    await writeFileAtomic(join(runDir, PIPELINE_FILES.summary), JSON.stringify(summary, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
+    await writeFileAtomic(join(runDir, PIPELINE_FILES.table), pipelineTableMarkdown(summary));
+    log(`\n${formatPipelineTable(summary)}`);
+  }
   return summary;
 }
 
@@ -239,17 +287,26 @@ interface ContextParts {
   task: Task | undefined;
   inputs: Record<string, Artifact>;
   files: RunDirectory;
+  checkpoints: DirectoryCheckpointStore;
   resumeFrom: string | undefined;
+  /** A later attempt at this work (from a checkpoint, or from step 0 when it left none). */
+  resuming: boolean;
   log: (line: string) => void;
   onProgress: RunPipelineOptions["onProgress"];
   total: number;
   records: ReadonlyMap<string, StageRecord>;
+  seed: number;
 }
 
 function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
   const { id } = planned;
   const name = planned.stage.name;
   let runner: RewardRunner | undefined;
+  const rewards = (): RewardRunner => {
+    if (!planned.rewards) throw new StageError(id, name, "needs rewards, but neither the stage nor the pipeline lists any");
+    runner ??= p.context.createRewardRunner(planned.rewards, { warn: (m) => p.log(`[${id}] warning: ${m}`) });
+    return runner;
+  };
   return Object.freeze({
     id,
     stage: name,
@@ -264,15 +321,26 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
     },
     taskConfig: p.config.task,
     task(): Task {
-      if (!p.task) throw new StageError(id, name, "needs a task, but the pipeline has none (add task: at the top of the config)");
+      if (!p.task) throw new StageError(id, name, "needs a task, but the pipeline has none (add task: or data: at the top of the config)");
       return p.task;
     },
     evalSettings: p.config.eval,
-    rewards(): RewardRunner {
-      if (!planned.rewards) throw new StageError(id, name, "needs rewards, but neither the stage nor the pipeline lists any");
-      runner ??= p.context.createRewardRunner(planned.rewards, { warn: (m) => p.log(`[${id}] warning: ${m}`) });
-      return runner;
+    evalEvery: planned.eval ? planned.eval.every : 0,
+    heldOutEvaluator(bundle: ModelBundle): Evaluator | undefined {
+      const settings = planned.eval;
+      if (!settings || settings.every === 0 || !p.task) return undefined;
+      const heldOut = p.task.heldOut(settings.problems);
+      return {
+        name: "held-out",
+        evaluate: async (step) => {
+          const report = await evaluateBundle(bundle, heldOut, rewards(), { ...settings, seed: evalSeed(settings, p.seed) });
+          await p.files.recordEval(step, "during" satisfies EvalPhase, report);
+          p.log(`[${id}] held-out (step ${step}): ${describeEval(report)}`);
+          return evalMetrics(report);
+        },
+      };
     },
+    rewards,
     async loadModel(input: string) {
       const artifact = p.inputs[input];
       if (!artifact) throw new StageError(id, name, `has no input "${input}"`);
@@ -285,8 +353,10 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
     },
     runContext: p.context,
     files: p.files,
+    checkpoints: p.checkpoints,
     earlierStage: (other: string) => p.records.get(other),
     resumeFrom: p.resumeFrom,
+    resuming: p.resuming,
     log: (message: string) => p.log(`[${id}] ${message}`),
     progress: (progress: StageProgress) => p.onProgress?.({ ...progress, stage: id, index: planned.index, total: p.total }),
   });
@@ -301,13 +371,13 @@ async function outputsIntact(record: StageRecord, runDir: string): Promise<boole
   return true;
 }
 
-/** Evaluates a model the pipeline starts from, once per model / settings / rewards (cached in <runDir>/inputs). */
-async function evaluateInput(runDir: string, name: string, artifact: Artifact, task: Task, rewards: RewardRunner, settings: EvalSettings, config: PipelineConfig, log: (l: string) => void): Promise<EvalReport> {
+/** Evaluates a model the pipeline starts from, once per model / settings / rewards / task (cached in <runDir>/inputs). */
+async function evaluateInput(runDir: string, name: string, artifact: Artifact, task: Task, rewards: RewardRunner, settings: EvalSettings & { seed: number }, config: PipelineConfig, log: (l: string) => void): Promise<{ report: EvalReport; fresh: boolean }> {
   const file = join(runDir, "inputs", `${name}.eval.json`);
-  const key = hashJson({ model: artifact.fingerprint, settings, rewards: config.rewards, task: config.task });
+  const key = hashJson({ model: artifact.fingerprint, settings, rewards: config.rewards, task: config.task ?? null, data: config.data ?? null });
   try {
     const cached = JSON.parse(await readFile(file, "utf8")) as { key: string; report: EvalReport };
-    if (cached.key === key) return cached.report;
+    if (cached.key === key) return { report: cached.report, fresh: false };
   } catch {
     // not evaluated yet
   }
@@ -321,13 +391,7 @@ async function evaluateInput(runDir: string, name: string, artifact: Artifact, t
   await mkdir(join(runDir, "inputs"), { recursive: true });
   await writeFileAtomic(file, JSON.stringify({ key, report }, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
   log(`[${name}] held-out: ${describeEval(report)}`);
-  return report;
-}
-
-export function describeEval(report: EvalReport): string {
-  const pct = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : `${(v * 100).toFixed(1)}%`);
-  const passK = Object.entries(report.passAtK).filter(([k]) => k !== "1").map(([k, v]) => `pass@${k} ${pct(v)}`);
-  return [`accuracy ${pct(report.accuracy)}`, ...passK, `format ${pct(report.format)}`, `mean length ${report.meanLength.toFixed(1)} tokens`].join(", ");
+  return { report, fresh: true };
 }
 
 function resolvedConfig(config: PipelineConfig, plan: PipelinePlan, backend: string): unknown {
@@ -338,4 +402,3 @@ function resolvedConfig(config: PipelineConfig, plan: PipelinePlan, backend: str
     stages: plan.stages.map((s) => ({ ...s.entry, id: s.id, options: s.options, eval: s.eval })),
   };
 }
-

@@ -10,7 +10,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import type { ArtifactKind } from "./artifact.ts";
-import type { EvalReport } from "./evaluation/eval-report.ts";
+import type { EvalReport } from "../eval/eval-report.ts";
 
 export const STAGE_FILES = { record: "stage.json", started: "started.json" } as const;
 

@@ -5,16 +5,19 @@
  * before the first stage runs, gives each stage its own directory, and records what it produced.
  */
 import { z } from "zod";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import type { EvalReport } from "../eval/eval-report.ts";
+import type { EvalSettings } from "../eval/eval-settings.ts";
+import type { Evaluator } from "../eval/evaluator.ts";
 import type { StageDefinition } from "../plugin/contributions.ts";
 import type { RunContext } from "../plugin/run-context.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import type { ModelBundle } from "../run/model-bundle.ts";
 import type { RunDirectory } from "../run/run-directory.ts";
+import type { TaskConfig } from "../tasks/task-config.ts";
 import type { Task } from "../tasks/task.ts";
-import type { TaskConfig } from "./problems.ts";
-import type { EvalReport } from "./evaluation/eval-report.ts";
-import type { EvalSettings } from "./pipeline-config-schema.ts";
+import type { CheckpointStore } from "../train/checkpoint-store.ts";
+import type { RunHooks } from "../train/hooks/run-hooks.ts";
+import type { TrainerHooks } from "../train/hooks/trainer-hooks.ts";
 import type { StageRecord } from "./stage-record.ts";
 import { ARTIFACT_KINDS, type Artifact, type ArtifactKind } from "./artifact.ts";
 import { PipelineError } from "./errors.ts";
@@ -47,6 +50,9 @@ export interface StageProgress {
   step: number;
   steps: number;
   metrics?: Readonly<Record<string, number>>;
+  /** Seconds since the stage's (this attempt's) first step, and an estimate of those left. */
+  elapsedSeconds?: number;
+  etaSeconds?: number;
 }
 
 /** What a stage's `run` receives besides its options. */
@@ -70,12 +76,16 @@ export interface StageContext {
   task(): Task;
   /** The pipeline's held-out evaluation settings. */
   readonly evalSettings: EvalSettings;
+  /** Evaluate the stage's model every this many training steps (its eval settings' `every`; 0 = never). */
+  readonly evalEvery: number;
+  /** The held-out evaluation of `bundle` during training (writes evals.jsonl), when the stage has one. */
+  heldOutEvaluator(bundle: ModelBundle): Evaluator | undefined;
   /** The stage's rewards (its own `rewards:` list, else the pipeline's), as a weighted runner. */
   rewards(): RewardRunner;
   /** Loads a model input as a bundle (model, tokenizer, EOS id). The caller disposes `bundle.model`. */
   loadModel(input: string): Promise<ModelBundle>;
   /** The run's hooks (plugins tap these). Attach trainers with `attachTrainer` so their events reach it. */
-  readonly hooks: TrainerHooks;
+  readonly hooks: RunHooks;
   /** Forwards every event of a trainer's hooks to the run's hooks, tagged with this stage's id. */
   attachTrainer(trainerHooks: TrainerHooks): void;
   /** The run's plugin context (rewards, stages, container). */
@@ -84,8 +94,12 @@ export interface StageContext {
   readonly files: RunDirectory;
   /** The record of a stage that completed earlier in this pipeline (ran or skipped), by id. */
   earlierStage(id: string): StageRecord | undefined;
-  /** The newest checkpoint of an interrupted attempt at this same work: continue from it. */
+  /** Where the stage's trainer keeps its checkpoints (`<dir>/checkpoints`). */
+  readonly checkpoints: CheckpointStore;
+  /** The newest valid checkpoint of an interrupted attempt at this same work: continue from it. */
   readonly resumeFrom: string | undefined;
+  /** Whether this is a later attempt (from resumeFrom, or from step 0 when the earlier one left no checkpoint). */
+  readonly resuming: boolean;
   log(message: string): void;
   progress(progress: StageProgress): void;
 }

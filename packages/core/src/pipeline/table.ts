@@ -1,6 +1,6 @@
 /** The per-stage table of a pipeline: held-out accuracy and format rate after each stage, and what it cost. */
 import type { PipelineSummary } from "./runner.ts";
-import type { EvalReport } from "./evaluation/eval-report.ts";
+import type { EvalReport } from "../eval/eval-report.ts";
 
 export interface TableRow {
   stage: string;

@@ -4,6 +4,7 @@
  * refine what a stage or tokenizer does.
  */
 import type { z } from "zod";
+import type { Tokenizer } from "../data/tokenizer.ts";
 
 export interface StageDefinition<O = any, Ctx = any, Out = any> {
   /** The stage's name in pipeline configs (`sft`, `grpo`, `rejection-sampling`, ...). */
@@ -13,15 +14,8 @@ export interface StageDefinition<O = any, Ctx = any, Out = any> {
   run(context: Ctx, options: O): Promise<Out>;
 }
 
-/** The tokenizer surface trainers use. */
-export interface PluginTokenizer {
-  readonly vocabSize: number;
-  encode(text: string): number[];
-  decode(ids: ArrayLike<number>): string;
-}
-
 export interface TokenizerFactory {
   /** The tokenizer kind in configs (`char`, `bpe`, ...). */
   readonly name: string;
-  create(options?: Record<string, unknown>): PluginTokenizer | Promise<PluginTokenizer>;
+  create(options?: Record<string, unknown>): Tokenizer | Promise<Tokenizer>;
 }

@@ -7,6 +7,7 @@ import semver from "semver";
 import type { z } from "zod";
 import type { PluginApi } from "./plugin-api.ts";
 import { PluginSetupError } from "./errors.ts";
+import { previewValue } from "../util/preview.ts";
 
 export type PluginOptionsOf<S> = S extends z.ZodType ? z.output<S> : Record<string, never>;
 
@@ -67,5 +68,5 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return "an array";
   if (typeof value === "function") return `a function (${value.name || "anonymous"})`;
   if (typeof value === "object") return `an object with keys ${JSON.stringify(Object.keys(value as object).slice(0, 8))}`;
-  return `${typeof value} ${JSON.stringify(value)}`;
+  return `${typeof value} ${previewValue(value)}`;
 }

@@ -1,7 +1,7 @@
 /** What a plugin's `setup` receives: registration functions, the run's hooks and its container. */
 import type { DependencyContainer } from "tsyringe";
 import type { BackendFactory } from "../backend/backend.ts";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import type { RunHooks } from "../train/hooks/run-hooks.ts";
 import type { Reward } from "../reward/reward.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
 
@@ -9,8 +9,8 @@ export interface PluginApi {
   /** The plugin being set up. */
   readonly plugin: { readonly name: string; readonly version: string };
   readonly coreVersion: string;
-  /** The run's trainer hooks: tap them with the plugin's name. */
-  readonly hooks: TrainerHooks;
+  /** The run's trainer hooks (every trainer's, GRPO's rollout hooks too): tap them with the plugin's name. */
+  readonly hooks: RunHooks;
   /** The run's tsyringe container (advanced: declare tsyringe a peer dependency if you use it). */
   readonly container: DependencyContainer;
   /** The config the run was created with, read-only (undefined when composed in code without one). */

@@ -10,14 +10,15 @@ import type { DependencyContainer } from "tsyringe";
 import semver from "semver";
 import type { BackendFactory } from "../backend/backend.ts";
 import { registerBackend as registerGlobalBackend } from "../backend/registry.ts";
-import { createTrainerHooks } from "../hooks/trainer-hooks.ts";
-import type { TrainerHooks } from "../hooks/trainer-hooks.ts";
+import { type RunHooks, createRunHooks } from "../train/hooks/run-hooks.ts";
 import { describeIssues } from "../reward/describe-issues.ts";
 import { RewardConfigError } from "../reward/errors.ts";
 import { isReward } from "../reward/reward.ts";
 import type { Reward } from "../reward/reward.ts";
 import { createRewardRunner } from "../reward/runner.ts";
 import type { RewardRunner, RewardRunnerOptions, RewardUse } from "../reward/runner.ts";
+import type { RewardSource } from "../reward/reward-source.ts";
+import { pathToFileURL } from "node:url";
 import { rewardUseConfigSchema } from "./config-schema.ts";
 import type { RewardUseConfig } from "./config-schema.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
@@ -28,6 +29,7 @@ import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError }
 import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
 import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
 export type PluginSpec = Plugin | string | readonly [Plugin | string, unknown];
@@ -59,7 +61,7 @@ export interface RunContextOptions {
 
 export interface RunContext {
   readonly container: DependencyContainer;
-  readonly hooks: TrainerHooks;
+  readonly hooks: RunHooks;
   readonly plugins: readonly LoadedPlugin[];
   readonly rewards: ReadonlyMap<string, Reward<any>>;
   readonly stages: ReadonlyMap<string, StageDefinition>;
@@ -100,7 +102,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   // 2. One container per run. Never register into the root container: a child's resolveAll would not
   //    merge with it, and runs must not see each other's registrations.
   const container = rootContainer.createChildContainer();
-  const hooks = createTrainerHooks();
+  const hooks = createRunHooks();
   const loaded: LoadedPlugin[] = prepared.map((p) => Object.freeze({ name: p.plugin.name, version: p.plugin.version, options: p.options, source: p.source, file: p.file }));
   container.register(TRAINER_HOOKS, { useValue: hooks });
   container.register(RUN_CONFIG, { useValue: options.config });
@@ -114,6 +116,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     owners[kind].set(name, plugin);
   };
 
+  const rewardSources = new Map<string, RewardSource>();
+
   // 3. Set up in order.
   for (const p of prepared) {
     const name = p.plugin.name;
@@ -126,6 +130,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
       registerReward(reward: Reward<any>) {
         if (!isReward(reward)) throw new PluginSetupError(`plugin "${name}" called registerReward with something that is not a reward (make it with defineReward)`);
         claim("reward", reward.name, name);
+        // A plugin loaded from a file can be set up again in a reward worker (interruptible rewards).
+        if (p.file !== undefined && reward.module === undefined) rewardSources.set(reward.name, { kind: "plugin", url: pathToFileURL(p.file).href, options: p.options, config: options.config });
         container.register(REWARD, { useValue: reward });
       },
       registerStage(stage: StageDefinition) {
@@ -172,7 +178,8 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         const parsed = rewardUseConfigSchema.safeParse(raw);
         if (!parsed.success) throw new RewardConfigError(`rewards[${i}] is malformed:\n${describeIssues(parsed.error, `rewards[${i}]`)}`);
         const { name, ...rest } = parsed.data;
-        return { reward: lookupReward(rewards, name, `rewards[${i}]`), ...rest };
+        const source = rewardSources.get(name);
+        return { reward: lookupReward(rewards, name, `rewards[${i}]`), ...rest, ...(source !== undefined ? { source } : {}) };
       }), runnerOptions);
     },
   });
@@ -210,7 +217,7 @@ function parseOptions(p: Prepared): unknown {
   if (schema === undefined) {
     const given = p.options;
     if (given !== undefined && !(typeof given === "object" && given !== null && Object.keys(given).length === 0)) {
-      throw new PluginOptionsError(`plugin "${p.plugin.name}" takes no options, but was given ${JSON.stringify(given)}`);
+      throw new PluginOptionsError(`plugin "${p.plugin.name}" takes no options, but was given ${previewValue(given)}`);
     }
     return {};
   }

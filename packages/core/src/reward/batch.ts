@@ -1,6 +1,7 @@
 /** Checks and builds reward batches. */
 import { RewardBatchError } from "./errors.ts";
 import type { RewardBatch } from "./reward.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** The number of rows; throws naming the first field whose length differs from `completions`. */
 export function batchSize(batch: RewardBatch): number {
@@ -34,7 +35,7 @@ export function batchFromRows(rows: readonly Record<string, unknown>[], options:
 
 function stringField(row: Record<string, unknown>, key: string, index: number): string {
   const value = row[key];
-  if (typeof value !== "string") throw new RewardBatchError(`reward batch: row ${index} has no string "${key}" (got ${JSON.stringify(value)})`);
+  if (typeof value !== "string") throw new RewardBatchError(`reward batch: row ${index} has no string "${key}" (got ${previewValue(value)})`);
   return value;
 }
 

@@ -6,3 +6,5 @@ export * from "./run-reward.ts";
 export * from "./runner.ts";
 export * from "./metrics.ts";
 export { describeIssues } from "./describe-issues.ts";
+export * from "./reward-pool.ts";
+export * from "./reward-source.ts";

@@ -6,6 +6,7 @@
 import { z } from "zod";
 import { RewardConfigError } from "./errors.ts";
 import { describeIssues } from "./describe-issues.ts";
+import { previewValue } from "../util/preview.ts";
 
 /** One score: a finite number, or null when the reward does not apply to that row. */
 export type RewardValue = number | null;
@@ -41,6 +42,11 @@ export interface Reward<O = unknown> {
   /** Option values applied before each use's own options (set by `configureReward` or a plugin's options). */
   readonly defaultOptions: Readonly<Record<string, unknown>>;
   score(batch: RewardBatch, context: RewardContext<O>): readonly RewardValue[] | Promise<readonly RewardValue[]>;
+  /**
+   * The URL of a module that exports this reward (`import.meta.url` where it is defined). With it the
+   * reward runs in a worker thread under a watchdog; see docs/rewards.md, "Interruptible rewards".
+   */
+  readonly module?: string;
 }
 
 export interface RewardDefinition<S extends z.ZodType> {
@@ -49,6 +55,8 @@ export interface RewardDefinition<S extends z.ZodType> {
   description?: string;
   options?: S;
   score(batch: RewardBatch, context: RewardContext<z.output<S>>): readonly RewardValue[] | Promise<readonly RewardValue[]>;
+  /** `import.meta.url` of the module that exports this reward: lets it run in a worker thread (interruptible). */
+  module?: string;
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.:/-]*$/;
@@ -69,13 +77,14 @@ export function defineReward<S extends z.ZodType = typeof noOptions>(definition:
     options,
     defaultOptions: Object.freeze({}),
     score: definition.score,
+    ...(definition.module !== undefined ? { module: definition.module } : {}),
   });
 }
 
 /** Parses `overrides` over the reward's default options; a failure names the reward and each bad field. */
 export function resolveRewardOptions<O>(reward: Reward<O>, overrides: unknown = {}, usedAs = reward.name): O {
   if (overrides === null || typeof overrides !== "object" || Array.isArray(overrides)) {
-    throw new RewardConfigError(`reward "${usedAs}": options must be an object, got ${JSON.stringify(overrides)}`);
+    throw new RewardConfigError(`reward "${usedAs}": options must be an object, got ${previewValue(overrides)}`);
   }
   const parsed = reward.options.safeParse({ ...reward.defaultOptions, ...overrides });
   if (!parsed.success) {

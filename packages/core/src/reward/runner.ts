@@ -10,6 +10,8 @@ import type { Reward, RewardBatch, RewardValue } from "./reward.ts";
 import { batchSize } from "./batch.ts";
 import { runReward } from "./run-reward.ts";
 import type { RewardErrorPolicy } from "./run-reward.ts";
+import { type RewardWorkerPool, sharedRewardPool } from "./reward-pool.ts";
+import type { RewardSource } from "./reward-source.ts";
 
 /** One reward as a run uses it. */
 export interface RewardUse {
@@ -22,7 +24,16 @@ export interface RewardUse {
   options?: Record<string, unknown>;
   timeoutMs?: number;
   onError?: RewardErrorPolicy;
+  /** Where a worker loads the reward from (default: the reward's own `module`). Run contexts set it for plugins' rewards. */
+  source?: RewardSource;
 }
+
+/**
+ * Where rewards run: "auto" (default) in worker threads under a watchdog when the reward has a source
+ * (a module or a plugin file), else on the main thread; "worker" requires a source for every reward;
+ * "main" runs every reward on the main thread (a synchronous reward then cannot be stopped).
+ */
+export type RewardIsolation = "auto" | "worker" | "main";
 
 export interface RewardRunnerOptions {
   /** Default time limit of every reward (ms); a use's own `timeoutMs` wins. Default 120000. */
@@ -31,6 +42,9 @@ export interface RewardRunnerOptions {
   onError?: RewardErrorPolicy;
   /** Where warnings go (default console.warn). */
   warn?: (message: string) => void;
+  isolation?: RewardIsolation;
+  /** The worker pool (default: the process's shared pool). */
+  pool?: RewardWorkerPool;
 }
 
 export interface RewardScores {
@@ -48,13 +62,15 @@ export interface RewardScores {
 }
 
 export interface RewardRunner {
-  readonly uses: readonly { name: string; weight: number; reward: Reward<any> }[];
+  /** Each use, and whether it runs in a worker thread ("worker") or on the main thread ("main"). */
+  readonly uses: readonly { name: string; weight: number; reward: Reward<any>; runsIn: "worker" | "main" }[];
   score(batch: RewardBatch): Promise<RewardScores>;
 }
 
 /** Validates every use now (weights, unique names, options), so a bad config fails before any work starts. */
 export function createRewardRunner(uses: readonly RewardUse[], runnerOptions: RewardRunnerOptions = {}): RewardRunner {
   if (uses.length === 0) throw new RewardConfigError("reward runner: no rewards given; list at least one");
+  const isolation = runnerOptions.isolation ?? "auto";
   const seen = new Set<string>();
   const resolved = uses.map((use, i) => {
     const name = use.as ?? use.reward?.name;
@@ -70,11 +86,19 @@ export function createRewardRunner(uses: readonly RewardUse[], runnerOptions: Re
       throw new RewardConfigError(`reward "${name}": timeoutMs must be a positive number, got ${JSON.stringify(timeoutMs)}`);
     }
     const options = resolveRewardOptions(use.reward, use.options ?? {}, name);
-    return { name, weight, reward: use.reward, options, timeoutMs, onError: use.onError ?? runnerOptions.onError };
+    const source: RewardSource | undefined = isolation === "main" ? undefined : use.source ?? (use.reward.module !== undefined ? { kind: "module", url: use.reward.module } : undefined);
+    if (isolation === "worker" && source === undefined) {
+      throw new RewardConfigError(`reward "${name}" cannot run in a worker thread: it has no module (give defineReward module: import.meta.url, or register it from a plugin loaded by name or path), and isolation is "worker"`);
+    }
+    return { name, weight, reward: use.reward, options, timeoutMs, onError: use.onError ?? runnerOptions.onError, source };
   });
+  const pool = resolved.some((u) => u.source !== undefined) ? runnerOptions.pool ?? sharedRewardPool() : undefined;
+  const fellBack = new Set<string>();
 
   return {
-    uses: resolved.map(({ name, weight, reward }) => ({ name, weight, reward })),
+    get uses() {
+      return resolved.map(({ name, weight, reward, source }) => ({ name, weight, reward, runsIn: source !== undefined && !fellBack.has(name) ? "worker" as const : "main" as const }));
+    },
     async score(batch) {
       const n = batchSize(batch);
       const warnings: string[] = [];
@@ -83,7 +107,14 @@ export function createRewardRunner(uses: readonly RewardUse[], runnerOptions: Re
         (runnerOptions.warn ?? ((w: string) => console.warn(w)))(m);
       };
       const runs = await Promise.all(resolved.map((u) =>
-        runReward(u.reward, batch, { options: u.options, name: u.name, timeoutMs: u.timeoutMs, onError: u.onError, warn })));
+        runReward(u.reward, batch, {
+          options: u.options, name: u.name, timeoutMs: u.timeoutMs, onError: u.onError, warn,
+          ...(u.source !== undefined && !fellBack.has(u.name) ? { pool, source: u.source } : {}),
+          onFallback: (message) => {
+            fellBack.add(u.name);
+            warn(message);
+          },
+        })));
       const perReward: Record<string, readonly RewardValue[]> = {};
       const seconds: Record<string, number> = {};
       const weights: Record<string, number> = {};

@@ -2,5 +2,4 @@
 export * from "./model-bundle.ts";
 export * from "./run-directory.ts";
 export * from "./report.ts";
-export * from "./problems.ts";
 export * from "./run-job.ts";

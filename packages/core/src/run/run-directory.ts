@@ -10,8 +10,15 @@
  */
 import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import type { EvalReport } from "../eval/eval-report.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
 import { checkpointPath } from "../io/checkpoint.ts";
+
+/** When an evaluation ran: on the model a run starts from, during training, or on the trained model. */
+export type EvalPhase = "before" | "during" | "after";
+
+/** A line of evals.jsonl: the evaluation's report (without its sample completions) and when it ran. */
+export type EvalRow = { step: number; phase: EvalPhase } & Omit<EvalReport, "samples">;
 
 export const RUN_FILES = {
   config: "config.json",
@@ -50,6 +57,17 @@ export class RunDirectory {
 
   async appendEval(row: Record<string, unknown>): Promise<void> {
     await appendFile(this.file("evals"), jsonLine(row));
+  }
+
+  /** Appends an evaluation to evals.jsonl and its sample completions to samples.jsonl. */
+  async recordEval(step: number, phase: EvalPhase, report: EvalReport): Promise<void> {
+    const { samples, ...rest } = report;
+    await this.appendEval({ step, phase, ...rest });
+    await this.appendSamples(samples.map((s) => ({ step, phase, prompt: s.question, completion: s.completion, correct: s.correct })));
+  }
+
+  async evals(): Promise<EvalRow[]> {
+    return (await this.read("evals")) as unknown as EvalRow[];
   }
 
   async appendSamples(rows: readonly Record<string, unknown>[]): Promise<void> {

@@ -4,3 +4,5 @@ export * from "./task.ts";
 export * from "./arithmetic.ts";
 export * from "./countdown.ts";
 export * from "./final-answer.ts";
+export * from "./task-config.ts";
+export * from "./task-factory.ts";

@@ -5,6 +5,8 @@
  * Right padding keeps every row at positions 0.. and, with causal attention, no real token sees padding.
  */
 import { ShapeError } from "../errors.ts";
+import { tensor } from "../ops/creation.ts";
+import type { Tensor } from "../tensor/tensor.ts";
 
 export interface SequenceRow {
   prompt: readonly number[];
@@ -49,4 +51,39 @@ export function packSequences(rows: readonly SequenceRow[], { padId = 0, include
     }
   });
   return { batch, width, inputs, targets, mask, activeTokens };
+}
+
+/** A packed batch as tensors: inputs and targets i32 [batch, width], mask f32 [batch, width]. */
+export interface BatchTensors {
+  inputs: Tensor;
+  targets: Tensor;
+  mask: Tensor;
+}
+
+export function batchTensors(b: SequenceBatch): BatchTensors {
+  return {
+    inputs: tensor(b.inputs, [b.batch, b.width], "i32"),
+    targets: tensor(b.targets, [b.batch, b.width], "i32"),
+    mask: tensor(b.mask, [b.batch, b.width], "f32"),
+  };
+}
+
+/**
+ * The micro-batches of one supervised step: `batchSize` rows drawn with replacement by `rng`, split into
+ * `accumulation` equal micro-batches (accumulation divides batchSize), each right-padded.
+ */
+export function drawMicroBatches(rows: readonly SequenceRow[], rng: { int(n: number): number }, batchSize: number, accumulation: number, pack: { padId?: number; includePrompt?: boolean }): SequenceBatch[] {
+  const picked = Array.from({ length: batchSize }, () => rows[rng.int(rows.length)]);
+  const size = batchSize / accumulation;
+  return Array.from({ length: accumulation }, (_, i) => packSequences(picked.slice(i * size, (i + 1) * size), pack));
+}
+
+/** Why rows cannot train a model of context `maxSeqLen` (empty, a row too long), or undefined. */
+export function rowsProblem(rows: readonly SequenceRow[], maxSeqLen: number): string | undefined {
+  if (rows.length === 0) return "the training set is empty";
+  for (let i = 0; i < rows.length; i++) {
+    const n = rows[i].prompt.length + rows[i].completion.length;
+    if (n - 1 > maxSeqLen) return `row ${i} has ${n} tokens, more than the model's maxSeqLen ${maxSeqLen} + 1`;
+  }
+  return undefined;
 }

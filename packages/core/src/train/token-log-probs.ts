@@ -23,11 +23,16 @@ export interface TokenLogProbs {
   entropy?: Tensor;
 }
 
+/** Of a model's plain forward pass (no MoE load counting): what the frozen old / reference passes use. */
 export function tokenLogProbs(model: CausalLM, inputs: Tensor, targets: Tensor, { entropy = false } = {}): TokenLogProbs {
+  return tidy(() => logProbsOfLogits(model.forward(inputs), targets, { entropy }));
+}
+
+/** Of given logits [B, S, V] (a training forward's). */
+export function logProbsOfLogits(logits3: Tensor, targets: Tensor, { entropy = false } = {}): TokenLogProbs {
   return tidy(() => {
-    const [b, s] = inputs.shape;
-    const v = model.config.vocabSize;
-    const logits = reshape(model.forward(inputs), [b * s, v]);
+    const [b, s, v] = logits3.shape;
+    const logits = reshape(logits3, [b * s, v]);
     const logProbs = reshape(neg(crossEntropy(logits, reshape(targets, [b * s]))), [b, s]);
     if (!entropy) return { logProbs };
     const h = noGrad(() => {

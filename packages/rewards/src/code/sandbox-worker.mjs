@@ -86,14 +86,18 @@ function check(context, evaluated) {
   return value;
 }
 
+/** Runs the microtasks the code queued; a program whose promises never settle (an endless loop of jobs) fails. */
 function drainJobs(runtime, context) {
-  const jobs = runtime.executePendingJobs(10_000);
+  const jobs = runtime.executePendingJobs(MAX_JOBS);
   if (jobs.error) {
     const error = context.dump(jobs.error);
     jobs.error.dispose();
     throw new Error(String(error?.message ?? error).slice(0, 500));
   }
+  if (runtime.hasPendingJob()) throw new Error(`microtasks still pending after ${MAX_JOBS} jobs (an endless promise loop?)`);
 }
+
+const MAX_JOBS = 10_000;
 
 function normalizeOutput(text) {
   return text.replace(/\r\n/g, "\n").split("\n").map((line) => line.trimEnd()).join("\n").trim();

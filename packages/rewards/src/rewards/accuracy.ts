@@ -28,6 +28,7 @@ export function accuracyScores(batch: RewardBatch, answerColumn: string): (numbe
 
 export const accuracyReward = defineReward({
   name: "accuracy",
+  module: import.meta.url,
   description: "1 if the last \\boxed{} (else <answer>) is mathematically equivalent to the gold answer, else 0; null when the gold answer cannot be parsed",
   options: accuracyOptions,
   score: (batch, { options }) => accuracyScores(batch, options.answerColumn),

@@ -85,6 +85,7 @@ export async function codeScores(batch: RewardBatch, options: CodeOptions, warn:
 
 export const codeReward = defineReward({
   name: "code",
+  module: import.meta.url,
   description: "fraction of test cases the completion's JavaScript passes in a QuickJS sandbox (or 1/0 in binary mode)",
   options: codeOptions,
   score: (batch, { options, warn, signal }) => codeScores(batch, options, warn, signal),

@@ -28,6 +28,7 @@ export function cosineScaled(length: number, correct: boolean, o: Omit<CosineOpt
 
 export const cosineReward = defineReward({
   name: "cosine",
+  module: import.meta.url,
   description: "cosine-scaled length: short correct -> maxCorrect, long correct -> minCorrect, short wrong -> minWrong, long wrong -> maxWrong",
   options: cosineOptions,
   score: (batch, { options }) => {

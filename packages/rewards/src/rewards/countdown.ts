@@ -32,6 +32,7 @@ export function countdownScore(completion: string, target: number, numbers: read
 
 export const countdownReward = defineReward({
   name: "countdown",
+  module: import.meta.url,
   description: "TinyZero Countdown: 1.0 if the <answer> equation uses each number once and hits the target, 0.1 if malformed or wrong, 0 without an answer",
   options: countdownOptions,
   score: (batch, { options }) => batch.completions.map((completion, i) => {

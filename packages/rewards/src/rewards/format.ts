@@ -14,6 +14,7 @@ export function formatScore(completion: string, thinkPrefilled = false): number 
 
 export const formatReward = defineReward({
   name: "format",
+  module: import.meta.url,
   description: "1 if the completion matches ^<think>\\n.*?\\n</think>\\n<answer>\\n.*?\\n</answer>$ (dot matches newline), else 0",
   options: formatOptions,
   score: (batch, { options }) => batch.completions.map((c) => formatScore(c, options.thinkPrefilled)),

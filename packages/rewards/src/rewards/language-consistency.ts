@@ -58,6 +58,7 @@ export function languageFraction(text: string, scripts: readonly string[]): numb
 
 export const languageConsistencyReward = defineReward({
   name: "languageConsistency",
+  module: import.meta.url,
   description: "fraction of chain-of-thought words written in the target language's script",
   options: languageConsistencyOptions,
   score: (batch, { options }) => {

@@ -33,6 +33,7 @@ export function lengthScores(batch: RewardBatch, options: z.output<typeof length
 
 export const lengthReward = defineReward({
   name: "length",
+  module: import.meta.url,
   description: "Kimi 1.5 length reward over the batch: correct -> 0.5 - (len - min)/(max - min), wrong -> min(0, that); 0 when all lengths are equal",
   options: lengthOptions,
   score: (batch, { options }) => lengthScores(batch, options),

@@ -18,6 +18,7 @@ export function countStepMarkers(completion: string): number {
 
 export const reasoningStepsReward = defineReward({
   name: "reasoningSteps",
+  module: import.meta.url,
   description: "min(1, n / steps) where n counts 'Step N:', numbered lines, bullets and First/Second/Next/Finally",
   options: reasoningStepsOptions,
   score: (batch, { options }) => batch.completions.map((c) => Math.min(1, countStepMarkers(c) / options.steps)),

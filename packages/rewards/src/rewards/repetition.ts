@@ -24,6 +24,7 @@ export function repetitionPenalty(text: string, ngramSize = 3, maxPenalty = -1):
 
 export const repetitionReward = defineReward({
   name: "repetition",
+  module: import.meta.url,
   description: "n-gram repetition penalty: (1 - unique/total n-grams of words) * maxPenalty",
   options: repetitionOptions,
   score: (batch, { options }) => batch.completions.map((c) => repetitionPenalty(c, options.ngramSize, options.maxPenalty)),

@@ -21,6 +21,7 @@ export function softOverlongPenalty(length: number, maxLength: number, bufferLen
 
 export const softOverlongReward = defineReward({
   name: "softOverlong",
+  module: import.meta.url,
   description: "DAPO soft overlong punishment: 0 up to maxLength - bufferLength, linear to -1 at maxLength, -1 beyond",
   options: softOverlongOptions,
   score: (batch, { options }) => completionLengths(batch, options.lengthUnit).map((len) => softOverlongPenalty(len, options.maxLength, options.bufferLength)),

@@ -15,6 +15,7 @@ export function tagCountScore(completion: string): number {
 
 export const tagCountReward = defineReward({
   name: "tagCount",
+  module: import.meta.url,
   description: "+0.25 for each of <think>\\n, \\n</think>\\n, \\n<answer>\\n, \\n</answer> present exactly once",
   score: (batch) => batch.completions.map(tagCountScore),
 });

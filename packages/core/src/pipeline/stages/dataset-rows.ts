@@ -1,10 +1,11 @@
-/** SFT rows from a JSONL dataset artifact: prompt and completion columns, tokenized, EOS appended. */
-import { readJsonlDataset } from "../../data/jsonl-dataset.ts";
+/** SFT rows from a dataset artifact (JSONL or Parquet): prompt and completion columns, tokenized, EOS appended. */
+import { readDataset } from "../../data/parquet-dataset.ts";
 import type { ModelBundle } from "../../run/model-bundle.ts";
 import { r1ZeroPrompt } from "../../tasks/template.ts";
 import type { SequenceRow } from "../../train/sequence-batch.ts";
 import { StageError } from "../errors.ts";
 import type { StageContext } from "../stage.ts";
+import { previewValue } from "../../util/preview.ts";
 
 /** What encoding needs of a bundle. */
 export type EncodingModel = Pick<ModelBundle, "tokenizer" | "eosTokenId"> & { model: { config: { maxSeqLen: number } } };
@@ -16,6 +17,8 @@ export interface DatasetColumns {
   template: boolean;
   /** Leave out rows longer than the model's context instead of failing (their count is returned). */
   dropTooLong?: boolean;
+  /** Leave out rows without a completion (held-out rows of a task that only some rows have completions for). */
+  skipIncomplete?: boolean;
 }
 
 export interface DatasetSequenceRows {
@@ -26,7 +29,7 @@ export interface DatasetSequenceRows {
 
 /** The rows of dataset `file` (named `label` in errors, e.g. `input "data"`). */
 export async function datasetSequenceRows(ctx: StageContext, file: string, label: string, bundle: EncodingModel, columns: DatasetColumns): Promise<DatasetSequenceRows> {
-  const rows = await readJsonlDataset(file);
+  const rows = await readDataset(file);
   if (rows.length === 0) throw new StageError(ctx.id, ctx.stage, `${label} (${file}) has no rows; the stage that made it kept nothing (see its stage.json)`);
   const limit = bundle.model.config.maxSeqLen + 1;
   const out: SequenceRow[] = [];
@@ -34,8 +37,9 @@ export async function datasetSequenceRows(ctx: StageContext, file: string, label
     const where = `${label} (${file}), row ${i + 1}`;
     const prompt = row[columns.promptColumn];
     const completion = row[columns.completionColumn];
-    if (typeof prompt !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.promptColumn}" must be a string, got ${JSON.stringify(prompt)?.slice(0, 60) ?? "nothing"}`);
-    if (typeof completion !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.completionColumn}" must be a string, got ${JSON.stringify(completion)?.slice(0, 60) ?? "nothing"}`);
+    if (typeof prompt !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.promptColumn}" must be a string, got ${(prompt === undefined ? "nothing" : previewValue(prompt, 60))}`);
+    if (typeof completion !== "string" && columns.skipIncomplete) return;
+    if (typeof completion !== "string") throw new StageError(ctx.id, ctx.stage, `${where}: column "${columns.completionColumn}" must be a string, got ${(completion === undefined ? "nothing" : previewValue(completion, 60))}`);
     let seq: SequenceRow;
     try {
       seq = { prompt: bundle.tokenizer.encode(columns.template ? r1ZeroPrompt(prompt) : prompt), completion: [...bundle.tokenizer.encode(completion), bundle.eosTokenId] };
@@ -46,7 +50,7 @@ export async function datasetSequenceRows(ctx: StageContext, file: string, label
     if (n <= limit) out.push(seq);
     else if (!columns.dropTooLong) throw new StageError(ctx.id, ctx.stage, `${where}: ${n} tokens, more than the model's maxSeqLen ${bundle.model.config.maxSeqLen} + 1 (dropTooLong: true leaves such rows out)`);
   });
-  if (out.length === 0) throw new StageError(ctx.id, ctx.stage, `${label} (${file}): every row is longer than the model's maxSeqLen ${bundle.model.config.maxSeqLen} + 1`);
+  if (out.length === 0 && !columns.skipIncomplete) throw new StageError(ctx.id, ctx.stage, `${label} (${file}): every row is longer than the model's maxSeqLen ${bundle.model.config.maxSeqLen} + 1`);
   if (out.length < rows.length) ctx.log(`${label}: left out ${rows.length - out.length} of ${rows.length} rows longer than maxSeqLen ${bundle.model.config.maxSeqLen} + 1`);
   return { rows: out, dropped: rows.length - out.length };
 }

@@ -4,35 +4,32 @@
  * loss also pulls the student's next-token distribution towards the teacher's (they must share a tokenizer).
  */
 import { z } from "zod";
-import { optimizationSchema } from "../../config/run-config-schema.ts";
+import { rejectionSamplingSchema } from "../../sampling/rejection-options.ts";
+import { DistillationTrainer } from "../../train/distill/distill-trainer.ts";
+import { sftOptionsSchema } from "../../train/sft/sft-options.ts";
 import { SFTTrainer } from "../../train/sft/sft-trainer.ts";
-import { DistillationTrainer } from "../distill/distill-trainer.ts";
 import { StageError } from "../errors.ts";
-import { rejectionSamplingSchema } from "../rejection/rejection-options.ts";
 import { defineStage } from "../stage.ts";
 import { datasetSequenceRows, stepsForEpochs } from "./dataset-rows.ts";
 import { sampleToDataset } from "./rejection-stage.ts";
-import { trainLengthSchema } from "./sft-stage.ts";
-import { saveStageModel, stageBundleConfig } from "./stage-models.ts";
-import { sumOf, trainInStage } from "./train-in-stage.ts";
+import { STEPS_OR_EPOCHS, stepsOrEpochs, trainLengthSchema } from "./sft-stage.ts";
+import { saveStageModel } from "./stage-models.ts";
+import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
 
 const int = (min = 0) => z.number().int().min(min);
 
 export const distillStageOptions = z.object({
   /** How the teacher's traces are sampled and filtered. */
   sampling: rejectionSamplingSchema,
-  /** How the student is trained on them. */
-  training: optimizationSchema.extend({
+  /** How the student is trained on them: SFT's options (checkpoints too), with its length in steps or epochs. */
+  training: sftOptionsSchema.omit({ steps: true, seed: true, padId: true, evalEvery: true, includePrompt: true }).extend({
     ...trainLengthSchema,
-    batchSize: int(1),
-    gradientAccumulation: int(1).default(1),
-  }).strict().refine((o) => (o.steps === undefined) !== (o.epochs === undefined), { message: "give either steps or epochs", path: ["steps"] }),
+  }).strict().refine(stepsOrEpochs, STEPS_OR_EPOCHS),
   /** Logit-level distillation: loss = CE + weight * T^2 * KL(teacher || student); false = plain SFT. */
   logitKl: z.union([z.literal(false), z.object({
     weight: z.number().min(0).default(1),
     temperature: z.number().positive().default(1),
   }).strict()]).default(false),
-  checkpointEvery: int().default(0),
   seed: int().optional(),
 }).strict();
 
@@ -65,16 +62,17 @@ export const distillStage = defineStage({
         const { rows, dropped } = await datasetSequenceRows(ctx, ctx.outputPath("dataset"), "the teacher traces", student, { promptColumn: "prompt", completionColumn: "completion", template: false, dropTooLong: true });
         const { steps: givenSteps, epochs, ...training } = o.training;
         const steps = givenSteps ?? stepsForEpochs(epochs!, rows.length, training.batchSize);
-        const common = { ...training, steps, seed, padId: student.eosTokenId };
+        const common = { ...training, steps, seed, padId: student.eosTokenId, evalEvery: ctx.evalEvery };
+        const parts = stageTrainerParts(ctx, student, ctx.heldOutEvaluator(student));
         const trainer = o.logitKl
-          ? new DistillationTrainer(student.model, teacher.model, rows, { ...common, klWeight: o.logitKl.weight, temperature: o.logitKl.temperature })
-          : new SFTTrainer(student.model, rows, { ...common, logEvery: 1 });
+          ? new DistillationTrainer(student.model, teacher.model, rows, { ...common, klWeight: o.logitKl.weight, temperature: o.logitKl.temperature }, parts)
+          : new SFTTrainer(student.model, rows, common, [], parts);
         if (!o.logitKl) {
           teacher.model.dispose();
           teacherDisposed = true;
         }
         try {
-          await trainInStage(ctx, trainer, { steps, checkpointEvery: o.checkpointEvery, checkpointConfig: () => stageBundleConfig(ctx, student) });
+          await trainInStage(ctx, trainer);
           await saveStageModel(ctx, student);
           const trained = sumOf(trainer.history, "tokens");
           return {

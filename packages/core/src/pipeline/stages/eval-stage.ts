@@ -3,8 +3,8 @@
  * mean length of a model, written as a JSON report. Settings left out take the pipeline's `eval:` values.
  */
 import { writeFileAtomic } from "../../io/atomic-write.ts";
-import { evaluateBundle } from "../evaluation/eval-report.ts";
-import { evalOverridesSchema } from "../pipeline-config-schema.ts";
+import { evaluateBundle } from "../../eval/eval-report.ts";
+import { evalOverridesSchema, evalSeed } from "../../eval/eval-settings.ts";
 import { defineStage } from "../stage.ts";
 
 export const evalStage = defineStage({
@@ -16,9 +16,10 @@ export const evalStage = defineStage({
   needs: { task: true, rewards: true },
   async run(ctx, o) {
     const settings = { ...ctx.evalSettings, ...o };
+    const seed = evalSeed(settings, ctx.seed);
     const bundle = await ctx.loadModel("model");
     try {
-      const report = await evaluateBundle(bundle, ctx.task().heldOut(settings.problems), ctx.rewards(), settings);
+      const report = await evaluateBundle(bundle, ctx.task().heldOut(settings.problems), ctx.rewards(), { ...settings, seed });
       await writeFileAtomic(ctx.outputPath("report"), JSON.stringify(report, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
       const passAt = Object.fromEntries(Object.entries(report.passAtK).map(([k, v]) => [`pass@${k}`, v]));
       return {

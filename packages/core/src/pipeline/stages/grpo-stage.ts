@@ -1,15 +1,14 @@
-/** The `grpo` stage: GRPO (REFERENCE §1) on a model, with the pipeline's task and the stage's rewards. */
+/** The `grpo` stage: GRPO (docs/grpo-algorithm.md) on a model, with the pipeline's task and the stage's rewards. */
 import { z } from "zod";
-import { grpoSchema } from "../../config/run-config-schema.ts";
+import { grpoOptionsSchema } from "../../train/grpo/grpo-options.ts";
 import { GRPOTrainer } from "../../train/grpo/grpo-trainer.ts";
+import type { GrpoHooks } from "../../train/grpo/grpo-hooks.ts";
 import { defineStage } from "../stage.ts";
-import { saveStageModel, stageBundleConfig } from "./stage-models.ts";
-import { sumOf, trainInStage } from "./train-in-stage.ts";
+import { saveStageModel } from "./stage-models.ts";
+import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
 
-export const grpoStageOptions = grpoSchema.extend({
-  /** Save a checkpoint every this many steps (0 = only the final one); an interrupted stage resumes from it. */
-  checkpointEvery: z.number().int().min(0).default(0),
-  /** Default: the pipeline's seed. */
+/** GRPO's options; the seed defaults to the pipeline's, and evaluation follows the stage's eval settings. */
+export const grpoStageOptions = grpoOptionsSchema.omit({ evalEvery: true }).extend({
   seed: z.number().int().min(0).optional(),
 }).strict();
 
@@ -23,14 +22,14 @@ export const grpoStage = defineStage({
   async run(ctx, o) {
     const bundle = await ctx.loadModel("model");
     const task = ctx.task();
-    const { checkpointEvery, seed, ...grpo } = o;
     const trainer = new GRPOTrainer({
+      ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
       model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
-      config: { ...grpo, seed: seed ?? ctx.seed },
+      config: { ...o, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery },
     });
     try {
-      await trainInStage(ctx, trainer, { steps: o.steps, checkpointEvery, checkpointConfig: () => stageBundleConfig(ctx, bundle) });
+      await trainInStage(ctx, trainer);
       await saveStageModel(ctx, bundle);
       const history = trainer.history;
       const last = history.slice(-Math.max(1, Math.floor(history.length / 10)));

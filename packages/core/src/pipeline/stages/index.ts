@@ -31,5 +31,5 @@ export { pretrainStageOptions } from "./pretrain-stage.ts";
 export { REJECTION_STATS_FILE, describeSelection, sampleToDataset } from "./rejection-stage.ts";
 export { sftStageOptions } from "./sft-stage.ts";
 export { TASK_DATA_STYLES, type TaskDataStyle, styledCompletion, taskDataStageOptions } from "./task-data-stage.ts";
-export { type StageTrainer, trainInStage } from "./train-in-stage.ts";
+export { stageTrainerParts, trainInStage } from "./train-in-stage.ts";
 export { saveStageModel, stageBundleConfig } from "./stage-models.ts";

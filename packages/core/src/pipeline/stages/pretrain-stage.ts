@@ -4,7 +4,7 @@
  * `tokenizer` input (so that the new model can share a vocabulary with another: logit distillation).
  */
 import { z } from "zod";
-import { optimizationSchema } from "../../config/run-config-schema.ts";
+import { sftOptionsSchema } from "../../train/sft/sft-options.ts";
 import { BpeTokenizer } from "../../data/bpe-tokenizer.ts";
 import { trainBpe } from "../../data/bpe-train.ts";
 import { readJsonlDataset, stringColumn } from "../../data/jsonl-dataset.ts";
@@ -16,13 +16,13 @@ import { SFTTrainer } from "../../train/sft/sft-trainer.ts";
 import { StageError } from "../errors.ts";
 import { defineStage } from "../stage.ts";
 import { datasetSequenceRows, stepsForEpochs } from "./dataset-rows.ts";
-import { trainLengthSchema } from "./sft-stage.ts";
-import { type BundleParts, saveStageModel, stageBundleConfig } from "./stage-models.ts";
-import { sumOf, trainInStage } from "./train-in-stage.ts";
+import { STEPS_OR_EPOCHS, stepsOrEpochs, trainLengthSchema } from "./sft-stage.ts";
+import { type BundleParts, saveStageModel } from "./stage-models.ts";
+import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
 
 const int = (min = 0) => z.number().int().min(min);
 
-export const pretrainStageOptions = optimizationSchema.extend({
+export const pretrainStageOptions = sftOptionsSchema.omit({ steps: true, seed: true, padId: true, evalEvery: true, includePrompt: true }).extend({
   ...trainLengthSchema,
   /** The Transformer's config without vocabSize (it comes from the tokenizer): dim, nLayers, nHeads, nKvHeads, interDim, maxSeqLen, ... */
   model: z.record(z.string(), z.unknown()).superRefine((m, ctx) => {
@@ -36,15 +36,12 @@ export const pretrainStageOptions = optimizationSchema.extend({
   /** Size of the BPE vocabulary learnt from the dataset (without a tokenizer input). */
   vocabSize: int(2).default(400),
   eosToken: z.string().min(1).default("<|endoftext|>"),
-  batchSize: int(1),
-  gradientAccumulation: int(1).default(1),
   /** Learn the prompt tokens too (default true: pre-training). */
   includePrompt: z.boolean().default(true),
   promptColumn: z.string().min(1).default("prompt"),
   completionColumn: z.string().min(1).default("completion"),
-  checkpointEvery: int().default(0),
   seed: int().optional(),
-}).strict().refine((o) => (o.steps === undefined) !== (o.epochs === undefined), { message: "give either steps or epochs", path: ["steps"] });
+}).strict().refine(stepsOrEpochs, STEPS_OR_EPOCHS);
 
 export const pretrainStage = defineStage({
   name: "pretrain",
@@ -81,11 +78,11 @@ export const pretrainStage = defineStage({
     try {
       const { rows } = await datasetSequenceRows(ctx, file, `input "data"`, { model, tokenizer, eosTokenId }, { promptColumn: o.promptColumn, completionColumn: o.completionColumn, template: false });
       const steps = o.steps ?? stepsForEpochs(o.epochs!, rows.length, o.batchSize);
-      const { checkpointEvery, seed: _s, epochs: _e, model: _m, vocabSize: _v, eosToken: _eos, promptColumn: _p, completionColumn: _c, ...sft } = o;
-      const trainer = new SFTTrainer(model, rows, { ...sft, steps, seed: seed + 1, padId: eosTokenId, logEvery: 1 });
+      const { seed: _s, epochs: _e, model: _m, vocabSize: _v, eosToken: _eos, promptColumn: _p, completionColumn: _c, ...sft } = o;
+      const trainer = new SFTTrainer(model, rows, { ...sft, steps, seed: seed + 1, padId: eosTokenId, evalEvery: ctx.evalEvery }, [], stageTrainerParts(ctx, bundle));
       ctx.log(`${model.numParameters()} parameters, tokenizer ${tokenizer.vocabSize} tokens, ${rows.length} rows, ${steps} steps`);
       try {
-        await trainInStage(ctx, trainer, { steps, checkpointEvery, checkpointConfig: () => stageBundleConfig(ctx, bundle) });
+        await trainInStage(ctx, trainer);
         await saveStageModel(ctx, bundle);
         const losses = trainer.history.map((h) => h.loss);
         return {

@@ -7,10 +7,11 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { Generator } from "../../random/generator.ts";
 import { defineStage, type StageContext, type StageResult } from "../stage.ts";
-import { distinctTrainProblems } from "../problems.ts";
-import { rejectionSamplingSchema, type RejectionSamplingOptions } from "../rejection/rejection-options.ts";
-import { datasetRows, rejectionSample, writeJsonl } from "../rejection/rejection-sample.ts";
-import type { SelectionStats } from "../rejection/select-samples.ts";
+import { distinctTrainProblems } from "../../tasks/task-factory.ts";
+import { rejectionSamplingSchema, type RejectionSamplingOptions } from "../../sampling/rejection-options.ts";
+import { readabilityRewardUses } from "../../sampling/readability.ts";
+import { datasetRows, rejectionSample, writeJsonl } from "../../sampling/rejection-sample.ts";
+import type { SelectionStats } from "../../sampling/select-samples.ts";
 
 export const REJECTION_STATS_FILE = "rejection-stats.json";
 
@@ -38,8 +39,10 @@ export async function sampleToDataset(ctx: StageContext, bundle: Awaited<ReturnT
   const rng = new Generator(seed);
   const problems = distinctTrainProblems(() => task.sampleTrain(rng), o.prompts);
   if (problems.length < o.prompts) ctx.log(`only ${problems.length} distinct training prompts found (asked for ${o.prompts})`);
+  const readability = readabilityRewardUses(o.filters);
   const result = await rejectionSample(bundle, problems, ctx.rewards(), { ...o, seed }, {
     workDir: join(ctx.dir, "samples"),
+    readability: readability.length > 0 ? ctx.runContext.createRewardRunner(readability, { warn: (m) => ctx.log(`warning: ${m}`) }) : undefined,
     log: (m) => ctx.log(m),
     progress: (done, total) => ctx.progress({ step: done - 1, steps: total }),
   });

@@ -1,11 +1,15 @@
-/** The `sft` stage: supervised fine-tuning of a model on a dataset's completions (prompt tokens masked). */
+/**
+ * The `sft` stage: supervised fine-tuning of a model on a dataset's completions (prompt tokens masked;
+ * docs/training.md). With an `evalData` dataset, the held-out completion loss is measured before and after
+ * (and every evalEvery steps, as `eval/loss`).
+ */
 import { z } from "zod";
-import { optimizationSchema } from "../../config/run-config-schema.ts";
+import { sftOptionsSchema } from "../../train/sft/sft-options.ts";
 import { SFTTrainer } from "../../train/sft/sft-trainer.ts";
 import { defineStage } from "../stage.ts";
 import { datasetSequenceRows, stepsForEpochs } from "./dataset-rows.ts";
-import { saveStageModel, stageBundleConfig } from "./stage-models.ts";
-import { sumOf, trainInStage } from "./train-in-stage.ts";
+import { saveStageModel } from "./stage-models.ts";
+import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
 
 const int = (min = 0) => z.number().int().min(min);
 
@@ -15,20 +19,26 @@ export const trainLengthSchema = {
   epochs: z.number().positive().optional(),
 };
 
-export const sftStageOptions = optimizationSchema.extend({
-  ...trainLengthSchema,
-  batchSize: int(1),
-  gradientAccumulation: int(1).default(1),
-  includePrompt: z.boolean().default(false),
+/** The check that goes with trainLengthSchema. */
+export const stepsOrEpochs = (o: { steps?: number; epochs?: number }): boolean => (o.steps === undefined) !== (o.epochs === undefined);
+export const STEPS_OR_EPOCHS = { message: "give either steps or epochs", path: ["steps"] };
+
+/** Where a dataset's prompt and completion are, and what to do with rows longer than the model's context. */
+export const datasetColumnsSchema = {
   promptColumn: z.string().min(1).default("prompt"),
   completionColumn: z.string().min(1).default("completion"),
   /** Put the prompt column into the R1-Zero template (for datasets of bare questions). */
   template: z.boolean().default(false),
   /** Leave out rows longer than the model's context (default: fail, naming the row). */
   dropTooLong: z.boolean().default(false),
-  checkpointEvery: int().default(0),
+};
+
+/** SFT's options (batch, optimization, checkpoints), its length in steps or epochs, and the dataset's columns. */
+export const sftStageOptions = sftOptionsSchema.omit({ steps: true, seed: true, padId: true, evalEvery: true }).extend({
+  ...trainLengthSchema,
+  ...datasetColumnsSchema,
   seed: int().optional(),
-}).strict().refine((o) => (o.steps === undefined) !== (o.epochs === undefined), { message: "give either steps or epochs", path: ["steps"] });
+}).strict().refine(stepsOrEpochs, STEPS_OR_EPOCHS);
 
 export const sftStage = defineStage({
   name: "sft",
@@ -36,22 +46,28 @@ export const sftStage = defineStage({
   options: sftStageOptions,
   inputs: {
     model: { kind: "model", description: "the model to fine-tune" },
-    data: { kind: "dataset", description: "JSONL rows with a prompt and a completion column" },
+    data: { kind: "dataset", description: "rows with a prompt and a completion column (JSONL or Parquet)" },
+    evalData: { kind: "dataset", optional: true, description: "held-out rows: their completion loss is measured before and after" },
   },
   outputs: { model: { kind: "model", description: "the fine-tuned model" } },
   async run(ctx, o) {
     const bundle = await ctx.loadModel("model");
     try {
       const { rows, dropped } = await datasetSequenceRows(ctx, ctx.inputs.data.path, `input "data"`, bundle, o);
+      const evalRows = ctx.inputs.evalData ? (await datasetSequenceRows(ctx, ctx.inputs.evalData.path, `input "evalData"`, bundle, { ...o, dropTooLong: true, skipIncomplete: true })).rows : [];
       const steps = o.steps ?? stepsForEpochs(o.epochs!, rows.length, o.batchSize);
-      const { checkpointEvery, seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, dropTooLong: _d, ...sft } = o;
-      const trainer = new SFTTrainer(bundle.model, rows, { ...sft, steps, seed: seed ?? ctx.seed, padId: bundle.eosTokenId, logEvery: 1 });
+      const { seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, dropTooLong: _d, ...sft } = o;
+      const trainer = new SFTTrainer(bundle.model, rows, { ...sft, steps, seed: seed ?? ctx.seed, padId: bundle.eosTokenId, evalEvery: ctx.evalEvery }, evalRows, stageTrainerParts(ctx, bundle, ctx.heldOutEvaluator(bundle)));
       try {
-        await trainInStage(ctx, trainer, { steps, checkpointEvery, checkpointConfig: () => stageBundleConfig(ctx, bundle) });
+        // The input model's held-out loss (a resumed attempt restores its checkpoint only inside trainInStage).
+        const evalLossBefore = evalRows.length > 0 ? await trainer.evalLoss() : undefined;
+        await trainInStage(ctx, trainer);
+        const evalLossAfter = evalRows.length > 0 ? await trainer.evalLoss() : undefined;
         await saveStageModel(ctx, bundle);
         const losses = trainer.history.map((h) => h.loss);
+        const evalLoss: Record<string, number> = evalRows.length > 0 ? { evalLossBefore: evalLossBefore!, evalLossAfter: evalLossAfter! } : {};
         return {
-          metrics: { steps: trainer.step, rows: rows.length, droppedTooLong: dropped, lossFirst: losses[0] ?? null, lossLast: losses.at(-1) ?? null },
+          metrics: { steps: trainer.step, rows: rows.length, droppedTooLong: dropped, lossFirst: losses[0] ?? null, lossLast: losses.at(-1) ?? null, ...evalLoss },
           tokens: { trained: sumOf(trainer.history, "tokens") },
           note: `${trainer.step} steps on ${rows.length} rows (${((trainer.step * o.batchSize) / rows.length).toFixed(1)} epochs)`,
         };
@@ -63,3 +79,4 @@ export const sftStage = defineStage({
     }
   },
 });
+

@@ -14,8 +14,8 @@ import type { ArithmeticProblem, ArithmeticTask } from "../../tasks/arithmetic.t
 import type { Problem } from "../../tasks/task.ts";
 import { r1Completion } from "../../tasks/template.ts";
 import { StageError } from "../errors.ts";
-import { distinctTrainProblems } from "../problems.ts";
-import { writeJsonl } from "../rejection/rejection-sample.ts";
+import { distinctTrainProblems } from "../../tasks/task-factory.ts";
+import { writeJsonl } from "../../sampling/rejection-sample.ts";
 import { defineStage } from "../stage.ts";
 
 export const TASK_DATA_STYLES = ["worked", "readable", "direct", "plain"] as const;

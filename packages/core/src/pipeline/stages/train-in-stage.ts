@@ -1,53 +1,48 @@
 /**
  * Runs a trainer inside a stage: resumes it from the interrupted attempt's checkpoint, forwards its hooks
- * to the run's, writes one metrics.jsonl line per step, saves a checkpoint every `checkpointEvery` steps
- * (and after the last), and reports progress. GRPO, SFT and distillation trainers all fit.
+ * to the run's, writes the run directory's metrics.jsonl and samples.jsonl from its onLog events, and
+ * reports progress. The trainer itself checkpoints (every checkpointEvery steps into the stage's store,
+ * and after the last) and evaluates (every evalEvery steps): `stageTrainerParts` gives it those parts.
+ * GRPO, SFT and distillation trainers all fit: they share the Trainer base.
  */
-import type { TrainerControl } from "../../hooks/trainer-control.ts";
-import type { TrainerHooks } from "../../hooks/trainer-hooks.ts";
+import type { Evaluator } from "../../eval/evaluator.ts";
+import type { TrainerHooks } from "../../train/hooks/trainer-hooks.ts";
+import type { Trainer, TrainerParts } from "../../train/trainer.ts";
 import type { StageContext } from "../stage.ts";
+import { type BundleParts, stageBundleConfig } from "./stage-models.ts";
 
-export interface StageTrainer {
-  readonly hooks: TrainerHooks;
-  readonly control: TrainerControl;
-  step: number;
-  readonly history: readonly object[];
-  train(): Promise<unknown>;
-  save(dir: string, config: unknown): Promise<void>;
-  resume(dir: string): Promise<void>;
+/** The checkpoint store, checkpoint config and evaluators a trainer of this stage uses. */
+export function stageTrainerParts<H extends TrainerHooks>(ctx: StageContext, bundle: BundleParts, evaluator?: Evaluator): TrainerParts<H> {
+  return {
+    checkpoints: ctx.checkpoints,
+    checkpointConfig: () => stageBundleConfig(ctx, bundle),
+    evaluators: evaluator ? [evaluator] : [],
+    warn: (m) => ctx.log(`warning: ${m}`),
+  };
 }
 
-export interface TrainInStageOptions {
-  steps: number;
-  /** 0 = only the final checkpoint. */
-  checkpointEvery: number;
-  /** What checkpoints carry as config.json (a bundle config, so a checkpoint is a loadable model). */
-  checkpointConfig: () => unknown;
-}
+export const RUN_DIRECTORY_SINK = "r1ts:run-directory";
 
-export async function trainInStage(ctx: StageContext, trainer: StageTrainer, options: TrainInStageOptions): Promise<void> {
-  const { steps, checkpointEvery } = options;
+export async function trainInStage(ctx: StageContext, trainer: Trainer<object, TrainerHooks>): Promise<void> {
+  const { steps } = trainer.loop;
   if (ctx.resumeFrom) {
     await trainer.resume(ctx.resumeFrom);
     await ctx.files.truncateFrom(trainer.step);
     ctx.log(`resumed from ${ctx.resumeFrom} at step ${trainer.step} of ${steps}`);
   }
   ctx.attachTrainer(trainer.hooks);
-  trainer.hooks.afterStep.tapPromise("r1ts:stage-files", async ({ step, metrics }) => {
+  trainer.hooks.onLog.tapPromise(RUN_DIRECTORY_SINK, async ({ step, metrics, samples }) => {
     await ctx.files.appendMetrics({ step, ...metrics });
-    ctx.progress({ step, steps, metrics });
-    if (checkpointEvery > 0 && (step + 1) % checkpointEvery === 0 && step + 1 < steps) {
-      // The checkpoint of step k holds the state before step k runs (k steps done).
-      trainer.step = step + 1;
-      try {
-        await trainer.save(ctx.files.checkpointDir(step + 1), options.checkpointConfig());
-      } finally {
-        trainer.step = step;
-      }
-    }
+    await ctx.files.appendSamples((samples ?? []).map((s) => ({ step, phase: "train", prompt: s.prompt, completion: s.completion, reward: s.reward ?? null })));
+  });
+  const firstStep = trainer.step;
+  const started = performance.now();
+  trainer.hooks.afterStep.tap("r1ts:stage-progress", ({ step, metrics }) => {
+    const elapsedSeconds = (performance.now() - started) / 1000;
+    const done = step + 1 - firstStep;
+    ctx.progress({ step, steps, metrics, elapsedSeconds, etaSeconds: (elapsedSeconds / Math.max(done, 1)) * (steps - step - 1) });
   });
   await trainer.train();
-  await trainer.save(ctx.files.checkpointDir(trainer.step), options.checkpointConfig());
 }
 
 /** Sums a numeric field over a trainer's history (tokens, seconds). */

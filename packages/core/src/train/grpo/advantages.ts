@@ -7,9 +7,9 @@
 import { R1tsError } from "../../errors.ts";
 
 /** How advantages are scaled: by the group's std (GRPO), the whole batch's std, or not at all (Dr. GRPO). */
-export type ScaleRewards = "group" | "batch" | "none";
+export const SCALE_REWARDS = ["group", "batch", "none"] as const;
 
-export const SCALE_REWARDS: readonly ScaleRewards[] = ["group", "batch", "none"];
+export type ScaleRewards = (typeof SCALE_REWARDS)[number];
 
 /** The epsilon added to the std in the advantage's denominator. */
 export const ADVANTAGE_EPS = 1e-4;

@@ -1,38 +1,36 @@
 /**
- * The GRPO trainer (DeepSeekMath §4.1, REFERENCE §1). One step:
- *   1. draw promptsPerStep prompts; the rollout engine samples G completions of each;
- *   2. the reward runner scores them (weighted sum, null = not applicable);
- *   3. group advantages (scaleRewards group / batch / none);
- *   4. old log-probs (only when numIterations > 1) and reference log-probs (only when beta > 0);
- *   5. numIterations optimizer steps of the clipped surrogate + beta k3 KL, aggregated by lossType,
- *      with the rollout batch split into micro-batches whose gradients are accumulated;
- *   6. metrics (every one REFERENCE §1 lists), hooks, and new weights to the rollout engine.
- * Sampling is seeded from the run seed and the step, so a resumed run continues exactly.
+ * The GRPO trainer (DeepSeekMath §4.1; docs/grpo-algorithm.md). One step:
+ *   host work     1. draw promptsPerStep prompts; the rollout engine samples G completions of each;
+ *                 2. the reward runner scores them (weighted sum, null = not applicable);
+ *                 3. group advantages (scaleRewards group / batch / none);
+ *                 4. old log-probs (only when numIterations > 1) and reference log-probs (only when beta > 0);
+ *   update        5. numIterations optimizer steps of the clipped surrogate + beta k3 KL (`policyLoss`),
+ *                    aggregated by lossType, over micro-batches whose gradients are accumulated;
+ *   host work     6. metrics (every one the algorithm page lists) and new weights to the rollout engine.
+ * The loop, hooks, checkpoints and resume are the Trainer base's. Sampling is seeded from the run seed
+ * and the step, so a resumed run continues exactly.
  */
-import { valueAndGradsOf } from "../../autograd/grad.ts";
+import type { Tokenizer } from "../../data/tokenizer.ts";
 import { R1tsError } from "../../errors.ts";
-import { createTrainerControl, type TrainerControl } from "../../hooks/trainer-control.ts";
-import { createTrainerHooks, type TrainerHooks } from "../../hooks/trainer-hooks.ts";
-import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../../io/checkpoint.ts";
 import type { HostTensor } from "../../io/safetensors.ts";
 import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
 import { tensor } from "../../ops/creation.ts";
-import { stopGradient } from "../../ops/elementwise.ts";
-import type { AdamW } from "../../optim/adamw.ts";
-import type { LrSchedule } from "../../optim/schedules.ts";
-import { Generator, type GeneratorState } from "../../random/generator.ts";
+import { add } from "../../ops/elementwise.ts";
+import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
-import type { RewardRunner } from "../../reward/runner.ts";
+import type { RewardRunner, RewardScores } from "../../reward/runner.ts";
+import { LocalRolloutEngine } from "../../sampling/local-rollout-engine.ts";
+import type { RolloutEngine, Rollouts } from "../../sampling/rollout-engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import type { Tokenizer } from "../evaluate.ts";
-import { accumulate, applyUpdate, createOptimizer, createSchedule } from "../optimization.ts";
-import { LocalRolloutEngine } from "../rollout/local-rollout-engine.ts";
-import type { RolloutEngine, Rollouts } from "../rollout/rollout-engine.ts";
-import { type SequenceBatch, packSequences } from "../sequence-batch.ts";
-import { tokenLogProbs } from "../token-log-probs.ts";
+import type { MicroBatchLoss } from "../gradient-step.ts";
+import type { LogEvent } from "../hooks/events.ts";
+import { type BatchTensors, type SequenceBatch, batchTensors, packSequences } from "../sequence-batch.ts";
+import { logProbsOfLogits, tokenLogProbs } from "../token-log-probs.ts";
+import { Trainer, type TrainerParts } from "../trainer.ts";
 import { groupAdvantages, meanAndStd } from "./advantages.ts";
-import { type GrpoConfig, type ResolvedGrpoConfig, resolveGrpoConfig } from "./grpo-config.ts";
+import { type GrpoHooks, createGrpoHooks } from "./grpo-hooks.ts";
+import { type GrpoConfig, type ResolvedGrpoConfig, resolveGrpoConfig } from "./grpo-options.ts";
 import { grpoLoss, maskedMean } from "./loss.ts";
 
 /** A prompt to roll out, with the dataset columns its rewards read (a task's Problem fits). */
@@ -42,9 +40,9 @@ export interface GrpoPrompt {
   readonly question?: string;
 }
 
-export interface GrpoTrainerOptions {
+export interface GrpoTrainerOptions extends TrainerParts<GrpoHooks> {
   model: TransformerLM;
-  tokenizer: Tokenizer;
+  tokenizer: Pick<Tokenizer, "encode" | "decode">;
   eosTokenId: number;
   rewards: RewardRunner;
   /** Draws one training prompt with the trainer's seeded generator. */
@@ -52,8 +50,6 @@ export interface GrpoTrainerOptions {
   config: GrpoConfig;
   /** Default: a LocalRolloutEngine on `model`. */
   rolloutEngine?: RolloutEngine;
-  /** Hooks to fire (e.g. a run context's, tapped by plugins); default: fresh ones. */
-  hooks?: TrainerHooks;
 }
 
 export interface GrpoSample {
@@ -65,31 +61,28 @@ export interface GrpoSample {
 /** A GRPO run that cannot go on (bad prompts, a checkpoint of another trainer). */
 export class GrpoError extends R1tsError {}
 
+/** One micro-batch of the update: packed rows, their advantages, and the frozen passes' log-probs. */
+export interface GrpoMicroBatch {
+  readonly batch: SequenceBatch;
+  readonly advantages: Float32Array;
+  oldLogProbs?: Tensor;
+  refLogProbs?: Tensor;
+}
+
 const REF_PREFIX = "ref_model.";
 
-export class GRPOTrainer {
-  readonly hooks: TrainerHooks;
-  readonly control: TrainerControl = createTrainerControl();
+export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   readonly config: ResolvedGrpoConfig;
-  readonly model: TransformerLM;
-  readonly optimizer: AdamW;
   readonly rolloutEngine: RolloutEngine;
   /** The frozen reference policy (only when beta > 0). */
   private ref: TransformerLM | undefined;
-  private readonly schedule: LrSchedule;
-  private readonly promptRng: Generator;
-  step = 0;
-  readonly history: Record<string, number>[] = [];
   /** The last step's sample completions. */
   lastSamples: GrpoSample[] = [];
 
   constructor(private readonly options: GrpoTrainerOptions) {
-    this.config = resolveGrpoConfig(options.config);
-    this.hooks = options.hooks ?? createTrainerHooks();
-    this.model = options.model;
-    this.optimizer = createOptimizer(this.model, this.config);
-    this.schedule = createSchedule(this.config, this.config.steps * this.config.numIterations);
-    this.promptRng = new Generator(this.config.seed);
+    const config = resolveGrpoConfig(options.config);
+    super(options.model, config, options, { kind: "grpo", error: GrpoError, createHooks: createGrpoHooks, scheduleSteps: config.steps * config.numIterations });
+    this.config = config;
     this.rolloutEngine = options.rolloutEngine ?? new LocalRolloutEngine(this.model, options.tokenizer);
   }
 
@@ -100,23 +93,12 @@ export class GRPOTrainer {
     this.ref.loadStateDict(await this.model.stateDict());
   }
 
-  async train(): Promise<Record<string, number>[]> {
-    while (this.step < this.config.steps && !this.control.stopRequested) {
-      await this.hooks.beforeStep.promise({ step: this.step, trainer: "grpo", control: this.control });
-      const metrics = await this.trainStep();
-      await this.hooks.afterStep.promise({ step: this.step, trainer: "grpo", control: this.control, metrics });
-      await this.hooks.onLog.promise({ step: this.step, trainer: "grpo", control: this.control, metrics, samples: this.lastSamples });
-      this.step++;
-    }
-    return this.history;
-  }
-
   /** The sampling seed of a step: a hash of the run seed and the step. */
   private rolloutSeed(step: number): number {
     return (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
   }
 
-  async trainStep(): Promise<Record<string, number>> {
+  protected async runStep(): Promise<Record<string, number>> {
     const c = this.config;
     const t0 = performance.now();
     await this.ensureReference();
@@ -125,7 +107,7 @@ export class GRPOTrainer {
     }
 
     // 1. Rollouts.
-    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.promptRng));
+    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.rng));
     const promptIds = drawn.map((p, i) => {
       const ids = this.options.tokenizer.encode(p.prompt);
       if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${this.step} encodes to no tokens`);
@@ -144,33 +126,31 @@ export class GRPOTrainer {
     for (const key of new Set(drawn.flatMap((p) => Object.keys(p.columns)))) columns[key] = rows.map((p) => p.columns[key]);
     const batch: RewardBatch = { prompts: rows.map((p) => p.prompt), completions: rollouts.texts, completionIds: rollouts.completionIds, columns };
     const truncated = rollouts.finishReasons.map((r) => r === "length");
-    const event = { step: this.step, trainer: "grpo", control: this.control };
-    await this.hooks.afterRollout.promise({ ...event, batch, groupSize: c.groupSize, truncated });
+    await this.hooks.afterRollout.promise({ ...this.event(), batch, groupSize: c.groupSize, truncated });
 
     // 2-3. Rewards and advantages.
     const scores = await this.options.rewards.score(batch);
-    await this.hooks.afterRewards.promise({ ...event, batch, scores });
+    await this.hooks.afterRewards.promise({ ...this.event(), batch, scores });
     const adv = groupAdvantages(scores.total, c.groupSize, c.scaleRewards);
     const t2 = performance.now();
 
     // 4-5. Policy update(s).
-    const train = await this.optimize(promptIds, rollouts, adv.advantages, truncated);
+    const train = await this.optimize(this.microBatches(promptIds, rollouts, adv.advantages, truncated));
     const t3 = performance.now();
     if (this.rolloutEngine.syncWeights) await this.rolloutEngine.syncWeights(() => this.model.stateDict());
 
     // 6. Metrics.
     const metrics = this.metrics(scores, adv, rollouts, truncated, train, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
     this.lastSamples = rows.slice(0, c.logSamples).map((p, i) => ({ prompt: p.question ?? p.prompt, completion: rollouts.texts[i], reward: scores.total[i] }));
-    this.history.push(metrics);
     return metrics;
   }
 
-  /** numIterations optimizer steps over the rollouts; returns the token-weighted loss metrics. */
-  private async optimize(promptIds: number[][], rollouts: Rollouts, advantages: Float64Array, truncated: boolean[]) {
+  /** The rollouts packed into micro-batches of microBatchSize rows; truncated completions masked when asked. */
+  private microBatches(promptIds: number[][], rollouts: Rollouts, advantages: Float64Array, truncated: boolean[]): GrpoMicroBatch[] {
     const c = this.config;
     const rows = rollouts.completionIds.map((completion, i) => ({ prompt: promptIds[Math.floor(i / c.groupSize)], completion }));
     const size = c.microBatchSize ?? rows.length;
-    const micro: { batch: SequenceBatch; advantages: Float32Array }[] = [];
+    const micro: GrpoMicroBatch[] = [];
     for (let start = 0; start < rows.length; start += size) {
       const batch = packSequences(rows.slice(start, start + size), { padId: this.options.eosTokenId });
       if (c.maskTruncatedCompletions) {
@@ -182,59 +162,64 @@ export class GRPOTrainer {
       }
       micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)) });
     }
+    return micro;
+  }
+
+  /** The frozen passes (old policy when numIterations > 1, reference when beta > 0), then numIterations updates. */
+  private async optimize(micro: GrpoMicroBatch[]) {
+    const c = this.config;
     const globalActive = micro.reduce((a, m) => a + m.batch.activeTokens, 0);
-    const tensorsOf = (m: SequenceBatch) => ({
-      inputs: tensor(m.inputs, [m.batch, m.width], "i32"),
-      targets: tensor(m.targets, [m.batch, m.width], "i32"),
-      mask: tensor(m.mask, [m.batch, m.width], "f32"),
-    });
-    const frozen = (model: TransformerLM | undefined): (Tensor | undefined)[] =>
-      micro.map(({ batch }) => (model ? keep(noGrad(() => tidy(() => { const t = tensorsOf(batch); return tokenLogProbs(model, t.inputs, t.targets).logProbs; }))) : undefined));
-    const oldLogProbs = c.numIterations > 1 ? frozen(this.model) : micro.map(() => undefined);
-    const refLogProbs = c.beta > 0 ? frozen(this.ref) : micro.map(() => undefined);
+    const frozen = (model: TransformerLM) => (m: GrpoMicroBatch) =>
+      keep(noGrad(() => tidy(() => {
+        const t = batchTensors(m.batch);
+        return tokenLogProbs(model, t.inputs, t.targets).logProbs;
+      })));
+    if (c.numIterations > 1) for (const m of micro) m.oldLogProbs = frozen(this.model)(m);
+    if (c.beta > 0) for (const m of micro) m.refLogProbs = frozen(this.ref!)(m);
 
     const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0 };
-    const params = this.model.parameters();
-    for (let it = 0; it < c.numIterations; it++) {
-      let grads: Tensor[] | undefined;
-      for (let k = 0; k < micro.length; k++) {
-        const { batch, advantages: a } = micro[k];
-        const kept: Tensor[] = [];
-        const out = tidy(() => {
-          const t = tensorsOf(batch);
-          return valueAndGradsOf(() => {
-            const lp = tokenLogProbs(this.model, t.inputs, t.targets, { entropy: it === 0 });
-            const result = grpoLoss(
-              { logProbs: lp.logProbs, oldLogProbs: oldLogProbs[k], refLogProbs: refLogProbs[k], advantages: tensor(a, [batch.batch], "f32"), mask: t.mask },
-              { lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.beta, maxCompletionLength: c.maxNewTokens, globalActiveTokens: globalActive, microBatches: micro.length },
-            );
-            const entropy = lp.entropy ? maskedMean(lp.entropy, t.mask) : undefined;
-            for (const m of [stopGradient(result.loss), result.kl, result.clipLow, result.clipHigh, result.clipRegion, entropy]) kept.push(keep(m ?? tensor([Number.NaN])));
-            return result.loss;
-          }, params);
+    try {
+      for (let it = 0; it < c.numIterations; it++) {
+        const result = await this.update(micro, (m) => tidy(() => this.policyLoss({ ...batchTensors(m.batch), ...m }, globalActive, micro.length, it === 0)), this.step * c.numIterations + it);
+        if (it > 0) continue;
+        result.microBatches.forEach((r, k) => {
+          const share = micro[k].batch.activeTokens / Math.max(globalActive, 1);
+          sums.loss += r.loss;
+          sums.kl += r.kl * share;
+          sums.clipLow += r.clipLow * share;
+          sums.clipHigh += r.clipHigh * share;
+          sums.clipRegion += r.clipRegion * share;
+          sums.entropy += r.entropy * share;
         });
-        const [loss, kl, low, high, region, entropy] = await Promise.all(kept.map(async (m) => (await m.data())[0]));
-        dispose([kept, out.value]);
-        grads = accumulate(grads, out.grads);
-        if (it === 0) {
-          const share = batch.activeTokens / Math.max(globalActive, 1);
-          sums.loss += loss;
-          sums.kl += kl * share;
-          sums.clipLow += low * share;
-          sums.clipHigh += high * share;
-          sums.clipRegion += region * share;
-          sums.entropy += entropy * share;
-        }
+        sums.gradNorm = result.gradNorm;
       }
-      const norm = await applyUpdate(this.optimizer, grads!, this.schedule(this.step * c.numIterations + it), c.maxGradNorm);
-      if (it === 0) sums.gradNorm = norm;
+    } finally {
+      dispose(micro.map((m) => [m.oldLogProbs, m.refLogProbs]));
     }
-    dispose([oldLogProbs, refLogProbs]);
     return { ...sums, activeTokens: globalActive };
   }
 
+  /**
+   * The numerical part of GRPO, on tensors only: the training forward (MoE loads counted, balance loss
+   * added), per-token log-probs, the clipped surrogate + k3 KL aggregated by lossType, and the metrics.
+   */
+  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages"> & { advantages: Float32Array | Tensor }, globalActiveTokens: number, microBatches: number, withEntropy: boolean): MicroBatchLoss {
+    const c = this.config;
+    const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
+    const lp = logProbsOfLogits(logits, b.targets, { entropy: withEntropy });
+    const advantages = b.advantages instanceof Float32Array ? tensor(b.advantages, [b.advantages.length], "f32") : b.advantages;
+    const result = grpoLoss(
+      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask },
+      { lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.beta, maxCompletionLength: c.maxNewTokens, globalActiveTokens, microBatches },
+    );
+    return {
+      loss: auxLoss ? add(result.loss, auxLoss) : result.loss,
+      metrics: { kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined },
+    };
+  }
+
   private metrics(
-    scores: Awaited<ReturnType<RewardRunner["score"]>>,
+    scores: RewardScores,
     adv: ReturnType<typeof groupAdvantages>,
     rollouts: Rollouts,
     truncated: boolean[],
@@ -279,46 +264,28 @@ export class GRPOTrainer {
     return m;
   }
 
-  /** Everything to continue exactly: policy (and reference) weights, optimizer, step, prompt generator. */
-  async checkpoint(config: unknown): Promise<Checkpoint> {
-    const weights: Record<string, HostTensor> = await this.model.stateDict();
-    if (this.ref) for (const [name, t] of Object.entries(await this.ref.stateDict())) weights[REF_PREFIX + name] = t;
-    return {
-      weights,
-      config,
-      optimizer: await this.optimizer.state(),
-      trainerState: { trainer: "grpo", step: this.step, promptRng: this.promptRng.getState(), history: this.history },
-    };
+  protected override logSamples(): LogEvent["samples"] {
+    return this.lastSamples;
   }
 
-  async save(dir: string, config: unknown): Promise<void> {
-    const metadata: Record<string, unknown> = {};
-    await this.hooks.beforeCheckpoint.promise({ step: this.step, trainer: "grpo", control: this.control, dir, metadata });
-    const ckpt = await this.checkpoint(config);
-    ckpt.trainerState = { ...ckpt.trainerState, metadata };
-    await saveCheckpoint(dir, ckpt);
+  /** The reference model's weights, under `ref_model.`. */
+  protected override async extraWeights(): Promise<Record<string, HostTensor>> {
+    if (!this.ref) return {};
+    return Object.fromEntries(Object.entries(await this.ref.stateDict()).map(([name, t]) => [REF_PREFIX + name, t]));
   }
 
-  /** Restores a checkpoint written by `save`. */
-  async resume(dir: string): Promise<void> {
-    const ckpt = await loadCheckpoint(dir);
-    const state = ckpt.trainerState ?? {};
-    if (state.trainer !== "grpo") throw new GrpoError(`checkpoint ${dir} was not written by the GRPO trainer (trainer: ${JSON.stringify(state.trainer)})`);
-    const { policy, ref } = splitReference(ckpt.weights);
+  protected override restoreWeights(weights: Record<string, HostTensor>): void {
+    const { policy, ref } = splitReference(weights);
     this.model.loadStateDict(policy);
-    if (ckpt.optimizer) this.optimizer.loadState(ckpt.optimizer);
     if (Object.keys(ref).length > 0) {
       this.ref?.dispose();
       this.ref = new TransformerLM(this.model.config);
       this.ref.loadStateDict(ref);
     }
-    this.step = state.step as number;
-    this.promptRng.setState(state.promptRng as GeneratorState);
-    this.history.splice(0, this.history.length, ...((state.history as Record<string, number>[]) ?? []));
   }
 
-  dispose(): void {
-    this.optimizer.dispose();
+  override dispose(): void {
+    super.dispose();
     this.ref?.dispose();
     this.ref = undefined;
     this.rolloutEngine.dispose?.();

@@ -1,5 +1,6 @@
 /**
- * How per-token losses l over the completion mask m become one number (`lossType`, docs/grpo.md):
+ * How per-token losses l over the completion mask m become this micro-batch's share of the step's loss
+ * (`lossType`, docs/grpo-algorithm.md#loss-types):
  *
  *   grpo     mean over each sequence's tokens, then over sequences (length-biased)
  *   bnpo     sum(l m) / sum(m) over this (micro-)batch
@@ -14,9 +15,10 @@ import { sum } from "../../ops/reduce.ts";
 import { tidy } from "../../memory.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type LossType = "grpo" | "bnpo" | "dr_grpo" | "dapo";
+/** How the per-token loss is aggregated; the one list configs and code use. */
+export const LOSS_TYPES = ["grpo", "bnpo", "dr_grpo", "dapo"] as const;
 
-export const LOSS_TYPES: readonly LossType[] = ["grpo", "bnpo", "dr_grpo", "dapo"];
+export type LossType = (typeof LOSS_TYPES)[number];
 
 export interface AggregationOptions {
   lossType: LossType;
@@ -28,22 +30,24 @@ export interface AggregationOptions {
   microBatches?: number;
 }
 
+interface AggregationContext {
+  batch: number;
+  maxCompletionLength: number;
+  microBatches: number;
+  globalActiveTokens: number | undefined;
+}
+
+/** Each loss type's aggregation of the masked per-token losses [B, T]. A new loss type is a name in LOSS_TYPES and an entry here. */
+const LOSS_AGGREGATION: { readonly [T in LossType]: (masked: Tensor, m: Tensor, c: AggregationContext) => Tensor } = {
+  grpo: (masked, m, c) => div(sum(div(sum(masked, 1), maximum(sum(m, 1), 1))), c.batch * c.microBatches),
+  bnpo: (masked, m, c) => div(div(sum(masked), maximum(sum(m), 1)), c.microBatches),
+  dr_grpo: (masked, _m, c) => div(sum(masked), c.batch * c.maxCompletionLength * c.microBatches),
+  dapo: (masked, m, c) => (c.globalActiveTokens === undefined ? div(sum(masked), maximum(sum(m), 1)) : div(sum(masked), Math.max(c.globalActiveTokens, 1))),
+};
+
 /** perToken and mask [B, T] -> the scalar loss. */
 export function aggregateLoss(perToken: Tensor, mask: Tensor, { lossType, maxCompletionLength, globalActiveTokens, microBatches = 1 }: AggregationOptions): Tensor {
-  return tidy(() => {
-    const [b] = mask.shape;
-    const masked = mul(perToken, mask);
-    switch (lossType) {
-      case "grpo":
-        return div(sum(div(sum(masked, 1), maximum(sum(mask, 1), 1))), b * microBatches);
-      case "bnpo":
-        return div(div(sum(masked), maximum(sum(mask), 1)), microBatches);
-      case "dr_grpo":
-        return div(sum(masked), b * maxCompletionLength * microBatches);
-      case "dapo":
-        return globalActiveTokens === undefined ? div(sum(masked), maximum(sum(mask), 1)) : div(sum(masked), Math.max(globalActiveTokens, 1));
-    }
-  });
+  return tidy(() => LOSS_AGGREGATION[lossType](mul(perToken, mask), mask, { batch: mask.shape[0], maxCompletionLength, microBatches, globalActiveTokens }));
 }
 
 /** sum(x m) / max(sum(m), 1) */

@@ -1,5 +1,5 @@
 /**
- * GRPO's objective as a loss to minimise (DeepSeekMath eq. 3; docs/grpo.md), with the variants users
+ * GRPO's objective as a loss to minimise (DeepSeekMath eq. 3; docs/grpo-algorithm.md), with the variants users
  * switch on. Per completion token t:
  *
  *   w_t   importance weight, token or sequence level (importance-weights.ts; GSPO)
