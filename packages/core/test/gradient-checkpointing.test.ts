@@ -44,7 +44,8 @@ function lossAndGrads(model: TransformerLM, checkpointed: boolean, b = 4, s = 12
   const { inputs, targets } = batch(model.config.vocabSize, b, s, 1);
   resetPeakMemory();
   const before = memory().numBytes;
-  const { value, grads } = valueAndGradsOf(() => model.loss(inputs, targets), model.parameters());
+  // The training forward: MoE layers count expert loads and add their balance loss.
+  const { value, grads } = valueAndGradsOf(() => model.loss(inputs, targets, undefined, { countLoad: true }), model.parameters());
   const peak = peakMemoryBytes() - before;
   const out = { loss: value.dataSync()[0], grads: grads.map((g) => Array.from(g.dataSync())), peak };
   dispose([value, grads, inputs, targets]);
