@@ -6,12 +6,13 @@
  * adapter outputs), so generation and training both use the adapted model. `merge()` folds
  * W += s B A into the base and removes the adapters (for export); `unload()` removes them unmerged.
  */
-import { add } from "../ops/elementwise.ts";
+import { add, mul } from "../ops/elementwise.ts";
+import type { HostTensor } from "../io/safetensors.ts";
 import { noGrad, tidy } from "../memory.ts";
 import { Linear } from "../nn/linear.ts";
 import { Module } from "../nn/module.ts";
 import { Generator } from "../random/generator.ts";
-import type { Variable } from "../tensor/tensor.ts";
+import type { Tensor, Variable } from "../tensor/tensor.ts";
 import { LoraAdapter } from "./lora-adapter.ts";
 import { type LoraConfig, type LoraConfigInput, LoraError, isLoraTarget, loraScaling, resolveLoraConfig } from "./lora-config.ts";
 
@@ -42,6 +43,44 @@ export class LoraModel extends Module {
   /** Dropout on (training, the default) or off (evaluation, generation). */
   setTraining(training: boolean): void {
     for (const { adapter } of this.adapters.values()) adapter.training = training;
+  }
+
+  /** Runs `fn` with the adapters switched off: the base model's function (GRPO's reference with LoRA, as TRL does). */
+  withAdaptersDisabled<T>(fn: () => T): T {
+    this.assertAttached("withAdaptersDisabled");
+    for (const { layer } of this.adapters.values()) layer.adapter = undefined;
+    try {
+      return fn();
+    } finally {
+      for (const { layer, adapter } of this.adapters.values()) layer.adapter = adapter;
+    }
+  }
+
+  /**
+   * The base model's parameters by name with the adapted layers' weights merged (W + s B A): what the
+   * adapted model computes, as one plain set of weights. The merged tensors are new: dispose them.
+   */
+  mergedWeights(): Map<string, Tensor> {
+    const byLayer = new Map<Variable, Linear>();
+    for (const { layer } of this.adapters.values()) byLayer.set(layer.weight, layer);
+    const out = new Map<string, Tensor>();
+    for (const [name, v] of this.base.namedParameters()) {
+      const layer = byLayer.get(v);
+      out.set(name, layer ? tidy(() => layer.effectiveWeight()) : tidy(() => mul(v, 1)));
+    }
+    return out;
+  }
+
+  /** mergedWeights as host tensors (what a remote rollout engine or an export needs). */
+  async mergedStateDict(): Promise<Record<string, HostTensor>> {
+    const merged = this.mergedWeights();
+    try {
+      const out: Record<string, HostTensor> = {};
+      for (const [name, t] of merged) out[name] = { dtype: t.dtype, shape: [...t.shape], data: await t.data() };
+      return out;
+    } finally {
+      for (const t of merged.values()) t.dispose();
+    }
   }
 
   /** W += s B A in every adapted layer, then removes the adapters: the base model alone computes the adapted function. */
@@ -121,4 +160,21 @@ export function applyLora(model: Module, input: LoraConfigInput = {}): LoraModel
     v.trainable = false;
   }
   return new LoraModel(model, config, adapters, frozen);
+}
+
+/**
+ * Applies adapter tensors (named `<layer path>.lora_A.weight` / `.lora_B.weight`) with their LoRA
+ * options to `model` and merges them in: a LoRA checkpoint read as a plain model. `where` names the
+ * options' source in errors.
+ */
+export function mergeAdapterTensors(model: Module, options: unknown, tensors: Record<string, HostTensor>, where: string): void {
+  if (options === null || typeof options !== "object") throw new LoraError(`${where}: the weights hold LoRA adapters, but no "lora" options say how they apply`);
+  const lora = applyLora(model, resolveLoraConfig(options as LoraConfigInput, `${where}: lora`));
+  try {
+    lora.loadStateDict(tensors);
+  } catch (error) {
+    lora.unload();
+    throw new LoraError(`${where}: the LoRA adapters do not fit the model: ${(error as Error).message}`);
+  }
+  lora.merge();
 }

@@ -21,6 +21,7 @@ import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoin
 import type { HostTensor } from "../io/safetensors.ts";
 import { updateMoeBiases } from "../nn/moe-balance.ts";
 import type { MoEForwardOptions } from "../nn/moe.ts";
+import type { Module } from "../nn/module.ts";
 import type { TransformerLM } from "../nn/transformer-lm.ts";
 import type { AdamW } from "../optim/adamw.ts";
 import type { LrSchedule } from "../optim/schedules.ts";
@@ -58,6 +59,8 @@ export interface TrainerKind<H extends TrainerHooks> {
   readonly createHooks: () => H;
   /** Steps of the LR schedule (default: steps; GRPO: steps x numIterations). */
   readonly scheduleSteps?: number;
+  /** The module whose parameters are trained (default: the model; with LoRA, its adapters). */
+  readonly trainable?: Module;
 }
 
 /** The metrics the base adds to a step's: the max / mean expert load over the MoE gates (MoE models only). */
@@ -75,6 +78,8 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
   /** The trainer's seeded generator (which rows or prompts a step draws); saved in every checkpoint. */
   protected readonly rng: Generator;
   protected readonly schedule: LrSchedule;
+  /** The parameters the optimizer updates: the model's, or (LoRA) the adapters'. */
+  protected readonly trainable: Module;
   /** What a training forward passes to MoE layers: count expert loads, the trainer's balance-loss alpha. */
   protected readonly moeForward: Omit<MoEForwardOptions, "auxLosses">;
   private readonly error: new (message: string) => R1tsError;
@@ -97,7 +102,8 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
     this.checkpointConfig = parts.checkpointConfig ?? (() => null);
     this.evaluators = [...(parts.evaluators ?? [])];
     this.warn = parts.warn ?? ((m) => console.warn(m));
-    this.optimizer = createOptimizer(model, loop);
+    this.trainable = kind.trainable ?? model;
+    this.optimizer = createOptimizer(this.trainable, loop);
     this.schedule = createSchedule(loop, kind.scheduleSteps ?? loop.steps);
     this.rng = new Generator(loop.seed);
     this.moeForward = trainingForwardOptions(loop.moe.balanceLossAlpha);
@@ -153,7 +159,7 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
    * maxGradNorm, one AdamW step at the schedule's rate for `scheduleStep` (default: the step).
    */
   protected update<B>(microBatches: readonly B[], lossOf: (microBatch: B, index: number) => MicroBatchLoss, scheduleStep = this.step): Promise<GradientStepResult> {
-    return gradientStep(this.model.parameters(), this.optimizer, microBatches, lossOf, { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm });
+    return gradientStep(this.trainable.parameters(), this.optimizer, microBatches, lossOf, { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm });
   }
 
   /** The sample completions onLog carries this step (GRPO's rollouts); none by default. */

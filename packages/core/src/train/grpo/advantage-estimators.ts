@@ -19,9 +19,9 @@
  */
 import { ADVANTAGE_EPS, AdvantageError, type Advantages, type ScaleRewards, groupAdvantages, meanAndStd } from "./advantages.ts";
 
-export type AdvantageEstimator = "grpo" | "rloo" | "reinforce++" | "reinforce++_baseline";
+export const ADVANTAGE_ESTIMATORS = ["grpo", "rloo", "reinforce++", "reinforce++_baseline"] as const;
 
-export const ADVANTAGE_ESTIMATORS: readonly AdvantageEstimator[] = ["grpo", "rloo", "reinforce++", "reinforce++_baseline"];
+export type AdvantageEstimator = (typeof ADVANTAGE_ESTIMATORS)[number];
 
 /** verl's masked_whiten epsilon. */
 export const WHITEN_EPS = 1e-8;

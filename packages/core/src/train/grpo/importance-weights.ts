@@ -13,9 +13,9 @@ import { sum } from "../../ops/reduce.ts";
 import { tidy } from "../../memory.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type ImportanceSamplingLevel = "token" | "sequence";
+export const IMPORTANCE_SAMPLING_LEVELS = ["token", "sequence"] as const;
 
-export const IMPORTANCE_SAMPLING_LEVELS: readonly ImportanceSamplingLevel[] = ["token", "sequence"];
+export type ImportanceSamplingLevel = (typeof IMPORTANCE_SAMPLING_LEVELS)[number];
 
 /** log w: [B, T] at the token level, [B, 1] at the sequence level. */
 export function logImportanceWeights(logProbs: Tensor, oldLogProbs: Tensor, mask: Tensor, level: ImportanceSamplingLevel): Tensor {

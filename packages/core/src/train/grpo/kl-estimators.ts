@@ -10,14 +10,14 @@ import { exp, mul, neg, square, sub } from "../../ops/elementwise.ts";
 import { tidy } from "../../memory.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type KlEstimator = "k1" | "k2" | "k3";
+export const KL_ESTIMATORS = ["k1", "k2", "k3"] as const;
 
-export const KL_ESTIMATORS: readonly KlEstimator[] = ["k1", "k2", "k3"];
+export type KlEstimator = (typeof KL_ESTIMATORS)[number];
 
 /** Where the KL penalty goes: a term of the loss (GRPO) or a penalty subtracted from the reward (PPO, REINFORCE++). */
-export type KlPlacement = "loss" | "reward";
+export const KL_PLACEMENTS = ["loss", "reward"] as const;
 
-export const KL_PLACEMENTS: readonly KlPlacement[] = ["loss", "reward"];
+export type KlPlacement = (typeof KL_PLACEMENTS)[number];
 
 /** The estimator's value at each token: logProbs and refLogProbs of the same shape. */
 export function klEstimate(logProbs: Tensor, refLogProbs: Tensor, estimator: KlEstimator = "k3"): Tensor {

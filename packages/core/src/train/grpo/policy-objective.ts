@@ -15,9 +15,9 @@ import { cast, clamp, exp, greater, less, minimum, mul, neg, stopGradient } from
 import { tidy } from "../../memory.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type PolicyLoss = "clip" | "cispo";
+export const POLICY_LOSSES = ["clip", "cispo"] as const;
 
-export const POLICY_LOSSES: readonly PolicyLoss[] = ["clip", "cispo"];
+export type PolicyLoss = (typeof POLICY_LOSSES)[number];
 
 export interface PolicyObjectiveOptions {
   policyLoss: PolicyLoss;

@@ -10,11 +10,12 @@ import { R1tsError } from "../../errors.ts";
 import { add, mul } from "../../ops/elementwise.ts";
 import { noGrad, tidy } from "../../memory.ts";
 import type { Module } from "../../nn/module.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 
-/** Mixes `policy` into `ref` in place. */
-export function mixReference(ref: Module, policy: Module, alpha: number): void {
+/** Mixes `policy` (a module, or its parameters by name, e.g. LoRA-merged weights) into `ref` in place. */
+export function mixReference(ref: Module, policy: Module | ReadonlyMap<string, Tensor>, alpha: number): void {
   if (!(Number.isFinite(alpha) && alpha >= 0 && alpha <= 1)) throw new R1tsError(`refMixupAlpha must be in [0, 1], got ${alpha}`);
-  const target = policy.namedParameters();
+  const target: ReadonlyMap<string, Tensor> = policy instanceof Map ? policy : (policy as Module).namedParameters();
   const own = ref.namedParameters();
   const missing = [...target.keys()].filter((n) => !own.has(n));
   if (missing.length > 0 || own.size !== target.size) throw new R1tsError(`mixReference: the reference does not have the policy's parameters (missing ${missing.slice(0, 3).join(", ") || "none"}, ${own.size} vs ${target.size})`);

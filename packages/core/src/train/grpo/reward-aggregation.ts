@@ -12,9 +12,9 @@
  */
 import { ADVANTAGE_EPS, AdvantageError, type WeightedScores, combineRewards, meanAndStd } from "./advantages.ts";
 
-export type RewardAggregation = "sum_then_normalize" | "normalize_then_sum";
+export const REWARD_AGGREGATIONS = ["sum_then_normalize", "normalize_then_sum"] as const;
 
-export const REWARD_AGGREGATIONS: readonly RewardAggregation[] = ["sum_then_normalize", "normalize_then_sum"];
+export type RewardAggregation = (typeof REWARD_AGGREGATIONS)[number];
 
 export function aggregateRewards(scores: readonly WeightedScores[], rows: number, groupSize: number, aggregation: RewardAggregation): (number | null)[] {
   if (aggregation === "sum_then_normalize") return combineRewards(scores, rows);

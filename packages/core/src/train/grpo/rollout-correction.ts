@@ -19,9 +19,9 @@ import { max, sum } from "../../ops/reduce.ts";
 import { noGrad, tidy } from "../../memory.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 
-export type RolloutCorrection = "none" | "token_truncate" | "token_mask" | "sequence_truncate" | "sequence_mask";
+export const ROLLOUT_CORRECTIONS = ["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"] as const;
 
-export const ROLLOUT_CORRECTIONS: readonly RolloutCorrection[] = ["none", "token_truncate", "token_mask", "sequence_truncate", "sequence_mask"];
+export type RolloutCorrection = (typeof ROLLOUT_CORRECTIONS)[number];
 
 export interface RolloutCorrectionResult {
   /** The weights: [B, T] (token modes) or [B, 1] (sequence modes). */
