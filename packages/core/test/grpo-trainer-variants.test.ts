@@ -9,15 +9,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import {
-  GRPOTrainer, type GrpoConfig, GrpoConfigError, TransformerLM, createRewardRunner, defineReward, loadCheckpoint, memory, splitTrainerWeights, tensor, tidy,
+  GRPOTrainer, type GrpoConfig, GrpoConfigError, TransformerLM, createRewardRunner, defineReward, loadCheckpoint, memory, mergeAdapterTensors, splitTrainerWeights, tensor, tidy,
 } from "../src/index.ts";
+import { VOCAB, pickC, tokenizer } from "./grpo-toy.ts";
 
-const VOCAB = ["<eos>", "?", "a", "b", "c", "d"];
-const tokenizer = {
-  encode: (text: string) => Array.from(text).map((ch) => VOCAB.indexOf(ch)),
-  decode: (ids: number[]) => ids.map((i) => VOCAB[i]).join(""),
-};
-const pickC = defineReward({ name: "pick-c", score: (batch) => batch.completions.map((c) => (c.startsWith("c") ? 1 : 0)) });
 const short = defineReward({ name: "short", score: (batch) => batch.completions.map((c) => (c.length <= 1 ? 1 : 0)) });
 const MODEL = { vocabSize: VOCAB.length, dim: 16, nLayers: 2, nHeads: 2, interDim: 32, maxSeqLen: 8 };
 
@@ -169,7 +164,6 @@ describe("what each option does", () => {
     resumed.model.dispose();
 
     // Read as a plain model, the checkpoint is the merged policy.
-    const { mergeAdapterTensors } = await import("../src/index.ts");
     const plain = new TransformerLM({ ...MODEL, seed: 5 });
     const { policy } = splitTrainerWeights(ckpt.weights);
     plain.loadStateDict(policy);

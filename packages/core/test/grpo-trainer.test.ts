@@ -10,14 +10,8 @@ import { afterAll, describe, expect, it } from "vitest";
 import {
   GRPOTrainer, type GrpoConfig, TransformerLM, createRewardRunner, defineReward, memory, GrpoConfigError,
 } from "../src/index.ts";
+import { VOCAB, pickC, tokenizer } from "./grpo-toy.ts";
 
-// Vocab: 0 = EOS, 1 = "?", 2..5 = "a".."d".
-const VOCAB = ["<eos>", "?", "a", "b", "c", "d"];
-const tokenizer = {
-  encode: (text: string) => Array.from(text).map((ch) => VOCAB.indexOf(ch)),
-  decode: (ids: number[]) => ids.map((i) => VOCAB[i]).join(""),
-};
-const pickC = defineReward({ name: "pick-c", score: (batch) => batch.completions.map((c) => (c.startsWith("c") ? 1 : 0)) });
 const firstIsA = defineReward({ name: "starts-a", score: (batch) => batch.completions.map((c) => (c.length === 0 ? null : c.startsWith("a") ? 1 : 0)) });
 
 function makeTrainer(config: Partial<GrpoConfig> = {}, seed = 0) {
