@@ -7,7 +7,6 @@ export * from "./gradient-step.ts";
 export * from "./checkpoint-store.ts";
 export * from "./moe-balancing.ts";
 export * from "./sequence-batch.ts";
-export * from "./token-log-probs.ts";
 export * from "./completion-batch.ts";
 export * from "./completion-log-probs.ts";
 export * from "./grpo/advantages.ts";
