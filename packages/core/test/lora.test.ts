@@ -172,8 +172,16 @@ describe("LoRA on a TransformerLM", () => {
     const fresh = new TransformerLM(LLAMA);
     const reloaded = await loadLoraAdapter(fresh, folder);
     expect(logitsOf(fresh, ROWS)).toEqual(adapted);
+    // The merged weights without merging (what a remote rollout engine receives) equal merge()'s.
+    const mergedCopy = await reloaded.mergedStateDict();
+    expect(Object.keys(mergedCopy)).toEqual(Object.keys(baseWeights));
+    // Switching the adapters off gives the base model's function (GRPO's reference with LoRA).
+    expect(reloaded.withAdaptersDisabled(() => logitsOf(fresh, ROWS))).toEqual(logitsOf(new TransformerLM(LLAMA), ROWS));
+    expect(logitsOf(fresh, ROWS)).toEqual(adapted);
     // Merged for export: the plain model, with base names only, gives the same logits.
     reloaded.merge();
+    const afterMerge = await fresh.stateDict();
+    for (const [name, t] of Object.entries(afterMerge)) expect(Array.from(t.data), name).toEqual(Array.from(mergedCopy[name].data));
     expect(Object.keys(await fresh.stateDict())).toEqual(Object.keys(baseWeights));
     expectClose(logitsOf(fresh, ROWS), adapted, 1e-5, 1e-4);
     expect(logitsOf(fresh, ROWS)).not.toEqual(logitsOf(new TransformerLM(LLAMA), ROWS));
