@@ -22,7 +22,10 @@ const SETTINGS: Record<string, Partial<GrpoConfig>> = {
   dynamic: { dynamicSampling: true, maxSamplingRounds: 4, samplingOversample: 1.5 },
   // LoRA's update of W is s (dB A + B dA): at lr 5e-3 the demo collapsed; 1e-3 and 2e-3 both learn.
   lora: { lora: { r: 16, alpha: 32, targetModules: "all-linear" }, lr: 2e-3 },
+  "two-iterations": { numIterations: 2 },
   gspo: { importanceSampling: "sequence", numIterations: 2 },
+  // GSPO's own clip range (paper v2, §5.1): sequence ratios stay near 1.
+  "gspo-paper-clip": { importanceSampling: "sequence", numIterations: 2, epsilonLow: 3e-4, epsilonHigh: 4e-4 },
   cispo: { policyLoss: "cispo", epsilonHigh: 4, numIterations: 2 },
   rloo: { advantageEstimator: "rloo" },
   "reinforce++": { advantageEstimator: "reinforce++_baseline" },
