@@ -1,5 +1,5 @@
 /**
- * FP8 figures (REFERENCE §7):
+ * FP8 figures (docs/fp8.md):
  *  1. Relative error of the reference FP8 GEMM at K = 4096 with the tensor core's ~14-bit accumulator
  *     (13 explicit mantissa bits, truncating), promoted to f32 every 128 / 32 elements or never,
  *     against the exact product of the same quantised operands (accumulation error) and of the f32

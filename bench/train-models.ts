@@ -3,6 +3,7 @@
  * and the backends to measure: every registered one that initialises here.
  */
 import "@r1ts/backend-tfjs";
+import "@r1ts/backend-onnx";
 import { type TransformerConfigInput, lastBackendSelection, registeredBackends, setBackend } from "@r1ts/core";
 
 export interface BenchModel {
@@ -21,7 +22,7 @@ export const BENCH_MODELS: BenchModel[] = [
 export async function benchBackends(only?: string[]): Promise<string[]> {
   // WebGPU registers itself when imported (on a software Vulkan driver it starts, at a low priority).
   await import("@r1ts/backend-webgpu").catch((error: Error) => console.error(`backend webgpu not loaded: ${error.message.split("\n")[0]}`));
-  const names = only ?? registeredBackends().map((f) => f.name).filter((n) => !/^tfjs-/.test(n));
+  const names = only ?? registeredBackends().map((f) => f.name).filter((n) => !/^tfjs-|^onnx-cuda$/.test(n));
   const ok: string[] = [];
   for (const name of names) {
     try {

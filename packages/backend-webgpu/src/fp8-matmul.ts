@@ -1,5 +1,5 @@
 /**
- * FP8 GEMM on the webgpu backend: C = A B^T on block-quantised E4M3 operands (REFERENCE.md §7), the WGSL
+ * FP8 GEMM on the webgpu backend: C = A B^T on block-quantised E4M3 operands (docs/fp8.md), the WGSL
  * port of core's reference `fp8Gemm`. Operands are tensors: E4M3 codes (dtype f8e4m3, packed four per
  * u32 on the GPU) and f32 scales; `uploadBlockQuantized` makes them from core's `quantizeActivations` /
  * `quantizeWeights`.

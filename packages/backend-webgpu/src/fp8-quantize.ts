@@ -1,5 +1,5 @@
 /**
- * Activation quantisation on the GPU (DeepSeek-V3 §3.3.2, REFERENCE.md §7): x [M, K] f32 -> E4M3 codes
+ * Activation quantisation on the GPU (DeepSeek-V3 §3.3.2, docs/fp8.md): x [M, K] f32 -> E4M3 codes
  * with one scale per 1 x 128 tile, s = max(amax, 1e-4) / 448 and q = e4m3(x / s), the steps of core's
  * `quantizeActivations`. Pass 1 finds each tile's scale (one thread per tile); pass 2 writes the codes,
  * one u32 word (four codes) per thread, so no two threads share a word.

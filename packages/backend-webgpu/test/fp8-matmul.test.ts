@@ -1,5 +1,5 @@
 /**
- * The FP8 GEMM kernel against core's reference fp8Gemm (REFERENCE.md §7): the same E4M3 codes and
+ * The FP8 GEMM kernel against core's reference fp8Gemm (docs/fp8.md): the same E4M3 codes and
  * scales give the same f32 results bit for bit, for partial K slices and weight blocks, unaligned K,
  * other promotion intervals, no promotion, and a full-precision accumulator.
  */

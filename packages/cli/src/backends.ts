@@ -12,4 +12,5 @@ export function registerCliBackends(): void {
   registered = true;
   registerBackendLoader({ description: "tfjs, tfjs-gpu, tfjs-node, tfjs-wasm, tfjs-cpu (@r1ts/backend-tfjs)", provides: (n) => n === "tfjs" || n.startsWith("tfjs-"), load: () => import("@r1ts/backend-tfjs") });
   registerBackendLoader({ description: "webgpu (@r1ts/backend-webgpu)", provides: (n) => n === "webgpu", load: () => import("@r1ts/backend-webgpu") });
+  registerBackendLoader({ description: "onnx, onnx-cuda (@r1ts/backend-onnx)", provides: (n) => n === "onnx" || n === "onnx-cuda", load: () => import("@r1ts/backend-onnx") });
 }

@@ -28,7 +28,7 @@ function problems(raw: unknown): string[] {
 }
 
 describe("run config", () => {
-  it("fills the defaults of REFERENCE §1 and of the run", () => {
+  it("fills the defaults of docs/grpo-algorithm.md and of the run", () => {
     const c = parseRunConfig(defineConfig(good as never));
     expect(c.grpo).toMatchObject({ beta: 0, epsilonLow: 0.2, lossType: "grpo", scaleRewards: "group", numIterations: 1, temperature: 1, maskTruncatedCompletions: false });
     expect(c.task).toMatchObject({ name: "arithmetic", minDigits: 2, maxDigits: 3, operations: ["+"] });

@@ -75,7 +75,7 @@ describe("fast f32 -> E4M3 array encoder", () => {
 });
 
 describe("block quantisers", () => {
-  it("quantise REFERENCE's E4M3 test vectors unchanged when the scale is 1 (amax 448)", () => {
+  it("quantise the E4M3 test vectors of docs/fp8.md unchanged when the scale is 1 (amax 448)", () => {
     const x = Float32Array.from([0.1, 1, 3.3, 240, 448, -1.75, 2 ** -9, 2 ** -10]);
     const q = quantizeActivations(x, 1, 8);
     expect(Array.from(q.scales)).toEqual([1]);

@@ -38,7 +38,7 @@ function checkMidpoints(encode: (x: number) => number, decode: (b: number) => nu
   return bad;
 }
 
-describe("E4M3 (e4m3fn), REFERENCE.md §7", () => {
+describe("E4M3 (e4m3fn), docs/fp8.md", () => {
   const vectors: [number, number, number][] = [
     [0.1, 0x1d, 0.1015625],
     [1.0, 0x38, 1.0],

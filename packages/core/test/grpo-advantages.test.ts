@@ -1,4 +1,4 @@
-/** Golden values of GRPO's reward combination and group advantages (REFERENCE §1), worked out by hand. */
+/** Golden values of GRPO's reward combination and group advantages (docs/grpo-algorithm.md), worked out by hand. */
 import { describe, expect, it } from "vitest";
 import { ADVANTAGE_EPS, AdvantageError, combineRewards, groupAdvantages } from "../src/index.ts";
 

@@ -1,6 +1,6 @@
 /**
  * Golden values of GRPO's loss, KL and clip fractions for one fixed batch, computed by hand from
- * REFERENCE §1 (the numbers were worked out in float64 outside this code base and pasted as literals).
+ * docs/grpo-algorithm.md (the numbers were worked out in float64 outside this code base and pasted as literals).
  * Batch: 2 sequences x 3 completion tokens; the last token of sequence 0 is padding.
  */
 import { describe, expect, it } from "vitest";

@@ -48,7 +48,7 @@ describe("GRPO trainer", () => {
     expect(memory().numTensors).toBe(before);
   }, 60_000);
 
-  it("logs every metric each step, under TRL's names", async () => {
+  it("logs every metric of docs/grpo.md each step, under TRL's names", async () => {
     const { model, trainer } = makeTrainer({ steps: 1, beta: 0.04 });
     const [m] = await trainer.train();
     for (const key of [

@@ -258,6 +258,28 @@ describe("LoRA on a TransformerLM", () => {
   });
 });
 
+describe("LoRA on FP8-stored weights", () => {
+  it("adapts the dequantised layer and trains, but refuses to merge into FP8 codes", () => {
+    class Fp8Layer extends Module {
+      readonly proj = this.addModule("proj", new Linear(4, 3, { fp8Weight: true }));
+    }
+    const m = new Fp8Layer();
+    const lora = applyLora(m, { r: 2, targetModules: ["proj"] });
+    setLoraB(lora, (i) => 0.1 * (i + 1));
+    const x = tensor([[1, -2, 0.5, 3]]);
+    const base = tidy(() => lora.withAdaptersDisabled(() => m.proj.forward(x)));
+    const adapted = tidy(() => m.proj.forward(x));
+    const delta = tidy(() => lora.adapters.get("proj")!.adapter.forward(x));
+    Array.from(adapted.dataSync()).forEach((v, i) => expect(v).toBeCloseTo(base.dataSync()[i] + delta.dataSync()[i], 5));
+    const { value, grads } = valueAndGradsOf(() => sum(m.proj.forward(x)), lora.parameters());
+    expect(grads.every((g) => Array.from(g.dataSync()).some((v) => v !== 0))).toBe(true);
+    expect(() => lora.merge()).toThrow(/store FP8 weights, which cannot take the merged update/);
+    dispose([x, base, adapted, delta, value, grads]);
+    lora.dispose();
+    m.dispose();
+  });
+});
+
 describe("LoRA errors", () => {
   it("a target that matches nothing lists the model's Linear layer names; non-Linear targets are refused", () => {
     const model = new TransformerLM(LLAMA);

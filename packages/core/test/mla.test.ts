@@ -41,7 +41,7 @@ const values = (t: Tensor): number[] => Array.from(t.dataSync());
 
 const BASE: MLAConfig = { dim: 8, nHeads: 3, qLoraRank: 5, kvLoraRank: 6, qkNopeHeadDim: 4, qkRopeHeadDim: 2, vHeadDim: 3 };
 
-/** MLA for one sequence x [S][dim] with plain loops, straight from REFERENCE.md §4 (naive form). */
+/** MLA for one sequence x [S][dim] with plain loops, straight from docs/mla.md (naive form). */
 function mlaLoops(m: MultiHeadLatentAttention, x: number[][], freqs: Float64Array): number[][] {
   const { nHeads: h, qLoraRank, kvLoraRank: r, qkNopeHeadDim: dn, qkRopeHeadDim: dr, vHeadDim: dv } = m.config;
   const w = (l: { weight: Tensor }) => values(l.weight);
@@ -90,7 +90,7 @@ function inputs(b: number, s: number, dim: number, seed: number): number[] {
 describe.each(BACKENDS)("MLA on %s", (_name, backend) => {
   const on = <T>(fn: () => T): T => engine.withBackend(backend, fn);
 
-  it.each([5, 0])("the naive and absorbed paths both equal plain loops of REFERENCE §4 (qLoraRank %d)", (qLoraRank) =>
+  it.each([5, 0])("the naive and absorbed paths both equal plain loops of docs/mla.md (qLoraRank %d)", (qLoraRank) =>
     on(() => {
       const m = new MultiHeadLatentAttention({ ...BASE, qLoraRank }, { std: 0.5, generator: new Generator(qLoraRank + 1) });
       const s = 5;

@@ -42,7 +42,7 @@ function randn(n: number, seed: number, std = 1): number[] {
   return Array.from({ length: n }, () => std * g.normal());
 }
 
-/** REFERENCE §6 routing for one token, in plain JS: [indices, weights]. */
+/** docs/moe.md routing for one token, in plain JS: [indices, weights]. */
 function routeByHand(
   logits: number[],
   { k, score, bias, groups = 1, topGroups = 1, routeScale = 1 }: { k: number; score: "softmax" | "sigmoid"; bias?: number[]; groups?: number; topGroups?: number; routeScale?: number },
@@ -73,7 +73,7 @@ function routeByHand(
   return [idx, w.map((v) => v * routeScale)];
 }
 
-describe("MoEGate (REFERENCE §6)", () => {
+describe("MoEGate (docs/moe.md)", () => {
   it("softmax scores, top-K, unnormalised weights", () => {
     const gate = new MoEGate({ dim: 3, nRoutedExperts: 5, nActivatedExperts: 2, scoreFunc: "softmax" }, { std: 1, generator: new Generator(1) });
     expect(gate.e_score_correction_bias).toBeUndefined();

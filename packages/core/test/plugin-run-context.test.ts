@@ -76,14 +76,16 @@ describe("createRunContext", () => {
     await expect(createRunContext({ plugins: [[first, {}, 3] as never] })).rejects.toThrow(/\[plugin or name, options\], got 3 entries/);
   });
 
-  it("registers backends with core's registry; rejects malformed registrations naming the plugin", async () => {
+  it("registers backends in the run's scope; rejects malformed registrations naming the plugin", async () => {
     const backendPlugin = definePlugin({
       name: "backend-plugin", version: "1.0.0", coreRange: "*",
       setup(api) { api.registerBackend({ name: "plugin-test-backend", priority: -100, create: () => createReferenceBackend() }); },
     });
     const ctx = await createRunContext({ plugins: [backendPlugin] });
     expect([...ctx.backends.keys()]).toEqual(["plugin-test-backend"]);
-    expect((await getBackend("plugin-test-backend")).name).toBe("reference");
+    // The backend belongs to this run: found within its scope, unknown to core's global registry.
+    expect((await getBackend("plugin-test-backend", undefined, ctx.backends)).name).toBe("reference");
+    await expect(getBackend("plugin-test-backend")).rejects.toThrow(/unknown backend "plugin-test-backend"/);
     const bad = definePlugin({ name: "bad", version: "1.0.0", coreRange: "*", setup(api) { api.registerReward({ name: "x" } as never); } });
     await expect(createRunContext({ plugins: [bad] })).rejects.toThrow(new PluginSetupError('plugin "bad" called registerReward with something that is not a reward (make it with defineReward)'));
     const asyncFail = definePlugin({ name: "async-fail", version: "1.0.0", coreRange: "*", async setup() { await Promise.resolve(); throw new Error("late"); } });

@@ -11,7 +11,7 @@ import {
   transformerConfig,
 } from "../src/index.ts";
 
-describe("DeepSeek presets (REFERENCE §4)", () => {
+describe("DeepSeek presets (docs/mla.md)", () => {
   it("deepseek-v3-671b: 671B total (within 1%), 37B activated (within 2%), 576 vs 40960 cache values", () => {
     const n = countParameters(presetConfig("deepseek-v3-671b"));
     expect(Math.abs(n.params / 671e9 - 1)).toBeLessThan(0.01);
@@ -31,7 +31,7 @@ describe("DeepSeek presets (REFERENCE §4)", () => {
     expect(c).toMatchObject({ qLoraRank: 0, scoreFunc: "softmax", routerBias: false, nSharedExperts: 2, nActivatedExperts: 6 });
   });
 
-  it("resolves the REFERENCE configs with YaRN (softmax scale gets mscale^2)", () => {
+  it("resolves the configs of docs/mla.md with YaRN (softmax scale gets mscale^2)", () => {
     const c = transformerConfig(presetConfig("deepseek-v3-671b"));
     expect(c.ropeScaling).toEqual({ type: "yarn", factor: 40, originalMaxSeqLen: 4096, betaFast: 32, betaSlow: 1, mscale: 1 });
     expect(c).toMatchObject({ attention: "mla", headDim: 192, maxSeqLen: 16384, ropeTheta: 1e4, ropeInterleaved: true, routeScale: 2.5, routerBias: true });
@@ -107,7 +107,9 @@ describe("Hugging Face config.json mapping", () => {
       rope_scaling: { type: "yarn", factor: 40, original_max_position_embeddings: 4096, beta_fast: 32, beta_slow: 1, mscale: 0.707, mscale_all_dim: 0.707 },
     };
     const mapped = transformerConfig(fromHfConfig(lite));
-    expect({ ...mapped, maxSeqLen: 16384 }).toEqual(transformerConfig(presetConfig("deepseek-v2-lite-16b")));
+    // HF models rescale with YaRN at every length (alwaysOn); with maxSeqLen > originalMaxSeqLen the preset does too: the same model.
+    expect(mapped.ropeScaling).toMatchObject({ alwaysOn: true });
+    expect({ ...mapped, maxSeqLen: 16384, ropeScaling: { ...mapped.ropeScaling, alwaysOn: undefined } }).toEqual(transformerConfig(presetConfig("deepseek-v2-lite-16b")));
     expect(() => fromHfConfig({ model_type: "gpt2" })).toThrow(HfConfigError);
     expect(() => fromHfConfig({ ...qwen, hidden_size: "wide" })).toThrow(/"hidden_size" must be an integer, got "wide"/);
   });

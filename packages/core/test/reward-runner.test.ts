@@ -7,7 +7,7 @@ const batch: RewardBatch = { prompts: ["a", "b", "c", "d"], completions: ["w", "
 const fixed = (name: string, scores: (number | null)[]) => defineReward({ name, score: () => scores });
 
 describe("createRewardRunner", () => {
-  it("sums weighted scores row by row, skipping nulls; all-null rows total null (REFERENCE §1)", async () => {
+  it("sums weighted scores row by row, skipping nulls; all-null rows total null (docs/grpo-algorithm.md)", async () => {
     const runner = createRewardRunner([
       { reward: fixed("a", [1, 0, null, null]), weight: 1 },
       { reward: fixed("b", [0.5, 1, 1, null]), weight: 2 },

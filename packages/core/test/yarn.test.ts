@@ -20,7 +20,7 @@ const YARN: YarnScaling = { type: "yarn", ...YARN_DEFAULTS };
 // DeepSeek-V3: qk_rope_head_dim 64, rope_theta 1e4, factor 40, original 4096, max_seq_len 16384.
 const DS = { headDim: 64, theta: 1e4, maxSeqLen: 16384, scaling: YARN };
 
-describe("YaRN (REFERENCE §5)", () => {
+describe("YaRN (docs/yarn.md)", () => {
   it("correction dims and range: fcd(32) = 10.472 -> low 10, fcd(1) = 22.513 -> high 23", () => {
     expect(yarnCorrectionDim(32, 64, 1e4, 4096)).toBeCloseTo(10.472, 3);
     expect(yarnCorrectionDim(1, 64, 1e4, 4096)).toBeCloseTo(22.513, 3);

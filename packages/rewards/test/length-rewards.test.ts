@@ -36,7 +36,7 @@ describe("length (Kimi 1.5)", () => {
 });
 
 describe("cosine-scaled length", () => {
-  it("follows v = a + 0.5 (b - a)(1 + cos(pi len / maxLen)) with the REFERENCE defaults", async () => {
+  it("follows v = a + 0.5 (b - a)(1 + cos(pi len / maxLen)) with the defaults of docs/rewards.md", async () => {
     const lengths = [0, 500, 1000, 0, 250, 1000, 2000];
     const batch: RewardBatch = {
       prompts: lengths.map(() => ""),

@@ -92,7 +92,7 @@ function maskedSoftmax(tf: Tf, scores: TfTensor, causal: boolean, group: number,
   return tf.div(e, tf.sum(e, -1, true));
 }
 
-// Absorbed multi-head latent attention (DeepSeek-V3 MLA, REFERENCE.md §4): MQA over the latent cache,
+// Absorbed multi-head latent attention (DeepSeek-V3 MLA, docs/mla.md): MQA over the latent cache,
 //   scores = (qLat . c_t + qPe . kPe_t) * scale, out = softmax(scores) c. Heads fold into rows, so each
 // batch is two 2-D matmuls in and one out.
 export const mlaAttentionKernel: TfKernel<FusedAttrs["MLAAttention"]> = (args) => {

@@ -28,7 +28,7 @@ export interface MinifloatFormat {
 export const MINIFLOAT_FORMATS: Partial<Record<DType, MinifloatFormat>> = {
   f16: { expBits: 5, mantBits: 10, bias: 15, ieeeSpecials: true, overflowCode: 0x7c00, maxFiniteCode: 0x7bff, nanCode: 0x7e00 },
   bf16: { expBits: 8, mantBits: 7, bias: 127, ieeeSpecials: true, overflowCode: 0x7f80, maxFiniteCode: 0x7f7f, nanCode: 0x7fc0 },
-  // E4M3 (e4m3fn) and E5M2 saturate at their max finite value (REFERENCE.md §7; core's default for E5M2).
+  // E4M3 (e4m3fn) and E5M2 saturate at their max finite value (docs/fp8.md; core's default for E5M2).
   f8e4m3: { expBits: 4, mantBits: 3, bias: 7, ieeeSpecials: false, overflowCode: 0x7e, maxFiniteCode: 0x7e, nanCode: 0x7f },
   f8e5m2: { expBits: 5, mantBits: 2, bias: 15, ieeeSpecials: true, overflowCode: 0x7b, maxFiniteCode: 0x7b, nanCode: 0x7f },
 };

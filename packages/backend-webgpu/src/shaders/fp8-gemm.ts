@@ -1,5 +1,5 @@
 /**
- * WGSL FP8 GEMM with fine-grained scales (DeepSeek-V3 §3.3.2, REFERENCE.md §7): C = A (M x K) B (N x K)^T
+ * WGSL FP8 GEMM with fine-grained scales (DeepSeek-V3 §3.3.2, docs/fp8.md): C = A (M x K) B (N x K)^T
  * with A and B as E4M3 bytes packed four per u32, A's scales per 1 x 128 tile and B's per blockRows x 128
  * block. Products of E4M3 values are exact in f32; they are summed in a limited-precision accumulator
  * (an f32 whose low mantissa bits are cleared after every addition) and every `interval` elements of K

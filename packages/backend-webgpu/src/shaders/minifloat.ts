@@ -1,7 +1,7 @@
 /**
  * WGSL conversions between f32 and the storage floats (f16, bf16, E4M3, E5M2), on the bits with
  * integer arithmetic, rounding to nearest even exactly as core's codecs do (tensor/float16.ts,
- * quant/fp8.ts; REFERENCE.md §7). Decoders return f32 bits (so NaN payloads and -0 survive).
+ * quant/fp8.ts; docs/fp8.md). Decoders return f32 bits (so NaN payloads and -0 survive).
  */
 
 export const MINIFLOAT_WGSL = `

@@ -8,7 +8,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { type RunConfigInput, parseRunConfig, readConfigFile } from "@r1ts/core";
+import { type RunConfigInput, modelSourcePath, parseRunConfig, readConfigFile } from "@r1ts/core";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 import { ASSETS_DIR, resolveBundle } from "./bundles.ts";
@@ -18,7 +18,7 @@ import { runConfigured } from "./run.ts";
 /** The demo's run config: assets/demo.yaml, the base model's task, and the overrides. */
 export async function demoConfig(overrides: { steps?: number; backend?: string; seed?: number; out?: string; heldOut?: number } = {}): Promise<RunConfigInput> {
   const config = (await readConfigFile(path.join(ASSETS_DIR, "demo.yaml"))) as RunConfigInput & { grpo: Record<string, unknown>; eval: Record<string, unknown> };
-  const bundleDir = resolveBundle(config.model.bundle);
+  const bundleDir = resolveBundle(modelSourcePath(config.model));
   // The task options the base model was pre-trained with: the same held-out split, never seen in pre-training.
   const bundleTask = (JSON.parse(readFileSync(path.join(bundleDir, "config.json"), "utf8")) as { task: RunConfigInput["task"] }).task;
   return {

@@ -1,5 +1,5 @@
 /**
- * `r1ts eval`: held-out evaluation of a model bundle (the bundled base model, or any run's checkpoint)
+ * `r1ts eval`: held-out evaluation of a model bundle (the bundled base model, any run's checkpoint) or HF folder
  * on a task, scored by rewards: accuracy (by the correctness reward), format rate, mean length, pass@k.
  * The same record `r1ts run` writes to evals.jsonl before and after training. What is evaluated and how
  * comes from flags, else from a run config (`--config`), else from the model's own config.json (its
@@ -22,7 +22,7 @@ split seed) come from the model's config.json when it names a task, so a model i
 split it never trained on; so do its rewards (its "evaluation" section) unless --config or --rewards
 say otherwise.
 
-  --model          a model bundle directory or builtin:base-arithmetic (default)
+  --model          a model bundle directory, a Hugging Face model folder, or builtin:base-arithmetic (default)
   --config FILE    a run config: its task or data, rewards, plugins and eval settings
   --task           default: the model's task (or the config's)
   --held-out N     problems (default 200)
@@ -68,9 +68,10 @@ export const evalCommand: Command = {
     const seed = integerFlag("seed", values.seed, 0) ?? config?.seed ?? 0;
     const ctx = await core.createRunContext({ plugins: config?.plugins ?? [], builtins: [r1Rewards], baseDir, warn: (m) => console.error(`warning: ${m}`) });
     const runner = ctx.createRewardRunner(config?.rewards ?? rewards);
-    const task = (await core.loadTask(taskSource, baseDir))!;
+    // Chat prompts (HF models, conversational datasets) use the evaluated model's chat template.
+    const task = (await core.loadTask(taskSource, baseDir, { formatter: () => core.chatTokenizerOf(dir) }))!;
     await core.setBackend((values.backend as string | undefined) ?? config?.backend ?? "auto");
-    const bundle = await core.loadModelBundle(dir);
+    const bundle = await core.loadModelBundle(dir, ctx.tokenizers);
     try {
       const report = await core.evaluateBundle(bundle, task.heldOut(settings.problems), runner, { ...settings, seed: core.evalSeed(settings, seed) });
       const out = { model: dir, task: task.name, backend: core.lastBackendSelection()?.chosen, ...report };

@@ -1,5 +1,5 @@
 /**
- * `r1ts inspect --model <preset | config.json | checkpoint dir>`: parameter counts (total and activated
+ * `r1ts inspect --model <preset | config.json | checkpoint or HF model dir>`: parameter counts (total and activated
  * per token) and decoding-cache sizes computed from the config alone, no weights allocated, so
  * `--model deepseek-v3-671b` runs anywhere.
  */
@@ -13,13 +13,13 @@ import {
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 
-const usage = `usage: r1ts inspect --model <preset | config.json | checkpoint dir> [--json]
+const usage = `usage: r1ts inspect --model <preset | config.json | checkpoint or HF model dir> [--json]
 
 Counts a model's parameters (total, activated per token) and its decoding cache per token per layer
 (MLA's latent cache vs full keys and values) from its config, without allocating any weights.
 --model takes a preset (${Object.keys(MODEL_PRESETS).join(", ")}),
-an r1ts model config or bundle config.json, a Hugging Face config.json (llama, mistral, qwen2,
-deepseek_v2, deepseek_v3), or a checkpoint directory holding one.`;
+an r1ts model config or bundle config.json, a Hugging Face config.json (llama, mistral, qwen2, qwen3,
+deepseek_v2, deepseek_v3), or a directory holding one (a checkpoint or a Hugging Face model folder).`;
 
 export interface Inspection {
   model: string;

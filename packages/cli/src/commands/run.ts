@@ -4,7 +4,7 @@
  * a run config is a one-stage pipeline. A bad config fails before any work starts. `--resume DIR`
  * continues a run from its newest valid checkpoint, exactly as if it had never stopped.
  */
-import { type RunConfig, type RunSummary, configBaseDir, loadConfig, runJob } from "@r1ts/core";
+import { type RunConfig, type RunSummary, configBaseDir, loadConfig, modelSourcePath, runJob } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
@@ -30,7 +30,7 @@ export function summaryTable(s: RunSummary): string {
 /** Runs a parsed run config with progress, prints the table; `json` prints the summary as the last stdout line. */
 export async function runConfigured(config: RunConfig, { baseDir, json, resumeDir }: { baseDir: string; json: boolean; resumeDir?: string }): Promise<RunSummary> {
   // The model must exist before any work starts (and before a backend loads).
-  resolveBundle(config.model.bundle, baseDir);
+  resolveBundle(modelSourcePath(config.model), baseDir);
   const summary = await runJob(config, {
     builtins: [r1Rewards], baseDir, resumeDir, resolveBundle: (spec) => resolveBundle(spec, baseDir),
     log: (line) => console.error(line), onProgress: progressPrinter({ correctness: config.eval.correctness }),

@@ -5,6 +5,7 @@
 import type { DType, TypedArray } from "../tensor/dtype.ts";
 import type { FusedAttrs, FusedKernel, PrimitiveAttrs, PrimitiveKernel } from "./kernels.ts";
 import type { TensorSpec } from "./shape-inference.ts";
+import type { Trace } from "../compile/trace.ts";
 
 /** An opaque handle to a buffer owned by a backend. */
 export type DataId = object;
@@ -42,12 +43,34 @@ export interface Backend {
   readonly kernels: PrimitiveKernelImpls;
   /** The fused kernels this backend does itself; core composes the others from primitives. */
   readonly fused: Partial<FusedKernelImpls>;
+  /**
+   * Makes a captured trace executable as one graph (see compile/): optional; without it core replays
+   * the trace kernel by kernel.
+   */
+  compileGraph?(trace: Trace, options: CompileGraphOptions): ExecutableGraph;
   /** Waits until queued work is done (GPU backends); optional. */
   sync?(): Promise<void>;
   /** Human-readable facts: device, adapter, limits. */
   describe?(): Record<string, unknown>;
   /** Releases the device. */
   destroy?(): void;
+}
+
+export interface CompileGraphOptions {
+  /** The compiled function's name and signature, for logs and saved models. */
+  readonly name: string;
+}
+
+/** A trace a backend made executable: each run takes one buffer per trace input, in order. */
+export interface ExecutableGraph {
+  /**
+   * Runs the graph: returns new buffers (owned by the caller) for the trace's outputs, then for its
+   * assignments, in order.
+   */
+  run(inputs: readonly TensorInfo[]): DataId[];
+  /** Facts for reports: e.g. how many nodes the backend's graph holds. */
+  describe?(): Record<string, unknown>;
+  dispose(): void;
 }
 
 /** How a backend is made and ranked in the registry. */

@@ -1,6 +1,6 @@
 /**
  * The kernel contract: every kernel's name, attributes and how its output shapes and dtypes follow
- * from its inputs (kernels are pure and shape-inferable; see DESIGN.md "The engine").
+ * from its inputs (kernels are pure and shape-inferable; see docs/backends.md).
  *
  * Primitive kernels must be implemented by every backend. Fused kernels are optional: core has a
  * composed fallback for each (see ops/fused), so a backend only adds the ones it does faster.
@@ -89,6 +89,13 @@ export interface FusedAttrs {
    * softmax((qLat . c_t + qPe . kPe_t) * scale) weighted sum of c_t. Causal like Attention.
    */
   MLAAttention: { scale: number; causal: boolean; queryOffset: number };
+  /**
+   * (cache [..., T, D], update [..., S, D], start: i32 [1]) -> cache with rows start .. start + S - 1 of
+   * axis rank - 2 replaced by the update's rows; start is clamped to [0, T - S] so the update fits (as
+   * XLA's DynamicUpdateSlice). A decoding step's write into a preallocated KV cache at a position given
+   * as data, so the step's shapes never change.
+   */
+  CacheWrite: NoAttrs;
   /** (param, grad, m, v) -> [param', m', v'] one AdamW step (decoupled weight decay), bias-corrected with `step` (1-based) */
   AdamW: { lr: number; beta1: number; beta2: number; eps: number; weightDecay: number; step: number };
 }
@@ -106,7 +113,7 @@ export const PRIMITIVE_KERNELS: readonly PrimitiveKernel[] = [
   "TopK", "Cumsum", "OneHot", "Multinomial",
 ];
 
-export const FUSED_KERNELS: readonly FusedKernel[] = ["RMSNorm", "RoPE", "CrossEntropy", "Attention", "AdamW", "MLAAttention"];
+export const FUSED_KERNELS: readonly FusedKernel[] = ["RMSNorm", "RoPE", "CrossEntropy", "Attention", "AdamW", "MLAAttention", "CacheWrite"];
 
 /** Kernels whose outputs carry no gradient (integer results, sampling, optimizer updates). */
 export const NON_DIFFERENTIABLE_KERNELS: ReadonlySet<KernelName> = new Set<KernelName>([

@@ -46,6 +46,11 @@ export function registerBackendLoader(loader: BackendLoader): void {
   loaders.push({ loader });
 }
 
+/** The backend packages imported so far by their loaders (their descriptions). */
+export function loadedBackendPackages(): string[] {
+  return loaders.filter((e) => e.loaded !== undefined).map((e) => e.loader.description);
+}
+
 /** Imports the packages that provide `name` (every registered one for "auto"), each once. */
 async function loadBackendPackages(name: string): Promise<void> {
   for (const entry of loaders) {
@@ -60,41 +65,60 @@ export function registerBackend(factory: BackendFactory): void {
   instances.delete(factory.name);
 }
 
-export function registeredBackends(): BackendFactory[] {
-  return [...factories.values()].sort((a, b) => b.priority - a.priority);
+/**
+ * Backends known to one run only (those its plugins registered): they are found by the registry's
+ * functions given the scope, and by nothing else, so two runs never see each other's plugin backends.
+ */
+export type BackendScope = ReadonlyMap<string, BackendFactory>;
+
+const scopedInstances = new WeakMap<BackendScope, Map<string, Backend>>();
+
+export function registeredBackends(scope?: BackendScope): BackendFactory[] {
+  const all = new Map(factories);
+  for (const [name, f] of scope ?? []) all.set(name, f);
+  return [...all.values()].sort((a, b) => b.priority - a.priority);
 }
 
-/** Creates (once) and returns the backend `name` without making it current. */
-export async function getBackend(name: string, options?: Record<string, unknown>): Promise<Backend> {
-  const cached = instances.get(name);
+/** Creates (once) and returns the backend `name` (a scope's first, then the global ones) without making it current. */
+export async function getBackend(name: string, options?: Record<string, unknown>, scope?: BackendScope): Promise<Backend> {
+  const scoped = scope?.get(name);
+  const cache = scoped ? scopedInstanceCache(scope!) : instances;
+  const cached = cache.get(name);
   if (cached && options === undefined) return cached;
-  if (!factories.has(name)) await loadBackendPackages(name);
-  const factory = factories.get(name);
+  if (!scoped && !factories.has(name)) await loadBackendPackages(name);
+  const factory = scoped ?? factories.get(name);
   if (!factory) {
-    const known = [...factories.keys()].join(", ");
-    throw new BackendError(`unknown backend "${name}". Registered: ${known}. A backend package registers itself when imported (e.g. import "@r1ts/backend-webgpu").`);
+    const known = registeredBackends(scope).map((f) => f.name).join(", ");
+    throw new BackendError(`unknown backend "${name}". Registered: ${known}. A backend package registers itself when imported (e.g. import "@r1ts/backend-webgpu"), or a run's plugin registers it.`);
   }
   const backend = await factory.create(options);
-  if (options === undefined) instances.set(name, backend);
+  if (options === undefined) cache.set(name, backend);
   return backend;
+}
+
+function scopedInstanceCache(scope: BackendScope): Map<string, Backend> {
+  let cache = scopedInstances.get(scope);
+  if (!cache) scopedInstances.set(scope, (cache = new Map()));
+  return cache;
 }
 
 /**
  * Makes `name` the current backend. "auto" picks the highest-priority backend that initialises;
- * `lastBackendSelection()` then tells which one and why the others were skipped.
+ * `lastBackendSelection()` then tells which one and why the others were skipped. `scope`: a run's own
+ * backends (its plugins'), searched first.
  */
-export async function setBackend(name: string, options?: Record<string, unknown>): Promise<Backend> {
+export async function setBackend(name: string, options?: Record<string, unknown>, scope?: BackendScope): Promise<Backend> {
   if (name !== "auto") {
-    const backend = await getBackend(name, options);
+    const backend = await getBackend(name, options, scope);
     engine.useBackend(backend);
-    lastSelection = { chosen: name, attempts: [{ name, priority: factories.get(name)!.priority, ok: true }] };
+    lastSelection = { chosen: name, attempts: [{ name, priority: (scope?.get(name) ?? factories.get(name))!.priority, ok: true }] };
     return backend;
   }
   await loadBackendPackages("auto");
   const attempts: BackendAttempt[] = [];
-  for (const factory of registeredBackends()) {
+  for (const factory of registeredBackends(scope)) {
     try {
-      const backend = await getBackend(factory.name, options);
+      const backend = await getBackend(factory.name, options, scope);
       attempts.push({ name: factory.name, priority: factory.priority, ok: true });
       engine.useBackend(backend);
       lastSelection = { chosen: factory.name, attempts };

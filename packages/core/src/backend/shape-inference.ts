@@ -290,6 +290,19 @@ const table: { [K in KernelName]: Infer<K> } = {
     if (c.shape[2] !== dc || kPe.shape[2] !== qPe.shape[3]) fail("MLAAttention", `latent and rope widths must match: ${all}`);
     return [{ shape: [b, h, s, dc], dtype: "f32" }];
   },
+  CacheWrite: (inputs) => {
+    expectInputs("CacheWrite", inputs, 3);
+    const [cache, update, start] = inputs;
+    expectDType("CacheWrite", "cache", cache, FLOAT);
+    expectDType("CacheWrite", "start", start, ["i32"]);
+    const r = cache.shape.length;
+    if (r < 2 || update.dtype !== cache.dtype || update.shape.length !== r || update.shape.some((d, i) => i !== r - 2 && d !== cache.shape[i])) {
+      fail("CacheWrite", `update ${formatShape(update.shape)} ${update.dtype} must match cache ${formatShape(cache.shape)} ${cache.dtype} except on axis ${r - 2}`);
+    }
+    if (sizeOf(start.shape) !== 1) fail("CacheWrite", `start must hold one index, got ${formatShape(start.shape)}`);
+    if (update.shape[r - 2] > cache.shape[r - 2]) fail("CacheWrite", `update ${formatShape(update.shape)} has more rows than cache ${formatShape(cache.shape)}`);
+    return unary(inputs, {});
+  },
   AdamW: (inputs) => {
     expectInputs("AdamW", inputs, 4);
     const p = inputs[0];

@@ -2,3 +2,4 @@
 export * from "./run-config-schema.ts";
 export * from "./load-config.ts";
 export * from "./run-as-pipeline.ts";
+export * from "./model-source.ts";

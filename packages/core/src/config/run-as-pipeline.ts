@@ -1,16 +1,17 @@
 /**
- * A run config is a one-stage pipeline: the model bundle is the artifact `base`, SFT's data files are
+ * A run config is a one-stage pipeline: the model (bundle or HF folder) is the artifact `base`, SFT's data files are
  * dataset artifacts, and the trainer is the stage of its name (`grpo`, `sft`) with the run's options.
  * `runJob` runs it through the pipeline runner with the run directory as the stage's directory.
  */
 import type { PipelineConfig } from "../pipeline/pipeline-config-schema.ts";
 import type { RunConfig } from "./run-config-schema.ts";
+import { modelSourceFormat, modelSourcePath } from "./model-source.ts";
 
 /** The stage id of a run's one stage: the trainer's name. */
 export const runStageId = (config: RunConfig): string => config.trainer;
 
 export function runAsPipeline(config: RunConfig): PipelineConfig {
-  const artifacts: PipelineConfig["artifacts"] = { base: { kind: "model", path: config.model.bundle } };
+  const artifacts: PipelineConfig["artifacts"] = { base: { kind: "model", path: modelSourcePath(config.model), format: modelSourceFormat(config.model) } };
   const eval_ = { ...config.eval, maxNewTokens: config.eval.maxNewTokens ?? config.grpo?.maxNewTokens };
   const common = {
     name: config.name, seed: config.seed, backend: config.backend, output: config.output, runDir: config.runDir, plugins: config.plugins,
@@ -26,6 +27,10 @@ export function runAsPipeline(config: RunConfig): PipelineConfig {
     artifacts.heldOut = { kind: "dataset", path: data.eval };
     inputs.evalData = "heldOut";
   }
-  const options = { ...config.sft!, promptColumn: data.promptColumn, completionColumn: data.completionColumn, template: data.template };
+  const format = data.promptFormat;
+  const options = {
+    ...config.sft!, promptColumn: data.promptColumn, completionColumn: data.completionColumn,
+    template: format === undefined ? data.template : format === "r1-zero", chat: format === "chat",
+  };
   return { ...common, artifacts, stages: [{ id: runStageId(config), stage: "sft", inputs, options }] };
 }

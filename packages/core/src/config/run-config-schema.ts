@@ -1,5 +1,5 @@
 /**
- * The schema (zod) of a run config: one training run (GRPO or SFT) on a model bundle, what `r1ts run`
+ * The schema (zod) of a run config: one training run (GRPO or SFT) on a model bundle or HF folder, what `r1ts run`
  * and `r1ts demo` run. It describes the model, backend, task or data, the trainer with its options (the
  * trainer's own schema: the same defaults as in code), rewards with weights, evaluation, output
  * directory and seed. A run config runs as a one-stage pipeline (run-as-pipeline.ts).
@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { evalSettingsSchema } from "../eval/eval-settings.ts";
 import { pluginSpecConfigSchema, rewardUseConfigSchema } from "../plugin/config-schema.ts";
+import { modelSourceSchema } from "./model-source.ts";
 import { dataSchema, taskSchema } from "../tasks/task-config.ts";
 import { grpoOptionsSchema } from "../train/grpo/grpo-options.ts";
 import { sftOptionsSchema } from "../train/sft/sft-options.ts";
@@ -20,10 +21,8 @@ export const RUN_TRAINERS = ["grpo", "sft"] as const;
 export const grpoSchema = grpoOptionsSchema.omit({ seed: true, evalEvery: true });
 export const sftSchema = sftOptionsSchema.omit({ seed: true, evalEvery: true, padId: true });
 
-export const modelSchema = z.object({
-  /** A model bundle directory (config.json + model.safetensors), or "builtin:base-arithmetic". */
-  bundle: z.string().min(1),
-}).strict();
+/** The model: `{ bundle: DIR | builtin:NAME }` or `{ hf: DIR }` (config/model-source.ts). */
+export const modelSchema = modelSourceSchema;
 
 export const runConfigSchema = z.object({
   name: z.string().min(1).default("run"),

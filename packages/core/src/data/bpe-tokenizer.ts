@@ -5,7 +5,7 @@
  *
  * Digits stay single tokens (as in Llama's tokenizer), so numbers are spelled digit by digit and
  * arithmetic generalises; everything else merges freely, so a prompt template repeated in every example
- * (REFERENCE §2's is ~300 characters) becomes a handful of tokens.
+ * (the R1-Zero template of docs/r1-recipe.md is ~300 characters) becomes a handful of tokens.
  */
 import { TokenizerError } from "./char-tokenizer.ts";
 import { previewValue } from "../util/preview.ts";

@@ -12,6 +12,7 @@ import type { GenerationModel } from "../generate/generate.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import type { Problem } from "../tasks/task.ts";
 import type { EvalSettings } from "./eval-settings.ts";
+import type { ModelEvaluator } from "./evaluator.ts";
 import { evaluateProblems } from "./evaluate.ts";
 import { type SampleOutcome, sampleMetrics } from "./sample-metrics.ts";
 
@@ -109,3 +110,6 @@ export function describeEval(report: EvalReport): string {
   const maj = report.samplesPerProblem > 1 ? [`maj@${report.samplesPerProblem} ${pct(report.majAtN)}`] : [];
   return [`accuracy ${pct(report.accuracy)}`, ...maj, ...passK, `format ${pct(report.format)}`, `mean length ${report.meanLength.toFixed(1)} tokens`].join(", ");
 }
+
+/** The default ModelEvaluator of a run's container. */
+export const heldOutEvaluator: ModelEvaluator = Object.freeze({ name: "held-out", evaluate: evaluateBundle });

@@ -13,6 +13,7 @@ import { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
+import { type StaticDecodingModel, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
 import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensWithLogProbs } from "./sampling.ts";
 import type { TokenDecoder } from "../data/tokenizer.ts";
 
@@ -50,6 +51,12 @@ export interface GenerateOptions extends SamplingOptions {
   logProbsMode?: "raw" | "processed";
   /** Reuse keys and values across steps (default true); false recomputes the whole sequence every step. */
   useCache?: boolean;
+  /**
+   * Capture prefill and decode as graphs over a preallocated cache (prompt width and cache length
+   * rounded up to buckets): default true on backends that build graphs (onnx) for models that support
+   * it, false elsewhere. Tokens are the same either way.
+   */
+  capture?: boolean;
 }
 
 export type FinishReason = "eos" | "stop" | "length";
@@ -81,7 +88,11 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   const backend = model.parameters()[0].backend;
 
   const batch = prompts.length;
-  const promptWidth = Math.max(...prompts.map((p) => p.length));
+  const staticModel = model as Partial<StaticDecodingModel> & GenerationModel;
+  const capture = useCache && typeof staticModel.forwardStatic === "function" && (options.capture ?? capturesByDefault(model));
+  const longest = Math.max(...prompts.map((p) => p.length));
+  // Captured steps pad prompts further left, to a bucket width, so prompts of nearby lengths share a graph.
+  const promptWidth = capture ? lengthBucket(longest) : longest;
   const padding = prompts.map((p) => promptWidth - p.length);
   const anyPadding = padding.some((n) => n > 0);
   // columns[b][c]: the token in column c of row b (left padding first).
@@ -110,9 +121,45 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     });
   };
 
+  if (capture) {
+    const length = lengthBucket(promptWidth + maxNewTokens);
+    const prefill = capturedStep(staticModel as StaticDecodingModel, batch, length, promptWidth);
+    const decode = capturedStep(staticModel as StaticDecodingModel, batch, length, 1);
+    const padTensor = engine.makeTensor(Int32Array.from(padding), [batch], "i32", backend);
+    /** Logits [B, V] of the last column after writing columns [from, width) into the static cache. */
+    const staticStep = (from: number, width: number): Tensor => {
+      const s = width - from;
+      const tokens = new Int32Array(batch * s);
+      for (let b = 0; b < batch; b++) for (let j = 0; j < s; j++) tokens[b * s + j] = columns[b][from + j];
+      return tidy(() => {
+        const run = s === 1 ? decode.step : prefill.step;
+        return run(engine.makeTensor(tokens, [batch, s], "i32", backend), engine.makeTensor(Int32Array.from([from]), [1], "i32", backend), padTensor);
+      });
+    };
+    try {
+      return await decodeLoop(staticStep);
+    } finally {
+      padTensor.dispose();
+    }
+  }
+
   let cache = model.createCache();
   try {
-    let logits = step(cache, 0, promptWidth);
+    return await decodeLoop((from, width) => {
+      if (from > 0 && !useCache) {
+        cache.dispose();
+        cache = model.createCache();
+        return step(cache, 0, width);
+      }
+      return step(cache, from, width);
+    });
+  } finally {
+    cache.dispose();
+  }
+
+  /** Prefill, then one sampled token per row per step until every row stops; `forward(from, width)` gives the logits. */
+  async function decodeLoop(forward: (from: number, width: number) => Tensor): Promise<GenerateResult> {
+    let logits = forward(0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
       const [next, picked] = tidy(() => {
         if (returnLogProbs && options.logProbsMode === "processed") {
@@ -150,17 +197,12 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
       if (reasons.every((r) => r !== undefined)) break;
 
       const width = promptWidth + i + 1;
-      if (useCache) logits = step(cache, width - 1, width);
-      else {
-        cache.dispose();
-        cache = model.createCache();
-        logits = step(cache, 0, width);
-      }
+      logits = forward(width - 1, width);
     }
-  } finally {
-    cache.dispose();
+    return finish();
   }
 
+  function finish(): GenerateResult {
   const result: GenerateResult = {
     sequences: prompts.map((p, b) => [...p, ...completions[b]]),
     completionIds: completions,
@@ -172,6 +214,7 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   }
   if (returnLogProbs) result.completionLogProbs = logProbs;
   return result;
+  }
 }
 
 /** [B, 1, S, width] additive mask for the columns [from, width): keys are real tokens at or before the query. */

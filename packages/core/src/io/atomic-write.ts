@@ -86,16 +86,19 @@ function checkRelativeName(dir: string, name: string): void {
   }
 }
 
+/** A file's content, or a function that makes it just before it is written (so large files need not all be in memory at once). */
+export type FileContent = Uint8Array | string | (() => Uint8Array | string | Promise<Uint8Array | string>);
+
 /**
- * Atomically create or replace the directory `dir` with exactly `files` (name -> content; names may
- * contain subfolders). The content is built in `${dir}.tmp-<pid>-<random>` and renamed into place.
+ * Atomically create or replace the directory `dir` with exactly `files` (name -> content or a producer
+ * of it; names may contain subfolders). The content is built in `${dir}.tmp-<pid>-<random>` and renamed into place.
  * If `dir` exists it is first renamed to `${dir}.old-<pid>-<random>`, and removed after the new
  * directory is in place. A crash leaves `dir` either absent, old and complete, or new and complete;
  * leftovers carry the `.tmp-` / `.old-` suffixes.
  */
 export async function writeDirAtomic(
   dir: string,
-  files: Record<string, Uint8Array | string>,
+  files: Record<string, FileContent>,
   options: AtomicWriteOptions = {},
 ): Promise<void> {
   const write = options.writeFile ?? writeAndSync;
@@ -108,7 +111,7 @@ export async function writeDirAtomic(
     for (const [name, data] of Object.entries(files)) {
       const target = join(temp, name);
       await mkdir(dirname(target), { recursive: true });
-      await write(target, data);
+      await write(target, typeof data === "function" ? await data() : data);
     }
     await fsyncDir(temp);
   } catch (error) {

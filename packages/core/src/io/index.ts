@@ -1,5 +1,6 @@
 export {
   type AtomicWriteOptions,
+  type FileContent,
   type FileWriter,
   fsyncDir,
   writeAndSync,
@@ -9,9 +10,13 @@ export {
 export {
   type HostTensor,
   type SafetensorsContents,
+  type SafetensorsEntry,
+  type SafetensorsHeader,
   MAX_HEADER_BYTES,
   SafetensorsError,
   parseSafetensors,
+  parseSafetensorsHeader,
+  safetensorsHeaderLength,
   readSafetensors,
   serializeSafetensors,
   writeSafetensors,
@@ -27,3 +32,4 @@ export {
   loadCheckpoint,
   saveCheckpoint,
 } from "./checkpoint.ts";
+export { SafetensorsFile } from "./safetensors-file.ts";

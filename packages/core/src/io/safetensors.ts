@@ -12,8 +12,8 @@
  * so the returned typed arrays are aligned and own their memory.
  */
 import { readFile } from "node:fs/promises";
-import { type DType, type TypedArray, allocateStorage, bytesPerElement, isStorageOf } from "../tensor/dtype.ts";
 import { R1tsError } from "../errors.ts";
+import { type DType, type TypedArray, allocateStorage, bytesPerElement, isStorageOf } from "../tensor/dtype.ts";
 import { writeFileAtomic } from "./atomic-write.ts";
 import { previewValue } from "../util/preview.ts";
 
@@ -161,7 +161,8 @@ function checkMetadata(source: string, metadata: unknown): asserts metadata is R
 
 // ---------------------------------------------------------------- reading
 
-interface Entry {
+/** One tensor of a safetensors header: its dtype, shape and byte range within the data buffer. */
+export interface SafetensorsEntry {
   name: string;
   dtype: DType;
   shape: number[];
@@ -169,34 +170,57 @@ interface Entry {
   end: number;
 }
 
-/** Decode safetensors bytes. `source` (e.g. the file path) is named in every error. */
-export function parseSafetensors(bytes: Uint8Array, source: string = DEFAULT_SOURCE): SafetensorsContents {
+/** A validated safetensors header: entries in header order, metadata, and where the data buffer starts. */
+export interface SafetensorsHeader {
+  entries: SafetensorsEntry[];
+  metadata: Record<string, string>;
+  /** Byte offset of the data buffer in the file (8 + header length). */
+  dataStart: number;
+}
+
+/** The header length N from the first 8 bytes of a file of `fileBytes` bytes (validated). */
+export function safetensorsHeaderLength(first8: Uint8Array, fileBytes: number, source: string = DEFAULT_SOURCE): number {
   assertLittleEndianHost(source);
-  if (bytes.length < 8) {
-    throw new SafetensorsError(source, undefined, `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (fileBytes < 8 || first8.length < 8) {
+    throw new SafetensorsError(source, undefined, `file is ${fileBytes} bytes, shorter than the 8-byte header length`);
   }
-  const headerLength = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  const headerLength = new DataView(first8.buffer, first8.byteOffset, 8).getBigUint64(0, true);
   if (headerLength > BigInt(MAX_HEADER_BYTES)) {
     throw new SafetensorsError(source, undefined, `header length ${headerLength} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   }
   const n = Number(headerLength);
-  if (8 + n > bytes.length) {
-    throw new SafetensorsError(source, undefined, `header length ${n} is larger than the ${bytes.length - 8} bytes after it (truncated file?)`);
+  if (8 + n > fileBytes) {
+    throw new SafetensorsError(source, undefined, `header length ${n} is larger than the ${fileBytes - 8} bytes after it (truncated file?)`);
   }
+  return n;
+}
 
-  const header = parseHeaderJson(bytes.subarray(8, 8 + n), source);
+/**
+ * Validates the header bytes (the N bytes after the length) of a file of `fileBytes` bytes: every entry,
+ * and that the tensors tile the data buffer exactly (so a truncated or padded file fails here).
+ */
+export function parseSafetensorsHeader(headerBytes: Uint8Array, fileBytes: number, source: string = DEFAULT_SOURCE): SafetensorsHeader {
+  const header = parseHeaderJson(headerBytes, source);
   let metadata: Record<string, string> = {};
   if (Object.hasOwn(header, METADATA_KEY)) {
     const raw = header[METADATA_KEY];
     checkMetadata(source, raw);
     metadata = Object.fromEntries(Object.entries(raw));
   }
-
-  const buffer = bytes.subarray(8 + n);
+  const dataStart = 8 + headerBytes.length;
+  const bufferLength = fileBytes - dataStart;
   const entries = Object.entries(header)
     .filter(([name]) => name !== METADATA_KEY)
-    .map(([name, info]) => parseEntry(source, name, info, buffer.length));
-  checkCoverage(source, entries, buffer.length);
+    .map(([name, info]) => parseEntry(source, name, info, bufferLength));
+  checkCoverage(source, entries, bufferLength);
+  return { entries, metadata, dataStart };
+}
+
+/** Decode safetensors bytes. `source` (e.g. the file path) is named in every error. */
+export function parseSafetensors(bytes: Uint8Array, source: string = DEFAULT_SOURCE): SafetensorsContents {
+  const n = safetensorsHeaderLength(bytes.subarray(0, 8), bytes.length, source);
+  const { entries, metadata } = parseSafetensorsHeader(bytes.subarray(8, 8 + n), bytes.length, source);
+  const buffer = bytes.subarray(8 + n);
 
   const tensors = Object.fromEntries(
     entries.map(({ name, dtype, shape, begin, end }): [string, HostTensor] => {
@@ -221,7 +245,7 @@ function parseHeaderJson(raw: Uint8Array, source: string): Record<string, unknow
   return parsed as Record<string, unknown>;
 }
 
-function parseEntry(source: string, name: string, info: unknown, bufferLength: number): Entry {
+function parseEntry(source: string, name: string, info: unknown, bufferLength: number): SafetensorsEntry {
   const fail = (problem: string): never => {
     throw new SafetensorsError(source, name, problem);
   };
@@ -254,10 +278,10 @@ function parseEntry(source: string, name: string, info: unknown, bufferLength: n
 }
 
 /** The tensors must tile the data buffer exactly: sorted by offset, each begins where the last ended. */
-function checkCoverage(source: string, entries: Entry[], bufferLength: number): void {
+function checkCoverage(source: string, entries: SafetensorsEntry[], bufferLength: number): void {
   const sorted = [...entries].sort((a, b) => a.begin - b.begin || a.end - b.end);
   let cursor = 0;
-  let previous: Entry | undefined;
+  let previous: SafetensorsEntry | undefined;
   for (const entry of sorted) {
     if (entry.begin < cursor) {
       throw new SafetensorsError(source, entry.name, `data_offsets [${entry.begin}, ${entry.end}] overlap tensor "${previous!.name}" (which ends at ${cursor})`);

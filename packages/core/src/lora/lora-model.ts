@@ -61,6 +61,7 @@ export class LoraModel extends Module {
    * adapted model computes, as one plain set of weights. The merged tensors are new: dispose them.
    */
   mergedWeights(): Map<string, Tensor> {
+    this.assertMergeable("mergedWeights");
     const byLayer = new Map<Variable, Linear>();
     for (const { layer } of this.adapters.values()) byLayer.set(layer.weight, layer);
     const out = new Map<string, Tensor>();
@@ -86,6 +87,7 @@ export class LoraModel extends Module {
   /** W += s B A in every adapted layer, then removes the adapters: the base model alone computes the adapted function. */
   merge(): void {
     this.assertAttached("merge");
+    this.assertMergeable("merge");
     noGrad(() => {
       for (const { layer, adapter } of this.adapters.values()) {
         const merged = tidy(() => add(layer.weight, adapter.deltaWeight()));
@@ -109,6 +111,12 @@ export class LoraModel extends Module {
 
   override dispose(): void {
     if (this.attached) this.unload();
+  }
+
+  /** FP8-stored base weights (codes + block scales) cannot hold W + s B A: the adapter stays separate. */
+  private assertMergeable(what: string): void {
+    const fp8 = [...this.adapters].filter(([, { layer }]) => layer.weight_scale_inv).map(([path]) => path);
+    if (fp8.length > 0) throw new LoraError(`LoraModel.${what}: ${fp8.slice(0, 3).join(", ")} store FP8 weights, which cannot take the merged update; save the adapter (saveLoraAdapter) and apply it at load time instead`);
   }
 
   private assertAttached(what: string): void {

@@ -1,5 +1,4 @@
 /** Model presets and parameter counting from a config. */
 export * from "./presets.ts";
 export * from "./parameter-count.ts";
-export * from "./hf-config.ts";
-export * from "./hf-config-file.ts";
+export * from "./load-model.ts";

@@ -1,6 +1,6 @@
 /**
  * Model presets: DeepSeek-V3 (671B) and DeepSeek-V2-Lite (16B) exactly as DeepSeek-V3's
- * `inference/configs` (REFERENCE.md §4), Llama/Qwen-style presets from their HF `config.json`, and small
+ * `inference/configs` (docs/mla.md), Llama/Qwen-style presets from their HF `config.json`, and small
  * presets that train on a CPU. A preset is a plain TransformerConfigInput: `presetConfig(name, overrides)`
  * copies it with overrides (e.g. the vocabSize of your tokenizer).
  */

@@ -2,7 +2,8 @@
  * Causal self-attention with grouped key/value heads (GQA, Ainslie et al. 2023): nHeads query heads
  * share nKvHeads key/value heads, nHeads / nKvHeads queries per group (nKvHeads = nHeads is plain
  * multi-head attention, Vaswani et al. eq. 1; nKvHeads = 1 is multi-query attention).
- * Parameter names follow HF Llama/Qwen: q_proj, k_proj, v_proj, o_proj.
+ * Parameter names follow HF Llama/Qwen: q_proj, k_proj, v_proj, o_proj, and Qwen3's per-head
+ * q_norm / k_norm (RMSNorm over each head before RoPE).
  */
 import { ShapeError } from "../errors.ts";
 import type { LayerCache } from "../generate/kv-cache.ts";
@@ -17,6 +18,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import type { InitOptions } from "./init.ts";
 import { Linear } from "./linear.ts";
 import { Module } from "./module.ts";
+import { RMSNorm } from "./rms-norm.ts";
 import { type RopeTables, applyRope } from "./rope.ts";
 
 export interface AttentionConfig {
@@ -28,8 +30,16 @@ export interface AttentionConfig {
   ropeInterleaved: boolean;
   /** Biases on q/k/v (not on o), as in Qwen2. */
   bias?: boolean;
+  /** A bias on o_proj (Llama's attention_bias has biases on q, k, v and o). */
+  outputBias?: boolean;
+  /** Qwen3: RMSNorm (headDim wide, eps normEps) over every query and key head before RoPE. */
+  qkNorm?: boolean;
+  /** Epsilon of q_norm / k_norm (default 1e-6). */
+  normEps?: number;
   /** Softmax scale; default headDim^-0.5. */
   softmaxScale?: number;
+  /** Keep the projection weights in FP8 with block scales (nn/linear.ts). */
+  fp8Weights?: boolean;
 }
 
 /** What every attention layer needs for one step of cached decoding (built by `TransformerLM.forwardCached`). */
@@ -57,6 +67,8 @@ export class CausalSelfAttention extends Module {
   readonly k_proj: Linear;
   readonly v_proj: Linear;
   readonly o_proj: Linear;
+  readonly q_norm: RMSNorm | undefined;
+  readonly k_norm: RMSNorm | undefined;
   readonly scale: number;
 
   constructor(
@@ -64,13 +76,17 @@ export class CausalSelfAttention extends Module {
     init: InitOptions = {},
   ) {
     super();
-    const { dim, nHeads, nKvHeads, headDim, bias = false } = config;
+    const { dim, nHeads, nKvHeads, headDim, bias = false, outputBias = false, fp8Weights: fp8Weight = false } = config;
     if (nHeads % nKvHeads !== 0) throw new RangeError(`CausalSelfAttention: nKvHeads (${nKvHeads}) must divide nHeads (${nHeads})`);
     this.scale = config.softmaxScale ?? 1 / Math.sqrt(headDim);
-    this.q_proj = this.addModule("q_proj", new Linear(dim, nHeads * headDim, { ...init, bias }));
-    this.k_proj = this.addModule("k_proj", new Linear(dim, nKvHeads * headDim, { ...init, bias }));
-    this.v_proj = this.addModule("v_proj", new Linear(dim, nKvHeads * headDim, { ...init, bias }));
-    this.o_proj = this.addModule("o_proj", new Linear(nHeads * headDim, dim, init));
+    this.q_proj = this.addModule("q_proj", new Linear(dim, nHeads * headDim, { ...init, bias, fp8Weight }));
+    this.k_proj = this.addModule("k_proj", new Linear(dim, nKvHeads * headDim, { ...init, bias, fp8Weight }));
+    this.v_proj = this.addModule("v_proj", new Linear(dim, nKvHeads * headDim, { ...init, bias, fp8Weight }));
+    this.o_proj = this.addModule("o_proj", new Linear(nHeads * headDim, dim, { ...init, bias: outputBias, fp8Weight }));
+    if (config.qkNorm) {
+      this.q_norm = this.addModule("q_norm", new RMSNorm(headDim, config.normEps ?? 1e-6));
+      this.k_norm = this.addModule("k_norm", new RMSNorm(headDim, config.normEps ?? 1e-6));
+    }
   }
 
   /** x [B, S, dim] with RoPE tables for its S positions -> [B, S, dim]. */
@@ -91,8 +107,9 @@ export class CausalSelfAttention extends Module {
       const [b, s] = x.shape;
       const heads = (t: Tensor, h: number): Tensor => reshape(t, [b, s, h, headDim]);
       const toHeadsFirst = (t: Tensor): Tensor => transpose(t, [0, 2, 1, 3]);
-      const q = applyRope(heads(this.q_proj.forward(x), nHeads), { cos, sin }, interleaved);
-      const k = applyRope(heads(this.k_proj.forward(x), nKvHeads), { cos, sin }, interleaved);
+      const norm = (t: Tensor, n: RMSNorm | undefined): Tensor => (n ? n.forward(t) : t);
+      const q = applyRope(norm(heads(this.q_proj.forward(x), nHeads), this.q_norm), { cos, sin }, interleaved);
+      const k = applyRope(norm(heads(this.k_proj.forward(x), nKvHeads), this.k_norm), { cos, sin }, interleaved);
       const v = heads(this.v_proj.forward(x), nKvHeads);
       return { q: toHeadsFirst(q), k: toHeadsFirst(k), v: toHeadsFirst(v) };
     });

@@ -30,8 +30,8 @@ export class DecoderBlock extends Module {
     this.input_layernorm = this.addModule("input_layernorm", new RMSNorm(config.dim, config.normEps));
     this.self_attn = this.addModule("self_attn", config.attention === "mla" ? latentAttention(config, factor, init) : groupedAttention(config, factor, init));
     this.post_attention_layernorm = this.addModule("post_attention_layernorm", new RMSNorm(config.dim, config.normEps));
-    const moe = config.nRoutedExperts > 0 && layerIndex >= config.nDenseLayers;
-    this.mlp = this.addModule("mlp", moe ? mixtureOfExperts(config, init) : new SwiGLU(config.dim, config.interDim, init));
+    const moe = config.nRoutedExperts > 0 && layerIndex >= config.nDenseLayers && layerIndex % config.moeLayerFreq === 0;
+    this.mlp = this.addModule("mlp", moe ? mixtureOfExperts(config, init) : new SwiGLU(config.dim, config.interDim, { ...init, bias: config.mlpBias, fp8Weight: config.fp8Weights }));
   }
 
   /** x [B, S, dim] -> [B, S, dim]; MoE layers push their balance loss into `moe.auxLosses` when given. */
@@ -66,7 +66,11 @@ function groupedAttention(config: TransformerConfig, factor: number, init: InitO
       headDim: config.headDim,
       ropeInterleaved: config.ropeInterleaved,
       bias: config.attentionBias,
+      outputBias: config.attentionOutputBias,
+      qkNorm: config.qkNorm,
+      normEps: config.normEps,
       softmaxScale: factor / Math.sqrt(config.headDim),
+      fp8Weights: config.fp8Weights,
     },
     init,
   );
@@ -88,6 +92,7 @@ function latentAttention(config: TransformerConfig, factor: number, init: InitOp
       // DeepSeek-V3: (dn + dr)^-0.5, times mscale^2 under YaRN.
       softmaxScale: factor / Math.sqrt(dn + dr),
       absorb: config.mlaAbsorb,
+      fp8Weights: config.fp8Weights,
     },
     init,
   );
@@ -106,7 +111,10 @@ function mixtureOfExperts(config: TransformerConfig, init: InitOptions): MoE {
       scoreFunc: config.scoreFunc,
       routeScale: config.routeScale,
       routerBias: config.routerBias,
+      normTopkProb: config.normTopkProb,
+      groupScoring: config.groupScoring,
       balanceLossAlpha: config.balanceLossAlpha,
+      fp8Weights: config.fp8Weights,
     },
     init,
   );

@@ -1,9 +1,8 @@
 /** Embedding: a lookup table [numEmbeddings, dim] indexed by i32 token ids. */
 import { gather } from "../ops/indexing.ts";
-import { randomNormal } from "../ops/creation.ts";
 import { ShapeError } from "../errors.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
-import { type InitOptions, resolveInit } from "./init.ts";
+import { type InitOptions, initialWeight } from "./init.ts";
 import { checkDim } from "./linear.ts";
 import { Module } from "./module.ts";
 
@@ -18,8 +17,7 @@ export class Embedding extends Module {
     super();
     checkDim("Embedding", "numEmbeddings", numEmbeddings);
     checkDim("Embedding", "dim", dim);
-    const { std, generator } = resolveInit(options);
-    this.weight = this.addParameter("weight", randomNormal([numEmbeddings, dim], generator, std));
+    this.weight = this.addParameter("weight", initialWeight([numEmbeddings, dim], options));
   }
 
   /** ids i32 [...] -> [..., dim] */

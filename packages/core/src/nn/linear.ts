@@ -2,14 +2,21 @@
 import { add } from "../ops/elementwise.ts";
 import { linear } from "../ops/matmul.ts";
 import { type Fp8LinearOptions, fp8Linear } from "../quant/fp8-linear.ts";
-import { randomNormal, zeros } from "../ops/creation.ts";
+import { blockScaleShape, dequantizeBlockWeight } from "../quant/fp8-block-weights.ts";
+import { ones, zeros } from "../ops/creation.ts";
+import { tidy } from "../memory.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
-import { type InitOptions, resolveInit } from "./init.ts";
+import { type InitOptions, initialWeight } from "./init.ts";
 import { Module } from "./module.ts";
 
 export interface LinearOptions extends InitOptions {
   /** Add a bias (initialised to zeros); default false. */
   bias?: boolean;
+  /**
+   * Store the weight as FP8 E4M3 codes with one f32 scale per 128 x 128 block (`weight_scale_inv`, as
+   * DeepSeek-V3's released checkpoints), dequantised at every use; such a weight is not trainable.
+   */
+  fp8Weight?: boolean;
 }
 
 /** A trainable addition to a Linear layer's output (a LoRA adapter: lora/lora-adapter.ts). */
@@ -25,6 +32,8 @@ export interface LinearAdapter {
 export class Linear extends Module {
   readonly weight: Variable;
   readonly bias: Variable | undefined;
+  /** With an FP8-stored weight: its block scales [ceil(out / 128), ceil(in / 128)] (HF `weight_scale_inv`). */
+  readonly weight_scale_inv: Variable | undefined;
   /** When set, the forward GEMM runs on FP8 block-quantised inputs (quant/fp8-linear.ts); gradients stay full precision. */
   fp8: Fp8LinearOptions | undefined;
 
@@ -36,9 +45,20 @@ export class Linear extends Module {
     super();
     checkDim("Linear", "inFeatures", inFeatures);
     checkDim("Linear", "outFeatures", outFeatures);
-    const { std, generator } = resolveInit(options);
-    this.weight = this.addParameter("weight", randomNormal([outFeatures, inFeatures], generator, std));
+    if (options.fp8Weight) {
+      this.weight = this.addParameter("weight", initialWeight([outFeatures, inFeatures], options, "f8e4m3"));
+      this.weight.trainable = false;
+    } else this.weight = this.addParameter("weight", initialWeight([outFeatures, inFeatures], options));
     this.bias = options.bias ? this.addParameter("bias", zeros([outFeatures])) : undefined;
+    if (options.fp8Weight) {
+      this.weight_scale_inv = this.addParameter("weight_scale_inv", ones(blockScaleShape(outFeatures, inFeatures)));
+      this.weight_scale_inv.trainable = false;
+    }
+  }
+
+  /** The weight as f32 [out, in]: the parameter itself, or its dequantised FP8 codes (a new tensor). */
+  denseWeight(): Tensor {
+    return this.weight_scale_inv ? dequantizeBlockWeight(this.weight, this.weight_scale_inv) : this.weight;
   }
 
   /** Added to the output when set (not a child module: its parameters are not the layer's). */
@@ -46,13 +66,18 @@ export class Linear extends Module {
 
   /** x [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    const y = this.fp8 ? fp8Linear(x, this.weight, this.bias, this.fp8) : linear(x, this.weight, this.bias);
+    const y = this.weight_scale_inv ? tidy(() => this.multiply(x, this.denseWeight())) : this.multiply(x, this.weight);
     return this.adapter ? add(y, this.adapter.forward(x)) : y;
   }
 
-  /** The weight the layer applies, W plus the adapter's delta (for code that reads the weight directly). */
+  /** The weight the layer applies as f32: W (dequantised when stored as FP8) plus the adapter's delta. */
   effectiveWeight(): Tensor {
-    return this.adapter ? add(this.weight, this.adapter.deltaWeight()) : this.weight;
+    const w = this.denseWeight();
+    return this.adapter ? add(w, this.adapter.deltaWeight()) : w;
+  }
+
+  private multiply(x: Tensor, w: Tensor): Tensor {
+    return this.fp8 ? fp8Linear(x, w, this.bias, this.fp8) : linear(x, w, this.bias);
   }
 }
 

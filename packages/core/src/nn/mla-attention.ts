@@ -1,5 +1,5 @@
 /**
- * The attention core of absorbed Multi-head Latent Attention (DeepSeek-V2 §2.1.2 / V3 §2.1.1, REFERENCE.md §4):
+ * The attention core of absorbed Multi-head Latent Attention (DeepSeek-V2 §2.1.2 / V3 §2.1.1, docs/mla.md):
  * MQA over the latent cache. Every head h scores cached token t by
  *   (q_lat[h] . c_t + q_pe[h] . k_pe_t) * scale
  * and returns sum_t softmax(scores)_t c_t, a 512-wide latent per head (W_kvb's value half and W_o follow).

@@ -1,5 +1,5 @@
 /**
- * Multi-head Latent Attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1; REFERENCE.md §4), as in DeepSeek-V3's
+ * Multi-head Latent Attention (DeepSeek-V2 §2.1, DeepSeek-V3 §2.1.1; docs/mla.md), as in DeepSeek-V3's
  * `inference/model.py` class MLA, with HF DeepSeek-V3 parameter names.
  *
  *   queries:  q = W_q x, or W_qb RMSNorm(W_qa x) with query compression (qLoraRank > 0)     (V3 eq. 6-9)
@@ -21,7 +21,7 @@ import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { type CachedStep, maskedAttention } from "./attention.ts";
 import type { InitOptions } from "./init.ts";
-import { Linear } from "./linear.ts";
+import { Linear, type LinearOptions } from "./linear.ts";
 import { mlaAttention } from "./mla-attention.ts";
 import { Module } from "./module.ts";
 import { RMSNorm } from "./rms-norm.ts";
@@ -48,6 +48,8 @@ export interface MLAConfig {
   softmaxScale?: number;
   /** Cached decoding keeps the latent cache (absorbed path, default) or full keys and values (naive path). */
   absorb?: boolean;
+  /** Keep the projection weights in FP8 with block scales, as DeepSeek-V3's released checkpoints (nn/linear.ts). */
+  fp8Weights?: boolean;
 }
 
 export type MLAPath = "naive" | "absorbed";
@@ -80,17 +82,18 @@ export class MultiHeadLatentAttention extends Module {
     this.scale = config.softmaxScale ?? 1 / Math.sqrt(dn + dr);
     this.interleaved = config.ropeInterleaved ?? true;
     this.cachePath = config.absorb === false ? "naive" : "absorbed";
+    const lin: LinearOptions = { ...init, fp8Weight: config.fp8Weights === true };
     if (qLoraRank === 0) {
-      this.q_proj = this.addModule("q_proj", new Linear(dim, h * (dn + dr), init));
+      this.q_proj = this.addModule("q_proj", new Linear(dim, h * (dn + dr), lin));
     } else {
-      this.q_a_proj = this.addModule("q_a_proj", new Linear(dim, qLoraRank, init));
+      this.q_a_proj = this.addModule("q_a_proj", new Linear(dim, qLoraRank, lin));
       this.q_a_layernorm = this.addModule("q_a_layernorm", new RMSNorm(qLoraRank, normEps));
-      this.q_b_proj = this.addModule("q_b_proj", new Linear(qLoraRank, h * (dn + dr), init));
+      this.q_b_proj = this.addModule("q_b_proj", new Linear(qLoraRank, h * (dn + dr), lin));
     }
-    this.kv_a_proj_with_mqa = this.addModule("kv_a_proj_with_mqa", new Linear(dim, kvLoraRank + dr, init));
+    this.kv_a_proj_with_mqa = this.addModule("kv_a_proj_with_mqa", new Linear(dim, kvLoraRank + dr, lin));
     this.kv_a_layernorm = this.addModule("kv_a_layernorm", new RMSNorm(kvLoraRank, normEps));
-    this.kv_b_proj = this.addModule("kv_b_proj", new Linear(kvLoraRank, h * (dn + dv), init));
-    this.o_proj = this.addModule("o_proj", new Linear(h * dv, dim, init));
+    this.kv_b_proj = this.addModule("kv_b_proj", new Linear(kvLoraRank, h * (dn + dv), lin));
+    this.o_proj = this.addModule("o_proj", new Linear(h * dv, dim, lin));
   }
 
   /** x [B, S, dim] with RoPE tables (qkRopeHeadDim wide) for its positions -> [B, S, dim], causal. */
@@ -161,6 +164,7 @@ export class MultiHeadLatentAttention extends Module {
   absorbedWeights(): { wk: Tensor; wv: Tensor } {
     const { nHeads: h, qkNopeHeadDim: dn, vHeadDim: dv, kvLoraRank } = this.config;
     return tidy(() => {
+      // The effective weight: dequantised when stored as FP8, plus a LoRA adapter's delta when there is one.
       const [wk, wv] = split(reshape(this.kv_b_proj.effectiveWeight(), [h, dn + dv, kvLoraRank]), [dn, dv], 1);
       return { wk, wv };
     });

@@ -1,5 +1,5 @@
 /**
- * DeepSeekMoE (DeepSeek-V3 §2.1.2, eq. 12; REFERENCE.md §6): routed SwiGLU experts chosen per token by
+ * DeepSeekMoE (DeepSeek-V3 §2.1.2, eq. 12; docs/moe.md): routed SwiGLU experts chosen per token by
  * the MoEGate plus always-on shared experts,
  *   MoE(u) = sum_{i in topK} g_i FFN_i(u) + FFN_shared(u)          (the residual is added by the block)
  * and the sequence-wise balance loss (eq. 17-20):
@@ -36,6 +36,8 @@ export interface MoEConfig extends MoEGateConfig {
   balanceLossAlpha?: number;
   /** How experts are run (see the file comment); default "auto". */
   dispatch?: MoEDispatch;
+  /** Keep the experts' weights in FP8 with block scales (nn/linear.ts); the gate stays f32. */
+  fp8Weights?: boolean;
 }
 
 export type MoEDispatch = "auto" | "sparse" | "dense";
@@ -71,8 +73,9 @@ export class MoE extends Module {
     this.dispatch = config.dispatch ?? "auto";
     if (!(this.balanceLossAlpha >= 0)) throw new RangeError(`MoE: balanceLossAlpha must be >= 0, got ${this.balanceLossAlpha}`);
     this.gate = this.addModule("gate", new MoEGate(config, init));
-    this.experts = this.addModule("experts", new ModuleList(Array.from({ length: nRoutedExperts }, () => new SwiGLU(dim, moeInterDim, init))));
-    this.shared_experts = nSharedExperts > 0 ? this.addModule("shared_experts", new SwiGLU(dim, nSharedExperts * moeInterDim, init)) : undefined;
+    const lin = { ...init, fp8Weight: config.fp8Weights === true };
+    this.experts = this.addModule("experts", new ModuleList(Array.from({ length: nRoutedExperts }, () => new SwiGLU(dim, moeInterDim, lin))));
+    this.shared_experts = nSharedExperts > 0 ? this.addModule("shared_experts", new SwiGLU(dim, nSharedExperts * moeInterDim, lin)) : undefined;
   }
 
   /** x [B, S, dim] -> [B, S, dim] */
@@ -123,7 +126,7 @@ export class MoE extends Module {
     return terms;
   }
 
-  /** alpha * mean over sequences of sum_i f_i P_i (REFERENCE §6); f from the top-K of the unbiased scores. */
+  /** alpha * mean over sequences of sum_i f_i P_i (docs/moe.md); f from the top-K of the unbiased scores. */
   balanceLoss(routing: Routing, batch: number, seq: number, alpha = this.balanceLossAlpha): Tensor {
     return tidy(() => {
       const { nRoutedExperts: e, topK: k } = this.gate;

@@ -5,8 +5,9 @@
  * half-split layout (x[j], x[j + d/2]) as in Hugging Face Llama/Qwen).
  *
  * Context extension hooks in through `RopeScaling`: a scaling rewrites the frequencies
- * (`scaleFrequencies`) and may multiply the attention softmax scale (`ropeAttentionFactor`).
- * YaRN (REFERENCE.md §5, nn/yarn.ts) is the other member of the union.
+ * (`scaleFrequencies`), may multiply the attention softmax scale (`ropeAttentionFactor`) and the cos/sin
+ * tables (`ropeTableFactor`). YaRN (docs/yarn.md, nn/yarn.ts) and Hugging Face's linear, llama3 and
+ * dynamic scalings (nn/rope-scalings.ts) are the members of the union.
  */
 import type { Backend } from "../backend/backend.ts";
 import { ShapeError } from "../errors.ts";
@@ -16,10 +17,11 @@ import { tidy } from "../memory.ts";
 import { engine } from "../tensor/engine.ts";
 import { formatShape } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { type DynamicRopeScaling, type Llama3RopeScaling, type LinearRopeScaling, linearFrequencies, llama3Frequencies } from "./rope-scalings.ts";
 import { type YarnScaling, yarnActive, yarnFrequencies, yarnMscale } from "./yarn.ts";
 
-/** How the base frequencies are rescaled for longer contexts: plain RoPE, or YaRN. */
-export type RopeScaling = { type: "none" } | YarnScaling;
+/** How the base frequencies are rescaled for longer contexts: plain RoPE, YaRN, or one of HF's linear, llama3, dynamic. */
+export type RopeScaling = { type: "none" } | YarnScaling | LinearRopeScaling | Llama3RopeScaling | DynamicRopeScaling;
 
 export interface RopeConfig {
   /** The rotated dimension of a head (even). */
@@ -50,6 +52,13 @@ function scaleFrequencies(base: Float64Array, config: RopeConfig): Float64Array 
       return base;
     case "yarn":
       return yarnFrequencies(base, scaling as YarnScaling, config.headDim, config.theta, config.maxSeqLen);
+    case "linear":
+      return linearFrequencies(base, scaling as LinearRopeScaling);
+    case "llama3":
+      return llama3Frequencies(base, scaling as Llama3RopeScaling);
+    case "dynamic":
+      // Plain RoPE up to originalMaxSeqLen, the longest the config lets the model run.
+      return base;
     default:
       return unknownScaling(type);
   }
@@ -69,9 +78,19 @@ export function ropeAttentionFactor(scaling: RopeScaling | undefined, maxSeqLen 
       const yarn = s as YarnScaling;
       return yarnActive(yarn, maxSeqLen) ? yarnMscale(yarn.factor, yarn.mscale) ** 2 : 1;
     }
+    case "linear":
+    case "llama3":
+    case "dynamic":
+      return 1;
     default:
       return unknownScaling(type);
   }
+}
+
+/** The factor a scaling applies to the cos and sin tables (so to the rotated part of q and k): YaRN's attentionFactor, else 1. */
+export function ropeTableFactor(scaling: RopeScaling | undefined, maxSeqLen = Infinity): number {
+  if (scaling?.type !== "yarn") return 1;
+  return yarnActive(scaling, maxSeqLen) ? (scaling.attentionFactor ?? 1) : 1;
 }
 
 /** Reached only by a scaling type without a case above (the compiler flags it: `type` is not `never`). */
@@ -87,10 +106,10 @@ export interface RopeTables {
 }
 
 /**
- * cos and sin of angle(p, j) = p * freq_j for each position p (a list, or a count n for 0..n-1).
- * Angles are computed in f64 on the host, so long positions keep their precision.
+ * cos and sin of angle(p, j) = p * freq_j for each position p (a list, or a count n for 0..n-1), times
+ * `factor` (`ropeTableFactor`; default 1). Angles are computed in f64 on the host, so long positions keep their precision.
  */
-export function ropeTables(frequencies: ArrayLike<number>, positions: ArrayLike<number> | number, backend?: Backend): RopeTables {
+export function ropeTables(frequencies: ArrayLike<number>, positions: ArrayLike<number> | number, backend?: Backend, factor = 1): RopeTables {
   const list: ArrayLike<number> = typeof positions === "number" ? Array.from({ length: positions }, (_, i) => i) : positions;
   const half = frequencies.length;
   const cos = new Float32Array(list.length * half);
@@ -98,8 +117,8 @@ export function ropeTables(frequencies: ArrayLike<number>, positions: ArrayLike<
   for (let p = 0; p < list.length; p++) {
     for (let j = 0; j < half; j++) {
       const angle = list[p] * frequencies[j];
-      cos[p * half + j] = Math.cos(angle);
-      sin[p * half + j] = Math.sin(angle);
+      cos[p * half + j] = Math.cos(angle) * factor;
+      sin[p * half + j] = Math.sin(angle) * factor;
     }
   }
   return {

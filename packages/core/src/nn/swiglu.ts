@@ -2,8 +2,7 @@
 import { mul, silu } from "../ops/elementwise.ts";
 import { tidy } from "../memory.ts";
 import type { Tensor } from "../tensor/tensor.ts";
-import type { InitOptions } from "./init.ts";
-import { Linear } from "./linear.ts";
+import { Linear, type LinearOptions } from "./linear.ts";
 import { Module } from "./module.ts";
 
 export class SwiGLU extends Module {
@@ -11,11 +10,11 @@ export class SwiGLU extends Module {
   readonly up_proj: Linear;
   readonly down_proj: Linear;
 
-  /** dim -> interDim (gate and up) -> dim (down); no biases, as in Llama and DeepSeek. */
+  /** dim -> interDim (gate and up) -> dim (down); no biases by default, as in Llama and DeepSeek (`bias`: Llama's mlp_bias). */
   constructor(
     readonly dim: number,
     readonly interDim: number,
-    init: InitOptions = {},
+    init: LinearOptions = {},
   ) {
     super();
     this.gate_proj = this.addModule("gate_proj", new Linear(dim, interDim, init));

@@ -5,8 +5,9 @@
  * so a bad config fails before any tensor is made, naming the field, what was expected and what was given.
  */
 import { ModelConfigError } from "./errors.ts";
-import type { MoEScoreFunc } from "./moe-gate.ts";
+import type { MoEGroupScoring, MoEScoreFunc } from "./moe-gate.ts";
 import type { RopeScaling } from "./rope.ts";
+import { type DynamicRopeScaling, type Llama3RopeScaling, type LinearRopeScaling, ropeScalingProblem } from "./rope-scalings.ts";
 import { YARN_DEFAULTS, type YarnScaling, yarnProblem } from "./yarn.ts";
 
 export interface TransformerConfig {
@@ -32,6 +33,18 @@ export interface TransformerConfig {
   tieEmbeddings: boolean;
   /** Biases on q/k/v projections (Qwen2 has them). */
   attentionBias: boolean;
+  /** A bias on the attention output projection o_proj (Llama's attention_bias puts one on q, k, v and o). */
+  attentionOutputBias: boolean;
+  /** Biases on the dense SwiGLU's gate/up/down projections (Llama's mlp_bias). */
+  mlpBias: boolean;
+  /** Qwen3: RMSNorm over each query and key head (q_norm, k_norm, headDim wide) before RoPE. */
+  qkNorm: boolean;
+  /**
+   * Linear weights stored as FP8 E4M3 with one f32 scale per 128 x 128 block (`weight_scale_inv`, as
+   * DeepSeek-V3's released checkpoints), dequantised on the fly; not trainable. Embedding, norms,
+   * MoE gates and the output head stay in full precision.
+   */
+  fp8Weights: boolean;
   /** Std of the normal initialisation of weight matrices. */
   initStd: number;
   /** Seed of the parameter initialisation. */
@@ -62,6 +75,8 @@ export interface TransformerConfig {
   moeInterDim: number;
   /** MoE: the first nDenseLayers layers keep a dense MLP (interDim wide). */
   nDenseLayers: number;
+  /** MoE: after the dense layers, layer i is an MoE layer when i % moeLayerFreq == 0 (HF moe_layer_freq; default 1). */
+  moeLayerFreq: number;
   /** MoE: expert groups and how many a token may use (group-limited routing). */
   nExpertGroups: number;
   nLimitedGroups: number;
@@ -69,6 +84,10 @@ export interface TransformerConfig {
   scoreFunc: MoEScoreFunc;
   /** MoE: multiplier of the routing weights. */
   routeScale: number;
+  /** MoE: renormalise the top-K weights to sum to 1 before routeScale (HF norm_topk_prob; default: with sigmoid scores). */
+  normTopkProb: boolean;
+  /** MoE: how a group of experts is scored for group-limited routing: the sum of its top 2 (V3's noaux_tc) or its max (V2). */
+  groupScoring: MoEGroupScoring;
   /** MoE: selection bias for auxiliary-loss-free balancing (default: with sigmoid scores). */
   routerBias: boolean;
   /** MoE: alpha of the sequence-wise balance loss added by `loss` (0 = off). */
@@ -78,7 +97,12 @@ export interface TransformerConfig {
 type Required_ = "vocabSize" | "dim" | "nLayers" | "nHeads" | "interDim";
 
 /** A RoPE scaling as given: YaRN fields left out take DeepSeek-V3's defaults (YARN_DEFAULTS). */
-export type RopeScalingInput = { type: "none" } | ({ type: "yarn" } & Partial<Omit<YarnScaling, "type">>);
+export type RopeScalingInput =
+  | { type: "none" }
+  | ({ type: "yarn" } & Partial<Omit<YarnScaling, "type">>)
+  | LinearRopeScaling
+  | Llama3RopeScaling
+  | DynamicRopeScaling;
 
 export type TransformerConfigInput = Pick<TransformerConfig, Required_> & Partial<Omit<TransformerConfig, Required_ | "ropeScaling">> & { ropeScaling?: RopeScalingInput };
 
@@ -90,6 +114,10 @@ const DEFAULTS = {
   maxSeqLen: 2048,
   tieEmbeddings: false,
   attentionBias: false,
+  attentionOutputBias: false,
+  mlpBias: false,
+  qkNorm: false,
+  fp8Weights: false,
   initStd: 0.02,
   seed: 0,
   attention: "gqa" as const,
@@ -104,19 +132,22 @@ const DEFAULTS = {
   nActivatedExperts: 0,
   moeInterDim: 0,
   nDenseLayers: 0,
+  moeLayerFreq: 1,
   nExpertGroups: 1,
   nLimitedGroups: 1,
   scoreFunc: "softmax" as MoEScoreFunc,
   routeScale: 1,
+  groupScoring: "top2Sum" as MoEGroupScoring,
   balanceLossAlpha: 0.0001,
 };
 
 const FIELDS: readonly (keyof TransformerConfig)[] = [
   "vocabSize", "dim", "nLayers", "nHeads", "nKvHeads", "headDim", "interDim", "normEps", "ropeTheta",
-  "ropeInterleaved", "ropeScaling", "maxSeqLen", "tieEmbeddings", "attentionBias", "initStd", "seed",
+  "ropeInterleaved", "ropeScaling", "maxSeqLen", "tieEmbeddings", "attentionBias", "attentionOutputBias", "mlpBias", "qkNorm",
+  "fp8Weights", "initStd", "seed",
   "attention", "qLoraRank", "kvLoraRank", "qkNopeHeadDim", "qkRopeHeadDim", "vHeadDim", "mlaAbsorb",
-  "nRoutedExperts", "nSharedExperts", "nActivatedExperts", "moeInterDim", "nDenseLayers", "nExpertGroups", "nLimitedGroups",
-  "scoreFunc", "routeScale", "routerBias", "balanceLossAlpha",
+  "nRoutedExperts", "nSharedExperts", "nActivatedExperts", "moeInterDim", "nDenseLayers", "moeLayerFreq", "nExpertGroups", "nLimitedGroups",
+  "scoreFunc", "routeScale", "normTopkProb", "groupScoring", "routerBias", "balanceLossAlpha",
 ];
 
 /** A complete, validated config from the required fields plus any overrides. */
@@ -164,7 +195,8 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
   const headDim = positive("headDim", input.headDim ?? (attention === "mla" ? mla.qkNopeHeadDim + mla.qkRopeHeadDim : dim / nHeads));
   if (attention === "gqa" && headDim % 2 !== 0) throw ModelConfigError.expected("headDim", "even (RoPE rotates pairs)", headDim);
   const moe = resolveMoE(input, positive, nonNegative, bool);
-  const ropeScaling = resolveRopeScaling(input.ropeScaling ?? DEFAULTS.ropeScaling);
+  const maxSeqLen = positive("maxSeqLen", input.maxSeqLen ?? DEFAULTS.maxSeqLen);
+  const ropeScaling = resolveRopeScaling(input.ropeScaling ?? DEFAULTS.ropeScaling, maxSeqLen);
   const initStd = input.initStd ?? DEFAULTS.initStd;
   if (typeof initStd !== "number" || !Number.isFinite(initStd) || initStd < 0) throw ModelConfigError.expected("initStd", "a finite number >= 0", initStd);
   const seed = input.seed ?? DEFAULTS.seed;
@@ -182,9 +214,13 @@ export function transformerConfig(input: TransformerConfigInput): TransformerCon
     ropeTheta: positiveReal("ropeTheta", input.ropeTheta ?? DEFAULTS.ropeTheta),
     ropeInterleaved: bool("ropeInterleaved", input.ropeInterleaved ?? DEFAULTS.ropeInterleaved),
     ropeScaling: { ...ropeScaling },
-    maxSeqLen: positive("maxSeqLen", input.maxSeqLen ?? DEFAULTS.maxSeqLen),
+    maxSeqLen,
     tieEmbeddings: bool("tieEmbeddings", input.tieEmbeddings ?? DEFAULTS.tieEmbeddings),
     attentionBias: bool("attentionBias", input.attentionBias ?? DEFAULTS.attentionBias),
+    attentionOutputBias: bool("attentionOutputBias", input.attentionOutputBias ?? DEFAULTS.attentionOutputBias),
+    mlpBias: bool("mlpBias", input.mlpBias ?? DEFAULTS.mlpBias),
+    qkNorm: bool("qkNorm", input.qkNorm ?? DEFAULTS.qkNorm),
+    fp8Weights: bool("fp8Weights", input.fp8Weights ?? DEFAULTS.fp8Weights),
     initStd,
     seed,
     attention,
@@ -202,6 +238,8 @@ function resolveMoE(input: TransformerConfigInput, positive: Check, nonNegative:
   const routeScale = input.routeScale ?? DEFAULTS.routeScale;
   if (typeof routeScale !== "number" || !Number.isFinite(routeScale) || routeScale <= 0) throw ModelConfigError.expected("routeScale", "a finite number > 0", routeScale);
   const balanceLossAlpha = input.balanceLossAlpha ?? DEFAULTS.balanceLossAlpha;
+  const groupScoring = input.groupScoring ?? DEFAULTS.groupScoring;
+  if (groupScoring !== "top2Sum" && groupScoring !== "max") throw ModelConfigError.expected("groupScoring", '"top2Sum" or "max"', groupScoring);
   if (typeof balanceLossAlpha !== "number" || !Number.isFinite(balanceLossAlpha) || balanceLossAlpha < 0) throw ModelConfigError.expected("balanceLossAlpha", "a finite number >= 0", balanceLossAlpha);
   const out = {
     nRoutedExperts,
@@ -209,10 +247,13 @@ function resolveMoE(input: TransformerConfigInput, positive: Check, nonNegative:
     nActivatedExperts: nonNegative("nActivatedExperts", input.nActivatedExperts ?? DEFAULTS.nActivatedExperts),
     moeInterDim: nonNegative("moeInterDim", input.moeInterDim ?? DEFAULTS.moeInterDim),
     nDenseLayers: nonNegative("nDenseLayers", input.nDenseLayers ?? DEFAULTS.nDenseLayers),
+    moeLayerFreq: positive("moeLayerFreq", input.moeLayerFreq ?? DEFAULTS.moeLayerFreq),
     nExpertGroups: positive("nExpertGroups", input.nExpertGroups ?? DEFAULTS.nExpertGroups),
     nLimitedGroups: positive("nLimitedGroups", input.nLimitedGroups ?? DEFAULTS.nLimitedGroups),
     scoreFunc,
     routeScale,
+    normTopkProb: bool("normTopkProb", input.normTopkProb ?? scoreFunc === "sigmoid"),
+    groupScoring,
     routerBias: bool("routerBias", input.routerBias ?? scoreFunc === "sigmoid"),
     balanceLossAlpha,
   };
@@ -221,20 +262,35 @@ function resolveMoE(input: TransformerConfigInput, positive: Check, nonNegative:
   if (out.moeInterDim < 1) throw ModelConfigError.expected("moeInterDim", "a positive integer for an MoE model", out.moeInterDim);
   if (nRoutedExperts % out.nExpertGroups !== 0) throw ModelConfigError.expected("nExpertGroups", `a divisor of nRoutedExperts (${nRoutedExperts})`, out.nExpertGroups);
   if (out.nLimitedGroups > out.nExpertGroups) throw ModelConfigError.expected("nLimitedGroups", `at most nExpertGroups (${out.nExpertGroups})`, out.nLimitedGroups);
-  if (out.nExpertGroups > 1 && nRoutedExperts / out.nExpertGroups < 2) throw ModelConfigError.expected("nExpertGroups", "small enough that every group has >= 2 experts (groups are scored by their top 2)", out.nExpertGroups);
+  if (out.nExpertGroups > 1 && nRoutedExperts / out.nExpertGroups < 2 && groupScoring === "top2Sum") throw ModelConfigError.expected("nExpertGroups", "small enough that every group has >= 2 experts (groups are scored by their top 2)", out.nExpertGroups);
   if (out.nExpertGroups > 1 && (out.nLimitedGroups * nRoutedExperts) / out.nExpertGroups < out.nActivatedExperts) {
     throw ModelConfigError.expected("nLimitedGroups", `enough groups to supply nActivatedExperts (${out.nActivatedExperts})`, out.nLimitedGroups);
   }
   return out;
 }
 
-/** Fills YaRN defaults and validates a RoPE scaling. */
-export function resolveRopeScaling(scaling: RopeScalingInput): RopeScaling {
-  if (typeof scaling !== "object" || scaling === null || (scaling.type !== "none" && scaling.type !== "yarn")) {
-    throw ModelConfigError.expected("ropeScaling", '{ type: "none" } or { type: "yarn", factor, originalMaxSeqLen, betaFast, betaSlow, mscale }', scaling);
+const SCALING_FIELDS = {
+  linear: ["type", "factor"],
+  llama3: ["type", "factor", "lowFreqFactor", "highFreqFactor", "originalMaxSeqLen"],
+  dynamic: ["type", "factor", "originalMaxSeqLen"],
+} as const;
+
+/** Fills YaRN defaults and validates a RoPE scaling (a dynamic one against the model's maxSeqLen). */
+export function resolveRopeScaling(scaling: RopeScalingInput, maxSeqLen = 0): RopeScaling {
+  const types = ["none", "yarn", ...Object.keys(SCALING_FIELDS)];
+  if (typeof scaling !== "object" || scaling === null || !types.includes(scaling.type)) {
+    throw ModelConfigError.expected("ropeScaling", '{ type: "none" }, { type: "yarn", factor, originalMaxSeqLen, betaFast, betaSlow, mscale }, { type: "linear", factor }, { type: "llama3", ... } or { type: "dynamic", ... }', scaling);
   }
   if (scaling.type === "none") return { type: "none" };
-  const known = ["type", ...Object.keys(YARN_DEFAULTS)];
+  if (scaling.type !== "yarn") {
+    const known: readonly string[] = SCALING_FIELDS[scaling.type];
+    for (const key of Object.keys(scaling)) if (!known.includes(key)) throw new ModelConfigError(`ropeScaling.${key}`, `is not a ${scaling.type} field (known: ${known.join(", ")})`);
+    for (const key of known) if ((scaling as unknown as Record<string, unknown>)[key] === undefined) throw new ModelConfigError(`ropeScaling.${key}`, `is required for ${scaling.type} scaling`);
+    const problem = ropeScalingProblem(scaling, maxSeqLen);
+    if (problem) throw new ModelConfigError("ropeScaling", problem);
+    return { ...scaling };
+  }
+  const known = ["type", ...Object.keys(YARN_DEFAULTS), "attentionFactor", "truncate", "alwaysOn"];
   for (const key of Object.keys(scaling)) if (!known.includes(key)) throw new ModelConfigError(`ropeScaling.${key}`, `is not a YaRN field (known: ${known.join(", ")})`);
   const yarn: YarnScaling = { ...YARN_DEFAULTS, ...scaling, type: "yarn" };
   const problem = yarnProblem(yarn);

@@ -5,6 +5,9 @@
 import { checkpoint } from "../autograd/checkpoint.ts";
 import { ShapeError } from "../errors.ts";
 import { KVCache } from "../generate/kv-cache.ts";
+import { type StaticCacheEntry, StaticKVCache } from "../generate/static-kv-cache.ts";
+import { arange } from "../ops/creation.ts";
+import { greaterEqual, lessEqual, sub, where } from "../ops/elementwise.ts";
 import { add, cast, div, maximum, mul } from "../ops/elementwise.ts";
 import { crossEntropy } from "../ops/fused/index.ts";
 import { gather, takeAlongAxis } from "../ops/indexing.ts";
@@ -24,7 +27,7 @@ import { Linear, parametersWithAdapters } from "./linear.ts";
 import { Module, ModuleList } from "./module.ts";
 import type { MoEForwardOptions } from "./moe.ts";
 import { RMSNorm } from "./rms-norm.ts";
-import { type RopeTables, ropeFrequencies, ropeTables } from "./rope.ts";
+import { type RopeTables, ropeFrequencies, ropeTableFactor, ropeTables } from "./rope.ts";
 import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
 
 /** The new tokens' positions and mask for one step of cached decoding. */
@@ -60,7 +63,7 @@ export class TransformerModel extends Module {
     // RoPE rotates whole GQA heads, or only the qkRopeHeadDim part of MLA heads.
     const ropeDim = config.attention === "mla" ? config.qkRopeHeadDim : config.headDim;
     const frequencies = ropeFrequencies({ headDim: ropeDim, theta: config.ropeTheta, maxSeqLen: config.maxSeqLen, scaling: config.ropeScaling });
-    const { cos, sin } = ropeTables(frequencies, config.maxSeqLen);
+    const { cos, sin } = ropeTables(frequencies, config.maxSeqLen, undefined, ropeTableFactor(config.ropeScaling, config.maxSeqLen));
     this.rope = { cos: this.addBuffer("rope_cos", cos), sin: this.addBuffer("rope_sin", sin) };
   }
 
@@ -105,7 +108,68 @@ export class TransformerModel extends Module {
     cache.length += s;
     return out;
   }
+
+  /**
+   * tokens i32 [B, S] written at cache columns [column, column + S) of a preallocated `StaticKVCache`
+   * -> final hidden states [B, S, dim]. Positions (column + s - pad, at least 0), the RoPE tables, the
+   * padding + causal mask [B, 1, S, T] and the cache's write matrix are all computed from tensors.
+   */
+  forwardStatic(tokens: Tensor, cache: StaticKVCache, { column, pad }: StaticDecodeInput): Tensor {
+    const [b, s] = tokens.shape;
+    checkTokens("forwardStatic", tokens, cache.length);
+    if (cache.nLayers !== this.config.nLayers || cache.batch !== b) throw new ShapeError(`TransformerLM.forwardStatic: cache is ${cache.batch} rows x ${cache.nLayers} layers, tokens ${formatShape(tokens.shape)} for ${this.config.nLayers} layers`);
+    if (column.dtype !== "i32" || column.size !== 1 || pad.dtype !== "i32" || !shapesEqual(pad.shape, [b])) {
+      throw new ShapeError(`TransformerLM.forwardStatic: column must be i32 [1] and pad i32 [${b}], got ${column.dtype} ${formatShape(column.shape)} and ${pad.dtype} ${formatShape(pad.shape)}`);
+    }
+    const t = cache.length;
+    return tidy(() => {
+      const columns = add(reshape(column, [1]), arange(0, s, 1, "i32", tokens.backend)); // [S]
+      const positions = maximum(sub(reshape(columns, [1, s]), reshape(pad, [b, 1])), 0); // [B, S]
+      const index = reshape(positions, [b * s]);
+      const tables = { cos: gather(this.rope.cos, index), sin: gather(this.rope.sin, index) };
+      // Key t is visible to the query at column c when pad_b <= t <= c.
+      const keys = reshape(arange(0, t, 1, "i32", tokens.backend), [1, 1, 1, t]);
+      const visible = mul(cast(greaterEqual(keys, reshape(pad, [b, 1, 1, 1])), "f32"), cast(lessEqual(keys, reshape(columns, [1, 1, s, 1])), "f32"));
+      const mask = where(greaterEqual(visible, 0.5), 0, STATIC_MASKED);
+      cache.beginStep(reshape(column, [1]));
+      try {
+        const step = { tables, mask, cachedLength: 0 };
+        let h = this.embed_tokens.forward(tokens);
+        let i = 0;
+        for (const layer of this.layers) h = layer.forwardCached(h, step, cache.layer(i++));
+        return this.norm.forward(h);
+      } finally {
+        cache.endStep();
+      }
+    });
+  }
+
+  /** What each layer's attention caches, for a static cache of `batch` rows and `length` columns. */
+  staticCacheEntries(batch: number, length: number): StaticCacheEntry[][] {
+    const c = this.config;
+    const one = (): StaticCacheEntry[] => {
+      if (c.attention !== "mla") {
+        return [{ name: "k", shape: [batch, c.nKvHeads, length, c.headDim] }, { name: "v", shape: [batch, c.nKvHeads, length, c.headDim] }];
+      }
+      if (c.mlaAbsorb === false) {
+        return [{ name: "k", shape: [batch, c.nHeads, length, c.qkNopeHeadDim + c.qkRopeHeadDim] }, { name: "v", shape: [batch, c.nHeads, length, c.vHeadDim] }];
+      }
+      return [{ name: "c", shape: [batch, length, c.kvLoraRank] }, { name: "kpe", shape: [batch, length, c.qkRopeHeadDim] }];
+    };
+    return Array.from({ length: c.nLayers }, one);
+  }
 }
+
+/** The inputs of one shape-stable decoding step, as tensors (so one captured graph serves every step). */
+export interface StaticDecodeInput {
+  /** i32 [1]: the cache column of the first new token (every row's columns line up; rows are left-padded). */
+  column: Tensor;
+  /** i32 [B]: the left padding of each row (its first real token's column). */
+  pad: Tensor;
+}
+
+/** Masked attention score of the static cache's invisible columns (finite on every backend). */
+const STATIC_MASKED = -1e9;
 
 export class TransformerLM extends Module {
   readonly config: TransformerConfig;
@@ -113,11 +177,14 @@ export class TransformerLM extends Module {
   /** Absent with tied embeddings (the head then multiplies by `model.embed_tokens.weight`). */
   readonly lm_head: Linear | undefined;
 
-  /** Validates the config (ModelConfigError on a bad field) and initialises the weights from `config.seed`. */
-  constructor(config: TransformerConfigInput) {
+  /**
+   * Validates the config (ModelConfigError on a bad field) and initialises the weights from `config.seed`,
+   * or, with `empty`, allocates them zeroed without drawing (for weights about to be loaded).
+   */
+  constructor(config: TransformerConfigInput, { empty = false }: { empty?: boolean } = {}) {
     super();
     this.config = transformerConfig(config);
-    const init: InitOptions = { std: this.config.initStd, generator: new Generator(this.config.seed) };
+    const init: InitOptions = { std: this.config.initStd, generator: new Generator(this.config.seed), empty };
     this.model = this.addModule("model", new TransformerModel(this.config, init));
     this.lm_head = this.config.tieEmbeddings ? undefined : this.addModule("lm_head", new Linear(this.config.dim, this.config.vocabSize, init));
   }
@@ -167,6 +234,24 @@ export class TransformerLM extends Module {
   /** A new, empty cache for `forwardCached`. */
   createCache(): KVCache {
     return new KVCache(this.config.nLayers);
+  }
+
+  /** A preallocated cache of `length` columns for `batch` rows, for `forwardStatic` (shape-stable decoding). */
+  createStaticCache(batch: number, length: number): StaticKVCache {
+    if (!(Number.isSafeInteger(length) && length >= 1 && length <= this.config.maxSeqLen + 64)) throw new ShapeError(`TransformerLM.createStaticCache: length ${length} must be in [1, maxSeqLen]`);
+    return new StaticKVCache(batch, length, this.model.staticCacheEntries(batch, length), this.parameters()[0]?.backend);
+  }
+
+  /**
+   * Shape-stable cached decoding: tokens i32 [B, S] at cache columns [column, column + S) -> logits of
+   * the last new token [B, 1, vocabSize] (or of every new token with lastOnly false).
+   */
+  forwardStatic(tokens: Tensor, cache: StaticKVCache, input: StaticDecodeInput, { lastOnly = true } = {}): Tensor {
+    return tidy(() => {
+      let h = this.model.forwardStatic(tokens, cache, input);
+      if (lastOnly) h = slice(h, [0, h.shape[1] - 1, 0], [-1, 1, -1]);
+      return this.head(h);
+    });
   }
 
   /** Hidden states [..., dim] -> logits [..., vocabSize] (the output head). */

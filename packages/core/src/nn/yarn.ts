@@ -1,13 +1,18 @@
 /**
  * YaRN context extension (Peng et al. 2023, "YaRN: Efficient Context Window Extension of Large Language
  * Models", §3.2 "NTK-by-parts" and eq. 21-22), exactly as DeepSeek-V3's `precompute_freqs_cis`
- * (REFERENCE.md §5):
+ * (docs/yarn.md):
  *   fcd(r)  = dim * ln(L / (r * 2 pi)) / (2 ln(base))          the pair index whose wavelength fits r times in L
  *   low     = max(floor(fcd(betaFast)), 0); high = min(ceil(fcd(betaSlow)), dim - 1)
  *   ramp(j) = clamp((j - low) / (high - low), 0, 1)           (high += 0.001 when low == high)
  *   freq_j  = freq_j / s * ramp(j) + freq_j * (1 - ramp(j))    only when maxSeqLen > L
  * and the attention softmax scale is multiplied by mscale^2, mscale = 0.1 * m * ln(s) + 1 (eq. 22 with the
  * DeepSeek coefficient m), again only when the context is extended.
+ *
+ * Hugging Face's variant (what `rope_scaling: { type: "yarn" }` means in a config.json) differs in three
+ * optional fields: it rescales always (`alwaysOn`), may skip the floor/ceil of the range (`truncate: false`),
+ * and multiplies cos and sin by an `attentionFactor` (HF's attention_factor, DeepSeek's _mscale), which scales
+ * the rotated part of every score by its square.
  */
 import { rope as ropeOp } from "../ops/fused/index.ts";
 import { type RopeConfig, ropeFrequencies } from "./rope.ts";
@@ -24,6 +29,12 @@ export interface YarnScaling {
   betaSlow: number;
   /** m, the coefficient of ln(s) in mscale (1.0 for DeepSeek-V3 671B, 0.707 for V2-Lite). */
   mscale: number;
+  /** Multiplies the cos and sin tables (HF attention_factor); default 1. */
+  attentionFactor?: number;
+  /** Floor / ceil the correction range (default true; HF's `truncate`). */
+  truncate?: boolean;
+  /** Rescale even when maxSeqLen <= originalMaxSeqLen, as Hugging Face models do (default false, as DeepSeek-V3's inference code). */
+  alwaysOn?: boolean;
 }
 
 export const YARN_DEFAULTS: Omit<YarnScaling, "type"> = { factor: 40, originalMaxSeqLen: 4096, betaFast: 32, betaSlow: 1, mscale: 1 };
@@ -35,8 +46,11 @@ export function yarnCorrectionDim(rotations: number, dim: number, base: number, 
 
 /** [low, high]: pairs j <= low keep their frequency, j >= high are divided by the factor. */
 export function yarnCorrectionRange(scaling: YarnScaling, dim: number, base: number): [number, number] {
-  const low = Math.floor(yarnCorrectionDim(scaling.betaFast, dim, base, scaling.originalMaxSeqLen));
-  const high = Math.ceil(yarnCorrectionDim(scaling.betaSlow, dim, base, scaling.originalMaxSeqLen));
+  const truncate = scaling.truncate ?? true;
+  const lowDim = yarnCorrectionDim(scaling.betaFast, dim, base, scaling.originalMaxSeqLen);
+  const highDim = yarnCorrectionDim(scaling.betaSlow, dim, base, scaling.originalMaxSeqLen);
+  const low = truncate ? Math.floor(lowDim) : lowDim;
+  const high = truncate ? Math.ceil(highDim) : highDim;
   return [Math.max(low, 0), Math.min(high, dim - 1)];
 }
 
@@ -51,9 +65,9 @@ export function yarnMscale(factor: number, m: number): number {
   return factor <= 1 ? 1 : 0.1 * m * Math.log(factor) + 1;
 }
 
-/** Whether YaRN changes anything: the model runs beyond the original context. */
+/** Whether YaRN changes anything: the model runs beyond the original context (or the scaling is always on). */
 export function yarnActive(scaling: YarnScaling, maxSeqLen: number): boolean {
-  return maxSeqLen > scaling.originalMaxSeqLen;
+  return scaling.alwaysOn === true || maxSeqLen > scaling.originalMaxSeqLen;
 }
 
 /** The YaRN-blended frequencies from the plain ones (a new array). */
@@ -70,6 +84,9 @@ export function yarnProblem(s: YarnScaling): string | undefined {
   if (!(Number.isSafeInteger(s.originalMaxSeqLen) && s.originalMaxSeqLen > 0)) return `originalMaxSeqLen must be a positive integer, got ${s.originalMaxSeqLen}`;
   if (!(s.betaFast > 0 && s.betaSlow > 0 && s.betaFast > s.betaSlow)) return `betaFast and betaSlow must be > 0 with betaFast > betaSlow, got ${s.betaFast} and ${s.betaSlow}`;
   if (!(Number.isFinite(s.mscale) && s.mscale >= 0)) return `mscale must be a finite number >= 0, got ${s.mscale}`;
+  if (s.attentionFactor !== undefined && !(Number.isFinite(s.attentionFactor) && s.attentionFactor > 0)) return `attentionFactor must be a finite number > 0, got ${s.attentionFactor}`;
+  if (s.truncate !== undefined && typeof s.truncate !== "boolean") return `truncate must be true or false, got ${JSON.stringify(s.truncate)}`;
+  if (s.alwaysOn !== undefined && typeof s.alwaysOn !== "boolean") return `alwaysOn must be true or false, got ${JSON.stringify(s.alwaysOn)}`;
   return undefined;
 }
 

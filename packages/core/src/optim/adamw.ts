@@ -36,6 +36,15 @@ export interface StepOptions {
   lr?: number;
 }
 
+/** The hyperparameters of one `update`: numbers, or scalar tensors inside a captured step (see compile/). */
+export interface UpdateOptions {
+  lr: number | Tensor;
+  /** 1-based step for the bias correction. */
+  step: number | Tensor;
+  /** With a tensor step: [1 - beta1^t, 1 - beta2^t] as f32 [2], computed on the host (`biasCorrections`) for the fused kernel's precision. */
+  corrections?: Tensor;
+}
+
 export class AdamW {
   lr: number;
   readonly beta1: number;
@@ -84,22 +93,42 @@ export class AdamW {
       checkHyper("lr", lr, lr >= 0);
       this.lr = lr;
     }
-    const byName = this.matchGrads(grads);
     const t = this.steps + 1;
+    this.update(grads, { lr: this.lr, step: t });
+    this.steps = t;
+  }
+
+  /**
+   * Applies the update of step `step` at `lr` to every trainable parameter and its moments, without
+   * counting the step on the host: what a captured training step calls (with scalar tensors), followed
+   * by `countStep()` after each run of the graph.
+   */
+  update(grads: Map<string, Tensor> | readonly Tensor[], { lr, step, corrections }: UpdateOptions): void {
+    const byName = this.matchGrads(grads);
     engine.noGrad(() => {
       for (const [name, p] of this.params) {
         if (!p.trainable) continue; // e.g. the MoE routing bias: carried in checkpoints, updated by its own rule
         const m = this.m.get(name)!;
         const v = this.v.get(name)!;
         const weightDecay = this.decays.get(name) ? this.weightDecay : 0;
-        const updated = adamwUpdate(p, byName.get(name)!, m, v, { lr: this.lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay, step: t });
+        const updated = adamwUpdate(p, byName.get(name)!, m, v, { lr, beta1: this.beta1, beta2: this.beta2, eps: this.eps, weightDecay, step, corrections });
         p.assign(updated[0]);
         m.assign(updated[1]);
         v.assign(updated[2]);
         dispose(updated);
       }
     });
-    this.steps = t;
+  }
+
+  /** [1 - beta1^t, 1 - beta2^t] of step t (1-based) in f64, for `update`'s `corrections`. */
+  biasCorrections(t: number = this.steps + 1): Float32Array {
+    return Float32Array.from([1 - Math.pow(this.beta1, t), 1 - Math.pow(this.beta2, t)]);
+  }
+
+  /** Counts one step applied with `update` (the next step's bias correction uses stepCount + 1); `lr` becomes `optimizer.lr`. */
+  countStep(lr?: number): void {
+    if (lr !== undefined) this.lr = lr;
+    this.steps++;
   }
 
   private matchGrads(grads: Map<string, Tensor> | readonly Tensor[]): Map<string, Tensor> {

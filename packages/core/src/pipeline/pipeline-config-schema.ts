@@ -10,6 +10,7 @@ import { evalOverridesSchema, evalSettingsSchema } from "../eval/eval-settings.t
 import { pluginSpecConfigSchema, rewardUseConfigSchema } from "../plugin/config-schema.ts";
 import { dataSchema, taskSchema } from "../tasks/task-config.ts";
 import { ARTIFACT_KINDS } from "./artifact.ts";
+import { modelSourceSchema } from "../config/model-source.ts";
 
 const int = (min = 0) => z.number().int().min(min);
 const ID = /^[a-z0-9][a-z0-9._-]*$/i;
@@ -33,6 +34,8 @@ export const artifactEntrySchema = z.object({
   kind: z.enum(ARTIFACT_KINDS),
   /** A path (relative to the config file) or a name the caller resolves (e.g. builtin:base-arithmetic). */
   path: z.string().min(1),
+  /** Models: "hf" checks that the path is a Hugging Face model folder (default: a bundle or an HF folder). */
+  format: z.enum(["bundle", "hf"]).optional(),
 }).strict();
 
 export const pipelineConfigSchema = z.object({
@@ -43,8 +46,8 @@ export const pipelineConfigSchema = z.object({
   output: z.string().min(1).default("runs"),
   runDir: z.string().min(1).optional(),
   plugins: z.array(pluginSpecConfigSchema).default([]),
-  /** Shorthand for `artifacts: { base: { kind: model, path: <bundle> } }`. */
-  model: z.object({ bundle: z.string().min(1) }).strict().optional(),
+  /** Shorthand for `artifacts: { base: { kind: model, path: <bundle or hf folder> } }`. */
+  model: modelSourceSchema.optional(),
   task: taskSchema.optional(),
   /** Problems from a dataset instead of a built-in task (training prompts, held-out rows). */
   data: dataSchema.optional(),

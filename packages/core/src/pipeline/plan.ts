@@ -9,6 +9,7 @@ import type { RewardUseConfig } from "../plugin/config-schema.ts";
 import type { RunContext } from "../plugin/run-context.ts";
 import { describeConfigIssues } from "../config/load-config.ts";
 import { type ArtifactKind, artifactProblem, kindPhrase } from "./artifact.ts";
+import { modelSourceFormat, modelSourcePath } from "../config/model-source.ts";
 import { PipelineConfigError } from "./errors.ts";
 import type { EvalSettings } from "../eval/eval-settings.ts";
 import type { PipelineConfig, StageEntry } from "./pipeline-config-schema.ts";
@@ -64,7 +65,7 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
   const declared = { ...config.artifacts };
   if (config.model) {
     if (declared.base) problems.push(`model: the shorthand defines artifact "base", but artifacts.base is given too; keep one`);
-    else declared.base = { kind: "model", path: config.model.bundle };
+    else declared.base = { kind: "model", path: modelSourcePath(config.model), format: modelSourceFormat(config.model) };
   }
   for (const [name, a] of Object.entries(declared)) {
     let path: string;
@@ -74,7 +75,7 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
       problems.push(`artifacts.${name}: ${(error as Error).message}`);
       continue;
     }
-    const problem = artifactProblem(path, a.kind);
+    const problem = artifactProblem(path, a.kind, a.format);
     if (problem) problems.push(`artifacts.${name} (${kindPhrase(a.kind)}): ${problem}`);
     artifacts[name] = { name, kind: a.kind, path };
   }
@@ -143,7 +144,7 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
       else inputs[name] = { ref, kind: spec.kind, source: resolved };
     }
 
-    if (stage.needs.task && !config.task) problems.push(`${where}: needs a task (training prompts or held-out problems); add task: { name: arithmetic | countdown, ... } at the top of the config`);
+    if (stage.needs.task && !config.task && !config.data) problems.push(`${where}: needs a task (training prompts or held-out problems); add task: { name: arithmetic | countdown, ... } or data: { train, eval } at the top of the config`);
     const rewards = entry.rewards ?? (config.rewards.length > 0 ? config.rewards : undefined);
     if (stage.needs.rewards && !rewards) problems.push(`${where}: needs rewards; give the stage a rewards: list or the pipeline one`);
     if (entry.rewards) {
@@ -156,8 +157,9 @@ export function planPipeline(config: PipelineConfig, context: RunContext, option
     if (makesModel && entry.eval !== false && config.eval.problems > 0) {
       const explicit = entry.eval !== undefined;
       evalSettings = { ...config.eval, ...(typeof entry.eval === "object" ? entry.eval : {}) };
-      if (!config.task || !rewards) {
-        if (explicit) problems.push(`${where}: eval needs the pipeline's task and rewards (${!config.task ? "no task" : "no rewards"})`);
+      const hasTask = config.task !== undefined || config.data !== undefined;
+      if (!hasTask || !rewards) {
+        if (explicit) problems.push(`${where}: eval needs the pipeline's task and rewards (${!hasTask ? "no task" : "no rewards"})`);
         evalSettings = false;
       } else if (evalSettings.problems === 0) evalSettings = false;
       else for (const k of evalSettings.passK) if (k > evalSettings.samplesPerProblem) problems.push(`${where}: eval.passK ${k} needs samplesPerProblem >= ${k}, got ${evalSettings.samplesPerProblem}`);

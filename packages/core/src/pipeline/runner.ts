@@ -17,7 +17,7 @@
 import { mkdir, readFile, rm } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
 import { lastBackendSelection, setBackend } from "../backend/registry.ts";
-import { type EvalReport, describeEval, evalMetrics, evaluateBundle } from "../eval/eval-report.ts";
+import { type EvalReport, describeEval, evalMetrics } from "../eval/eval-report.ts";
 import { type EvalSettings, evalSeed } from "../eval/eval-settings.ts";
 import type { Evaluator } from "../eval/evaluator.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
@@ -25,10 +25,11 @@ import { CORE_VERSION } from "../plugin/core-version.ts";
 import { createRunContext, type PluginSpec, type RunContext } from "../plugin/run-context.ts";
 import type { RewardRunner } from "../reward/runner.ts";
 import { type ModelBundle, loadModelBundle } from "../run/model-bundle.ts";
+import { chatTokenizerOf } from "../run/hf-bundle.ts";
 import { type EvalPhase, RunDirectory } from "../run/run-directory.ts";
 import { loadTask } from "../tasks/task-factory.ts";
 import type { Task } from "../tasks/task.ts";
-import { DirectoryCheckpointStore, latestValidCheckpoint } from "../train/checkpoint-store.ts";
+import { type CheckpointStore, latestValidCheckpoint } from "../train/checkpoint-store.ts";
 import { createTrainerControl } from "../train/hooks/trainer-control.ts";
 import type { TrainerHooks } from "../train/hooks/trainer-hooks.ts";
 import { type Artifact, type ArtifactKind, artifactProblem, outputLocation } from "./artifact.ts";
@@ -121,8 +122,10 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
   const plan = planPipeline(config, context, { resolvePath: options.resolvePath ?? ((p) => resolve(baseDir, p)), source: options.source });
   await options.onContext?.(context);
 
-  const task = await loadTask(config, baseDir);
-  await setBackend(config.backend);
+  // Chat prompts are rendered with the chat template of the model the pipeline starts from.
+  const startModel = plan.artifacts.base ?? Object.values(plan.artifacts).find((a) => a.kind === "model");
+  const task = await loadTask(config, baseDir, { formatter: async () => (startModel ? chatTokenizerOf(startModel.path) : undefined) });
+  await setBackend(config.backend, undefined, context.backends);
   const backend = lastBackendSelection()?.chosen ?? config.backend;
   const runDir = resolve(options.runDir ?? config.runDir ?? join(config.output, config.name));
   if (options.fresh) await rm(runDir, { recursive: true, force: true });
@@ -155,7 +158,7 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     const summary: PipelineInputSummary = { name, kind: artifact.kind, path: artifact.path };
     if (task && config.rewards.length > 0 && config.eval.problems > 0) {
       const settings = { ...config.eval, seed: evalSeed(config.eval, config.seed) };
-      const { report, fresh } = await evaluateInput(runDir, name, artifact, task, context.createRewardRunner(config.rewards), settings, config, log);
+      const { report, fresh } = await evaluateInput(runDir, name, artifact, task, context, settings, config, log);
       if (fresh) {
         await runFiles.recordEval(0, "before", report);
         await evalEvent(0, name, evalMetrics(report));
@@ -193,7 +196,7 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     const attempt = await readStartedRecord(dir);
     const sameWork = !done && attempt?.fingerprint === fingerprint;
     const forced = options.resume === true && (attempt !== undefined || done !== undefined);
-    const checkpoints = new DirectoryCheckpointStore(dir);
+    const checkpoints = context.parts.checkpointStore.create(dir);
     let resumeFrom: string | undefined;
     let attempts = 1;
     if (sameWork || forced) {
@@ -239,9 +242,9 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
     let evalReport = result.eval;
     const modelOutput = Object.entries(planned.stage.outputs).find(([, s]) => s.kind === "model")?.[0];
     if (planned.eval && modelOutput && task) {
-      const bundle = await loadModelBundle(produced.get(`${planned.id}.${modelOutput}`)!.path);
+      const bundle = await loadModelBundle(produced.get(`${planned.id}.${modelOutput}`)!.path, context.tokenizers);
       try {
-        evalReport = await evaluateBundle(bundle, task.heldOut(planned.eval.problems), ctx.rewards(), { ...planned.eval, seed: evalSeed(planned.eval, config.seed) });
+        evalReport = await context.parts.evaluator.evaluate(bundle, task.heldOut(planned.eval.problems), ctx.rewards(), { ...planned.eval, seed: evalSeed(planned.eval, config.seed) });
       } finally {
         bundle.model.dispose();
       }
@@ -287,7 +290,7 @@ interface ContextParts {
   task: Task | undefined;
   inputs: Record<string, Artifact>;
   files: RunDirectory;
-  checkpoints: DirectoryCheckpointStore;
+  checkpoints: CheckpointStore;
   resumeFrom: string | undefined;
   /** A later attempt at this work (from a checkpoint, or from step 0 when it left none). */
   resuming: boolean;
@@ -333,7 +336,7 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
       return {
         name: "held-out",
         evaluate: async (step) => {
-          const report = await evaluateBundle(bundle, heldOut, rewards(), { ...settings, seed: evalSeed(settings, p.seed) });
+          const report = await p.context.parts.evaluator.evaluate(bundle, heldOut, rewards(), { ...settings, seed: evalSeed(settings, p.seed) });
           await p.files.recordEval(step, "during" satisfies EvalPhase, report);
           p.log(`[${id}] held-out (step ${step}): ${describeEval(report)}`);
           return evalMetrics(report);
@@ -345,8 +348,12 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
       const artifact = p.inputs[input];
       if (!artifact) throw new StageError(id, name, `has no input "${input}"`);
       if (artifact.kind !== "model") throw new StageError(id, name, `input "${input}" is ${artifact.kind}, not a model`);
-      return loadModelBundle(artifact.path);
+      return loadModelBundle(artifact.path, p.context.tokenizers);
     },
+    rolloutEngine(bundle: ModelBundle) {
+      return p.context.parts.rolloutEngine.create({ model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, stage: id });
+    },
+    metricsSinks: p.context.parts.metricsSinks,
     hooks: p.context.hooks,
     attachTrainer(trainerHooks: TrainerHooks) {
       forwardTrainerHooks(trainerHooks, p.context.hooks, id);
@@ -372,7 +379,7 @@ async function outputsIntact(record: StageRecord, runDir: string): Promise<boole
 }
 
 /** Evaluates a model the pipeline starts from, once per model / settings / rewards / task (cached in <runDir>/inputs). */
-async function evaluateInput(runDir: string, name: string, artifact: Artifact, task: Task, rewards: RewardRunner, settings: EvalSettings & { seed: number }, config: PipelineConfig, log: (l: string) => void): Promise<{ report: EvalReport; fresh: boolean }> {
+async function evaluateInput(runDir: string, name: string, artifact: Artifact, task: Task, context: RunContext, settings: EvalSettings & { seed: number }, config: PipelineConfig, log: (l: string) => void): Promise<{ report: EvalReport; fresh: boolean }> {
   const file = join(runDir, "inputs", `${name}.eval.json`);
   const key = hashJson({ model: artifact.fingerprint, settings, rewards: config.rewards, task: config.task ?? null, data: config.data ?? null });
   try {
@@ -381,10 +388,10 @@ async function evaluateInput(runDir: string, name: string, artifact: Artifact, t
   } catch {
     // not evaluated yet
   }
-  const bundle = await loadModelBundle(artifact.path);
+  const bundle = await loadModelBundle(artifact.path, context.tokenizers);
   let report: EvalReport;
   try {
-    report = await evaluateBundle(bundle, task.heldOut(settings.problems), rewards, settings);
+    report = await context.parts.evaluator.evaluate(bundle, task.heldOut(settings.problems), context.createRewardRunner(config.rewards), settings);
   } finally {
     bundle.model.dispose();
   }

@@ -15,7 +15,9 @@ import type { ModelBundle } from "../run/model-bundle.ts";
 import type { RunDirectory } from "../run/run-directory.ts";
 import type { TaskConfig } from "../tasks/task-config.ts";
 import type { Task } from "../tasks/task.ts";
+import type { RolloutEngine } from "../sampling/rollout-engine.ts";
 import type { CheckpointStore } from "../train/checkpoint-store.ts";
+import type { MetricsSink } from "../train/metrics-sink.ts";
 import type { RunHooks } from "../train/hooks/run-hooks.ts";
 import type { TrainerHooks } from "../train/hooks/trainer-hooks.ts";
 import type { StageRecord } from "./stage-record.ts";
@@ -84,6 +86,10 @@ export interface StageContext {
   rewards(): RewardRunner;
   /** Loads a model input as a bundle (model, tokenizer, EOS id). The caller disposes `bundle.model`. */
   loadModel(input: string): Promise<ModelBundle>;
+  /** The run's rollout engine for a policy (the container's: the default, or a plugin's). */
+  rolloutEngine(bundle: ModelBundle): RolloutEngine | Promise<RolloutEngine>;
+  /** The run's metrics sinks (plugins'): trainInStage sends them every onLog event of the stage's trainer. */
+  readonly metricsSinks: readonly MetricsSink[];
   /** The run's hooks (plugins tap these). Attach trainers with `attachTrainer` so their events reach it. */
   readonly hooks: RunHooks;
   /** Forwards every event of a trainer's hooks to the run's hooks, tagged with this stage's id. */

@@ -4,7 +4,6 @@
  * refine what a stage or tokenizer does.
  */
 import type { z } from "zod";
-import type { Tokenizer } from "../data/tokenizer.ts";
 
 export interface StageDefinition<O = any, Ctx = any, Out = any> {
   /** The stage's name in pipeline configs (`sft`, `grpo`, `rejection-sampling`, ...). */
@@ -14,8 +13,4 @@ export interface StageDefinition<O = any, Ctx = any, Out = any> {
   run(context: Ctx, options: O): Promise<Out>;
 }
 
-export interface TokenizerFactory {
-  /** The tokenizer kind in configs (`char`, `bpe`, ...). */
-  readonly name: string;
-  create(options?: Record<string, unknown>): Tokenizer | Promise<Tokenizer>;
-}
+export type { TokenizerFactory } from "../data/tokenizer.ts";

@@ -11,3 +11,4 @@ export { loadPluginByName, resolvePluginModule } from "./load-plugin.ts";
 export type { LoadedModule } from "./load-plugin.ts";
 export * from "./config-schema.ts";
 export * from "./run-context.ts";
+export * from "./run-parts.ts";

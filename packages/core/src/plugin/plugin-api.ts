@@ -1,6 +1,10 @@
 /** What a plugin's `setup` receives: registration functions, the run's hooks and its container. */
 import type { DependencyContainer } from "tsyringe";
 import type { BackendFactory } from "../backend/backend.ts";
+import type { ModelEvaluator } from "../eval/evaluator.ts";
+import type { RolloutEngineFactory } from "../sampling/rollout-engine.ts";
+import type { CheckpointStoreFactory } from "../train/checkpoint-store.ts";
+import type { MetricsSink } from "../train/metrics-sink.ts";
 import type { RunHooks } from "../train/hooks/run-hooks.ts";
 import type { Reward } from "../reward/reward.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
@@ -18,8 +22,17 @@ export interface PluginApi {
   /** Adds a reward under its name; two rewards with one name fail the run, naming both plugins. */
   registerReward(reward: Reward<any>): void;
   registerStage(stage: StageDefinition): void;
-  /** Adds a backend to the run and to core's backend registry, so `setBackend(name)` finds it. */
+  /** Adds a backend to this run (its backend: line may name it); other runs do not see it. */
   registerBackend(factory: BackendFactory): void;
+  /** A tokenizer by name: a model bundle whose config.json says `tokenizer: { factory: <name>, options }` uses it. */
   registerTokenizer(factory: TokenizerFactory): void;
+  /** Replaces the run's rollout engine (GRPO's completions; default: generation on the policy). One plugin may. */
+  registerRolloutEngine(factory: RolloutEngineFactory): void;
+  /** Replaces the run's checkpoint store (default: step-N directories). One plugin may. */
+  registerCheckpointStore(factory: CheckpointStoreFactory): void;
+  /** Replaces how the run evaluates models on held-out problems (default: evaluateBundle). One plugin may. */
+  registerEvaluator(evaluator: ModelEvaluator): void;
+  /** Adds a metrics sink: it receives every trainer's onLog events (tagged with the stage). */
+  registerMetricsSink(sink: MetricsSink): void;
   warn(message: string): void;
 }

@@ -9,7 +9,10 @@ import { container as rootContainer } from "tsyringe";
 import type { DependencyContainer } from "tsyringe";
 import semver from "semver";
 import type { BackendFactory } from "../backend/backend.ts";
-import { registerBackend as registerGlobalBackend } from "../backend/registry.ts";
+import type { ModelEvaluator } from "../eval/evaluator.ts";
+import type { RolloutEngineFactory } from "../sampling/rollout-engine.ts";
+import type { CheckpointStoreFactory } from "../train/checkpoint-store.ts";
+import type { MetricsSink } from "../train/metrics-sink.ts";
 import { type RunHooks, createRunHooks } from "../train/hooks/run-hooks.ts";
 import { describeIssues } from "../reward/describe-issues.ts";
 import { RewardConfigError } from "../reward/errors.ts";
@@ -28,7 +31,11 @@ import type { Plugin } from "./define-plugin.ts";
 import { PluginError, PluginOptionsError, PluginSetupError, PluginVersionError } from "./errors.ts";
 import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
-import { BACKEND_FACTORY, LOADED_PLUGINS, REWARD, RUN_CONFIG, RUN_CONTEXT, STAGE, TOKENIZER_FACTORY, TRAINER_HOOKS } from "./tokens.ts";
+import { type RunParts, registerDefaultParts, resolveRunParts } from "./run-parts.ts";
+import {
+  BACKEND_FACTORY, CHECKPOINT_STORE_FACTORY, LOADED_PLUGINS, METRICS_SINK, MODEL_EVALUATOR, REWARD, ROLLOUT_ENGINE_FACTORY, RUN_CONFIG, RUN_CONTEXT, STAGE,
+  TOKENIZER_FACTORY, TRAINER_HOOKS,
+} from "./tokens.ts";
 import { previewValue } from "../util/preview.ts";
 
 /** A plugin object or name/path, alone or with its options: `plugin`, `"name"`, `[plugin or "name", options]`. */
@@ -65,8 +72,11 @@ export interface RunContext {
   readonly plugins: readonly LoadedPlugin[];
   readonly rewards: ReadonlyMap<string, Reward<any>>;
   readonly stages: ReadonlyMap<string, StageDefinition>;
+  /** The backends this run's plugins registered (the registry finds them given this scope only). */
   readonly backends: ReadonlyMap<string, BackendFactory>;
   readonly tokenizers: ReadonlyMap<string, TokenizerFactory>;
+  /** The replaceable parts, resolved from the container after every plugin's setup. */
+  readonly parts: RunParts;
   /** A registered reward by name; throws listing the registered ones. */
   reward(name: string): Reward<any>;
   /** A weighted runner over registered rewards, from config entries (names or `{ name, weight, ... }`). */
@@ -107,8 +117,9 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   container.register(TRAINER_HOOKS, { useValue: hooks });
   container.register(RUN_CONFIG, { useValue: options.config });
   container.register(LOADED_PLUGINS, { useValue: loaded });
+  registerDefaultParts(container);
 
-  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>() };
+  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), part: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: unknown, plugin: string) => {
     if (typeof name !== "string" || name === "") throw new PluginSetupError(`plugin "${plugin}" registered a ${kind} without a name`);
     const owner = owners[kind].get(name);
@@ -143,12 +154,30 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered backend "${factory?.name}" without a create function`);
         claim("backend", factory.name, name);
         container.register(BACKEND_FACTORY, { useValue: factory });
-        registerGlobalBackend(factory);
       },
       registerTokenizer(factory: TokenizerFactory) {
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered tokenizer "${factory?.name}" without a create function`);
         claim("tokenizer", factory.name, name);
         container.register(TOKENIZER_FACTORY, { useValue: factory });
+      },
+      registerRolloutEngine(factory: RolloutEngineFactory) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered rollout engine "${factory?.name}" without a create function`);
+        claim("part", "rollout engine", name);
+        container.register(ROLLOUT_ENGINE_FACTORY, { useValue: factory });
+      },
+      registerCheckpointStore(factory: CheckpointStoreFactory) {
+        if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered checkpoint store "${factory?.name}" without a create function`);
+        claim("part", "checkpoint store", name);
+        container.register(CHECKPOINT_STORE_FACTORY, { useValue: factory });
+      },
+      registerEvaluator(evaluator: ModelEvaluator) {
+        if (typeof evaluator?.evaluate !== "function") throw new PluginSetupError(`plugin "${name}" registered evaluator "${evaluator?.name}" without an evaluate function`);
+        claim("part", "evaluator", name);
+        container.register(MODEL_EVALUATOR, { useValue: evaluator });
+      },
+      registerMetricsSink(sink: MetricsSink) {
+        if (typeof sink?.log !== "function") throw new PluginSetupError(`plugin "${name}" registered metrics sink "${sink?.name}" without a log function`);
+        container.register(METRICS_SINK, { useValue: sink });
       },
       warn: (message: string) => warn(`plugin "${name}": ${message}`),
     });
@@ -172,6 +201,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     stages: byName<StageDefinition>(STAGE),
     backends: byName<BackendFactory>(BACKEND_FACTORY),
     tokenizers: byName<TokenizerFactory>(TOKENIZER_FACTORY),
+    parts: resolveRunParts(container),
     reward: (name: string) => lookupReward(rewards, name, "reward"),
     createRewardRunner(uses: readonly RewardUseConfig[], runnerOptions?: RewardRunnerOptions) {
       return createRewardRunner(uses.map((raw, i): RewardUse => {

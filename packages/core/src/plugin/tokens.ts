@@ -15,3 +15,9 @@ export const RUN_CONFIG = Symbol.for("r1ts.RunConfig");
 export const LOADED_PLUGINS = Symbol.for("r1ts.LoadedPlugins");
 /** The RunContext itself. */
 export const RUN_CONTEXT = Symbol.for("r1ts.RunContext");
+/** The parts a plugin may replace (the last registration wins; core registers the defaults first). */
+export const ROLLOUT_ENGINE_FACTORY = Symbol.for("r1ts.RolloutEngineFactory");
+export const CHECKPOINT_STORE_FACTORY = Symbol.for("r1ts.CheckpointStoreFactory");
+export const MODEL_EVALUATOR = Symbol.for("r1ts.ModelEvaluator");
+/** Metrics sinks: every registration is used (resolveAll). */
+export const METRICS_SINK = Symbol.for("r1ts.MetricsSink");

@@ -1,5 +1,5 @@
 /**
- * Block-wise FP8 quantisation (DeepSeek-V3 §3.3.2, REFERENCE.md §7): a matrix is cut into blocks of
+ * Block-wise FP8 quantisation (DeepSeek-V3 §3.3.2, docs/fp8.md): a matrix is cut into blocks of
  * blockRows x blockCols (1 x 128 tiles for activations, 128 x 128 blocks for weights); each block gets
  * one scale s = max(amax, 1e-4) / 448, and its values are stored as E4M3 bytes of x / s.
  * Dequantised: x ~ decode(q) * s.

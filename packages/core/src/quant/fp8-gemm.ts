@@ -1,6 +1,6 @@
 /**
  * The reference FP8 GEMM with fine-grained scales and limited-precision accumulation (DeepSeek-V3
- * §3.3.2, "Increasing Accumulation Precision"; REFERENCE.md §7): C = A (M x K) B (N x K)^T where A and B
+ * §3.3.2, "Increasing Accumulation Precision"; docs/fp8.md): C = A (M x K) B (N x K)^T where A and B
  * are block-quantised E4M3 (A in 1 x 128 tiles, B in 128 x 128 blocks, or any blocks 128 wide along K).
  *
  * The tensor core's accumulator keeps only ~14 bits: modelled as an f32 whose low mantissa bits are

@@ -1,5 +1,5 @@
 /**
- * FP8 training of linear layers (DeepSeek-V3 §3.3, "FP8 Training"; REFERENCE.md §7): the forward GEMM
+ * FP8 training of linear layers (DeepSeek-V3 §3.3, "FP8 Training"; docs/fp8.md): the forward GEMM
  * runs on block-quantised inputs (activations in 1 x 128 tiles, weights in 128 x 128 blocks, E4M3 with
  * one f32 scale per block), the master weights stay f32, and the backward GEMMs run in full precision
  * on the f32 activations and master weights (a straight-through estimator for the quantisation).

@@ -1,6 +1,6 @@
 /**
  * FP8 codecs: E4M3 ("e4m3fn") and E5M2, one byte per value, round-to-nearest-even.
- * Follows REFERENCE.md §7 (DeepSeek-V3 §3.3) and the OCP 8-bit floating point spec (OFP8).
+ * Follows docs/fp8.md (DeepSeek-V3 §3.3) and the OCP 8-bit floating point spec (OFP8).
  *
  * E4M3 (e4m3fn): S.EEEE.MMM, bias 7; normal (1 + m/8) * 2^(e-7), subnormal (e = 0) m * 2^-9.
  *   Max finite 448 (0x7E). No infinities; NaN only 0x7F / 0xFF. Out-of-range values and +-Infinity

@@ -1,4 +1,4 @@
-/** Per-reward statistics for logging (REFERENCE §1 metrics: reward mean/std and per-reward mean/std). */
+/** Per-reward statistics for logging (docs/grpo-algorithm.md metrics: reward mean/std and per-reward mean/std). */
 import type { RewardValue } from "./reward.ts";
 import type { RewardScores } from "./runner.ts";
 

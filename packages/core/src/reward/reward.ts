@@ -1,7 +1,7 @@
 /**
  * The reward contract. A reward scores a whole batch of rollouts at once (prompts, completions, their
  * token ids, dataset columns such as the gold answer) and returns one number per row, or null where it
- * does not apply (REFERENCE §1: null = "not applicable", skipped in the weighted total). It may be async.
+ * does not apply (docs/grpo-algorithm.md: null = "not applicable", skipped in the weighted total). It may be async.
  */
 import { z } from "zod";
 import { RewardConfigError } from "./errors.ts";

@@ -107,7 +107,7 @@ async function withTimeout<T>(name: string, rows: number, ms: number, work: (sig
   }
 }
 
-/** One finite number or null per row; NaN counts as null (REFERENCE §1: NaN/null = not applicable). */
+/** One finite number or null per row; NaN counts as null (docs/grpo-algorithm.md: NaN/null = not applicable). */
 function checkScores(name: string, raw: unknown, n: number): RewardValue[] {
   if (!Array.isArray(raw)) throw new RewardError(name, `reward "${name}" must return an array of ${n} numbers or nulls, got ${describe(raw)}`);
   if (raw.length !== n) throw new RewardError(name, `reward "${name}" returned ${raw.length} scores for a batch of ${n} rows`);

@@ -1,5 +1,5 @@
 /**
- * The weighted reward runner (REFERENCE §1): runs several rewards on one batch (concurrently; each may be
+ * The weighted reward runner (docs/grpo-algorithm.md): runs several rewards on one batch (concurrently; each may be
  * async), and combines them row by row: total = sum of weight * score over the rewards that apply
  * (null = not applicable, skipped). A row where no reward applies has total null; the GRPO trainer gives
  * it advantage 0.

@@ -3,3 +3,4 @@ export * from "./model-bundle.ts";
 export * from "./run-directory.ts";
 export * from "./report.ts";
 export * from "./run-job.ts";
+export { chatTokenizerOf, hfBundleConfig, loadHfBundle } from "./hf-bundle.ts";

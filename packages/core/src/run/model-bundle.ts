@@ -1,10 +1,16 @@
 /**
  * A model bundle: a checkpoint directory whose config.json says how to rebuild the model and its
- * tokenizer: `{ model: TransformerConfig, tokenizer: <HF tokenizer.json>, eosToken, ... }`.
- * The bundled base model, every run's checkpoints and `r1ts generate --model DIR` all use this form.
+ * tokenizer: `{ model: TransformerConfig, tokenizer: <HF tokenizer.json>, eosToken, ... }` (with
+ * `tokenizerConfig`, the tokenizer is an HF one: tokenizer.json + tokenizer_config.json, chat template
+ * included). The bundled base model, every run's checkpoints and `r1ts generate --model DIR` use this
+ * form; a Hugging Face model folder is read as a bundle too (run/hf-bundle.ts).
  */
 import { R1tsError } from "../errors.ts";
-import { BpeTokenizer } from "../data/bpe-tokenizer.ts";
+import type { Tokenizer, TokenizerFactory } from "../data/tokenizer.ts";
+import { tokenIdOf, tokenizerFromSpec } from "../data/tokenizer-spec.ts";
+import { HfPromptTokenizer, HfTokenizer } from "../data/hf-tokenizer.ts";
+import { isHfModelFolder } from "../hf/load-pretrained.ts";
+import { hfBundleConfig, loadHfBundle } from "./hf-bundle.ts";
 import { existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { CHECKPOINT_FILES, type Checkpoint, loadCheckpoint, readCheckpointConfig, saveCheckpoint } from "../io/checkpoint.ts";
@@ -17,9 +23,14 @@ import { previewValue } from "../util/preview.ts";
 
 export interface BundleConfig {
   model: TransformerConfig;
+  /** An HF tokenizer.json object, or `{ factory: <registered tokenizer>, options }` (data/tokenizer-spec.ts). */
   tokenizer: unknown;
   /** The end-of-text token: generation stops on it and pads with it. */
   eosToken: string;
+  /** With an HF tokenizer: its tokenizer_config.json (chat template included); `tokenizer` is then its tokenizer.json. */
+  tokenizerConfig?: Record<string, unknown>;
+  /** A model read from (or to be written as) a Hugging Face folder: its config.json and generation_config.json. */
+  hf?: { config: Record<string, unknown>; generationConfig?: Record<string, unknown> };
   /** How `r1ts eval` scores this model by default: its rewards, and which is correctness / format. */
   evaluation?: { rewards: string[]; correctness?: string; format?: string };
   /** Anything else worth keeping (how the model was made, the task it knows). */
@@ -28,10 +39,11 @@ export interface BundleConfig {
 
 export interface ModelBundle {
   model: TransformerLM;
-  tokenizer: BpeTokenizer;
+  tokenizer: Tokenizer;
   eosTokenId: number;
   config: BundleConfig;
-  checkpoint: Checkpoint;
+  /** The checkpoint read (r1ts bundles; an HF folder has none). */
+  checkpoint?: Checkpoint;
 }
 
 /** A directory that is not a usable model bundle. */
@@ -42,6 +54,7 @@ export class ModelBundleError extends R1tsError {}
  * missing or broken model before it starts a backend). Throws a ModelBundleError naming the path.
  */
 export async function readBundleConfig(dir: string): Promise<BundleConfig> {
+  if (existsSync(dir) && isHfModelFolder(dir)) return hfBundleConfig(dir);
   if (!existsSync(dir)) throw new ModelBundleError(`model ${dir}: no such directory. Give a model bundle directory (config.json + model.safetensors), e.g. a run's checkpoints/step-N, or builtin:base-arithmetic`);
   if (!statSync(dir).isDirectory()) throw new ModelBundleError(`model ${dir}: is a file; a model is a bundle directory with config.json and model.safetensors`);
   for (const file of [CHECKPOINT_FILES.config, CHECKPOINT_FILES.weights]) {
@@ -60,14 +73,18 @@ function checkBundleConfig(dir: string, value: unknown): BundleConfig {
   return config;
 }
 
-export async function loadModelBundle(dir: string): Promise<ModelBundle> {
+/** Loads a bundle; a tokenizer named by a factory comes from `tokenizers` (a run's registered ones). */
+export async function loadModelBundle(dir: string, tokenizers?: ReadonlyMap<string, TokenizerFactory>): Promise<ModelBundle> {
+  if (existsSync(dir) && isHfModelFolder(dir)) return loadHfBundle(dir);
   await readBundleConfig(dir);
   const checkpoint = await loadCheckpoint(dir);
   const where = `${dir}/config.json`;
   const config = checkBundleConfig(dir, checkpoint.config);
-  const tokenizer = BpeTokenizer.fromJSON(config.tokenizer, `${where}, "tokenizer"`);
-  const eosTokenId = tokenizer.tokenToId(config.eosToken);
-  if (eosTokenId === undefined) throw new ModelBundleError(`${where}: eosToken ${JSON.stringify(config.eosToken)} is not in the tokenizer`);
+  const tokenizer = config.tokenizerConfig === undefined
+    ? await tokenizerFromSpec(config.tokenizer, tokenizers, `${where}, "tokenizer"`)
+    : new HfTokenizer(config.tokenizer as Record<string, unknown>, config.tokenizerConfig, { tokenizerSource: `${where}, "tokenizer"`, configSource: `${where}, "tokenizerConfig"` }).promptTokenizer();
+  const eosTokenId = tokenIdOf(tokenizer, config.eosToken);
+  if (eosTokenId === undefined) throw new ModelBundleError(`${where}: eosToken ${previewValue(config.eosToken)} is not in the tokenizer`);
   let modelConfig: TransformerConfig;
   try {
     modelConfig = transformerConfig(config.model);
@@ -75,7 +92,9 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
     if (error instanceof R1tsError) throw new ModelBundleError(`${where}: ${error.message}`, { cause: error });
     throw error;
   }
-  if (modelConfig.vocabSize !== tokenizer.vocabSize) {
+  // An HF model's embedding may be larger than its tokenizer (padded vocabularies); other bundles match exactly.
+  const fits = tokenizer instanceof HfPromptTokenizer ? modelConfig.vocabSize >= tokenizer.vocabSize : modelConfig.vocabSize === tokenizer.vocabSize;
+  if (!fits) {
     throw new ModelBundleError(`${where}: model.vocabSize ${modelConfig.vocabSize} differs from the tokenizer's ${tokenizer.vocabSize} tokens`);
   }
   // A GRPO checkpoint also holds its reference model (under ref_model.) and, with LoRA, its adapters
@@ -98,8 +117,13 @@ export async function loadModelBundle(dir: string): Promise<ModelBundle> {
   return { model, tokenizer, eosTokenId, config, checkpoint };
 }
 
-/** Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. */
-export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: BpeTokenizer, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
-  const config: BundleConfig = { ...extra, model: model.config, tokenizer: tokenizer.toJSON(), eosToken };
+/**
+ * Writes `model` with its tokenizer as a bundle (atomically); `extra` goes into config.json. The tokenizer
+ * is saved as `extra.tokenizer` when given (a factory spec), else as its own `toJSON()`.
+ */
+export async function saveModelBundle(dir: string, model: TransformerLM, tokenizer: Tokenizer & { toJSON?(): unknown }, eosToken: string, extra: Record<string, unknown> = {}, more: Partial<Checkpoint> = {}): Promise<void> {
+  const spec = extra.tokenizer ?? tokenizer.toJSON?.();
+  if (spec === undefined) throw new ModelBundleError(`saveModelBundle(${dir}): the tokenizer has no toJSON(); give its spec as extra.tokenizer ({ factory, options })`);
+  const config: BundleConfig = { ...extra, model: model.config, tokenizer: spec, eosToken };
   await saveCheckpoint(dir, { ...more, weights: await model.stateDict(), config });
 }

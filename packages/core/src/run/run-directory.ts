@@ -8,7 +8,8 @@
  *   summary.json       the run's outcome in a few numbers
  *   report.html        a self-contained page with the curves
  */
-import { appendFile, mkdir, readFile, writeFile } from "node:fs/promises";
+import { appendFile, mkdir, readFile } from "node:fs/promises";
+import { R1tsError } from "../errors.ts";
 import { join } from "node:path";
 import type { EvalReport } from "../eval/eval-report.ts";
 import { writeFileAtomic } from "../io/atomic-write.ts";
@@ -86,11 +87,23 @@ export class RunDirectory {
     return readJsonl(this.file(name));
   }
 
-  /** Drops the lines of steps >= `step` (resuming from the checkpoint of `step` rewrites what follows). */
+  /**
+   * Drops what a run resumed from the checkpoint of `step` (`step` steps done) writes again: the metrics
+   * and training samples of steps >= `step` (0-based step indices), evaluations during training after
+   * `step` (an evaluation's step is the number of steps done, and the evaluation at `step` ran before that
+   * checkpoint was saved), and the final evaluation. The evaluation of the model the run started from
+   * (phase "before") stays. Rewritten atomically.
+   */
   async truncateFrom(step: number): Promise<void> {
+    const keep = (r: Record<string, unknown>): boolean => {
+      if (typeof r.step !== "number" || r.phase === "before") return true;
+      if (r.phase === "during") return r.step <= step;
+      if (r.phase === "after") return false;
+      return r.step < step;
+    };
     for (const name of ["metrics", "evals", "samples"] as const) {
-      const rows = (await this.read(name)).filter((r) => typeof r.step !== "number" || r.step < step || (name === "evals" && r.step === step && r.phase === "before"));
-      await writeFile(this.file(name), rows.map(jsonLine).join(""));
+      const rows = (await this.read(name)).filter(keep);
+      await writeFileAtomic(this.file(name), rows.map(jsonLine).join(""));
     }
   }
 }
@@ -100,6 +113,10 @@ function jsonLine(row: unknown): string {
   return JSON.stringify(row, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v)) + "\n";
 }
 
+/**
+ * The rows of a JSON Lines log. A last line without its newline is what a process killed while appending
+ * leaves: it is dropped when it does not parse. Any other bad line fails with a RunFileError naming it.
+ */
 export async function readJsonl(file: string): Promise<Record<string, unknown>[]> {
   let text: string;
   try {
@@ -108,8 +125,23 @@ export async function readJsonl(file: string): Promise<Record<string, unknown>[]
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
     throw error;
   }
-  return text.split("\n").filter((l) => l.trim() !== "").map((l) => JSON.parse(l) as Record<string, unknown>);
+  const lines = text.split("\n");
+  const complete = text.endsWith("\n");
+  const rows: Record<string, unknown>[] = [];
+  lines.forEach((line, i) => {
+    if (line.trim() === "") return;
+    try {
+      rows.push(JSON.parse(line) as Record<string, unknown>);
+    } catch (error) {
+      if (i === lines.length - 1 && !complete) return;
+      throw new RunFileError(`${file}, line ${i + 1}: not valid JSON (${(error as Error).message}); the run directory is damaged: remove the line or start the run afresh`);
+    }
+  });
+  return rows;
 }
+
+/** A run directory's file that cannot be read. */
+export class RunFileError extends R1tsError {}
 
 function timestamp(d: Date): string {
   const p = (n: number) => String(n).padStart(2, "0");

@@ -12,6 +12,7 @@
 import { resolve } from "node:path";
 import type { RunConfig } from "../config/run-config-schema.ts";
 import { runAsPipeline, runStageId } from "../config/run-as-pipeline.ts";
+import { modelSourcePath } from "../config/model-source.ts";
 import type { EvalReport } from "../eval/eval-report.ts";
 import { DirectoryCheckpointStore } from "../train/checkpoint-store.ts";
 import type { PluginSpec, RunContext } from "../plugin/run-context.ts";
@@ -72,7 +73,7 @@ export async function runJob(config: RunConfig, options: RunJobOptions = {}): Pr
   const runDir = files.path;
   const baseDir = options.baseDir ?? process.cwd();
   const bundleDir = (spec: string) => (options.resolveBundle ? options.resolveBundle(spec) : resolve(baseDir, spec));
-  const modelDir = bundleDir(config.model.bundle);
+  const modelDir = bundleDir(modelSourcePath(config.model));
   const pipeline = runAsPipeline(config);
   const result = await runPipeline(pipeline, {
     layout: "single",

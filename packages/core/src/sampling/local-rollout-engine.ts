@@ -1,6 +1,6 @@
 /** The default rollout engine: batched generation with a KV cache on the training model itself. */
 import { generate, type GenerationModel, type TokenDecoder } from "../generate/generate.ts";
-import type { RolloutEngine, RolloutRequest, Rollouts } from "./rollout-engine.ts";
+import type { RolloutEngine, RolloutEngineFactory, RolloutRequest, Rollouts } from "./rollout-engine.ts";
 
 export class LocalRolloutEngine implements RolloutEngine {
   readonly name = "local";
@@ -31,3 +31,9 @@ export class LocalRolloutEngine implements RolloutEngine {
     return out;
   }
 }
+
+/** The default factory of a run's container: a LocalRolloutEngine on the policy. */
+export const localRolloutEngineFactory: RolloutEngineFactory = Object.freeze<RolloutEngineFactory>({
+  name: "local",
+  create: ({ model, tokenizer }) => new LocalRolloutEngine(model, tokenizer),
+});

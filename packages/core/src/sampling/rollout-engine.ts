@@ -4,7 +4,8 @@
  * engine (a faster inference backend, other processes or machines) can replace it: it receives the
  * policy's new weights through `syncWeights` after every optimizer step.
  */
-import type { FinishReason } from "../generate/generate.ts";
+import type { Tokenizer } from "../data/tokenizer.ts";
+import type { FinishReason, GenerationModel } from "../generate/generate.ts";
 
 export interface RolloutRequest {
   /** Token ids of each distinct prompt. */
@@ -42,4 +43,19 @@ export interface RolloutEngine {
   /** Called after each optimizer step with the policy's parameters by name (engines that hold their own copy). */
   syncWeights?(weights: () => Promise<Record<string, { dtype: string; shape: number[]; data: ArrayLike<number> }>>): Promise<void>;
   dispose?(): void;
+}
+
+/** What a rollout engine is made from: the policy it samples (and the stage it serves). */
+export interface RolloutEngineParts {
+  model: GenerationModel;
+  tokenizer: Pick<Tokenizer, "encode" | "decode">;
+  eosTokenId: number;
+  /** The stage's id, for engines that keep per-stage state (queues, weight stores). */
+  stage: string;
+}
+
+/** Makes a run's rollout engines; a plugin replaces the default (generation on the policy) through the run's container. */
+export interface RolloutEngineFactory {
+  readonly name: string;
+  create(parts: RolloutEngineParts): RolloutEngine | Promise<RolloutEngine>;
 }

@@ -1,5 +1,5 @@
 /**
- * The selection half of rejection sampling (R1 paper §2.3.3, REFERENCE §2 step 4): from k completions per
+ * The selection half of rejection sampling (R1 paper §2.3.3, docs/r1-recipe.md, step 4): from k completions per
  * prompt keep those that pass every check, in this order:
  *   truncated        (dropTruncated) the completion hit the token limit
  *   reward:<name>    each threshold: score >= the threshold (null = not applicable = fails)

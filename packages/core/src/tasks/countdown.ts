@@ -118,7 +118,7 @@ export type CountdownVerdict = "correct" | "wrong" | "malformed";
 /**
  * Checks an equation like `(44 + 19) + 35`: "malformed" if it does not parse (only numbers, + - * /
  * and parentheses), "wrong" if it does not use each given number exactly once or its value misses the
- * target by 1e-5 or more, else "correct" (TinyZero's rule, REFERENCE §3).
+ * target by 1e-5 or more, else "correct" (TinyZero's rule, docs/rewards.md).
  */
 export function checkCountdownEquation(equation: string, numbers: readonly number[], target: number): CountdownVerdict {
   const parsed = parseExpression(equation);

@@ -1,7 +1,7 @@
 /**
- * The R1-Zero prompt template (DeepSeek-R1 paper, Table 1; REFERENCE §2). The model's completion
+ * The R1-Zero prompt template (DeepSeek-R1 paper, Table 1; docs/r1-recipe.md). The model's completion
  * continues right after "Assistant:" and is expected to read
- * `<think>\n...\n</think>\n<answer>\n...\n</answer>` (the format reward's pattern, REFERENCE §3).
+ * `<think>\n...\n</think>\n<answer>\n...\n</answer>` (the format reward's pattern, docs/rewards.md).
  */
 export const R1_ZERO_TEMPLATE =
   "A conversation between User and Assistant. The user asks a question, and the Assistant solves it. " +

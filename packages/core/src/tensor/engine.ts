@@ -10,6 +10,7 @@ import { BackendError, ShapeError, TensorStateError } from "../errors.ts";
 import { Tape } from "../autograd/tape.ts";
 import type { CustomGradient, TapeKernel } from "../autograd/tape.ts";
 import { savedTensorsOf } from "../autograd/saved-tensors.ts";
+import type { TensorSpec } from "../backend/shape-inference.ts";
 import type { DType, TypedArray } from "./dtype.ts";
 import { allocateStorage, bytesPerElement, isStorageOf } from "./dtype.ts";
 import { assertValidShape, formatShape, shapesEqual, sizeOf } from "./shape.ts";
@@ -32,6 +33,26 @@ export interface MemoryInfo {
   numBytes: number;
 }
 
+/**
+ * What the engine hands to a capture in progress (compile/): kernel calls, constants and variable
+ * assignments are recorded instead of computed. Inputs may mix the capture's symbolic tensors with
+ * real ones (variables, tensors made before the capture), which the tracer turns into graph inputs.
+ */
+export interface KernelTracer {
+  /** The symbolic backend that owns the recorded values. */
+  readonly backend: Backend;
+  /** Records one kernel call and returns one symbolic buffer per output spec. */
+  kernel(kernel: KernelName, inputs: readonly Tensor[], attrs: Record<string, unknown>, outputs: readonly TensorSpec[]): DataId[];
+  /** Records host values as a graph constant. */
+  constant(values: TypedArray, shape: readonly number[], dtype: DType): DataId;
+  /** Records that `variable` takes `value` (a tensor of the capture) as its new value. */
+  assign(variable: Variable, value: Tensor): void;
+  /** Called when a Variable would be made inside the capture (not supported: throws). */
+  makeVariable(name: string): never;
+  /** Whether `dataId` is one of the capture's symbolic buffers. */
+  owns(dataId: DataId): boolean;
+}
+
 export class Engine {
   private currentBackend: Backend | null = null;
   private readonly refCounts = new Map<DataId, number>();
@@ -43,6 +64,11 @@ export class Engine {
   private readonly bufferBytes = new Map<DataId, number>();
   private liveBytes = 0;
   private peakLiveBytes = 0;
+  private tracer: KernelTracer | null = null;
+  /** The variable holding each buffer (so a capture sees a view of a variable, e.g. a reshaped weight, as that variable). */
+  private readonly variableOfData = new Map<DataId, Variable>();
+  /** Variables assigned during the capture in progress, with the buffer they held before it. */
+  private readonly tracedAssignments = new Map<Variable, DataId>();
 
   constructor() {
     setTensorHost({
@@ -91,13 +117,46 @@ export class Engine {
       storage = allocateStorage(dtype, size);
       for (let i = 0; i < size; i++) storage[i] = Number((values as ArrayLike<number>)[i]);
     }
+    if (this.tracer) return this.wrap(this.tracer.constant(storage.slice(), shape, dtype), shape, dtype, this.tracer.backend);
     return this.wrap(backend.write(storage, shape, dtype), shape, dtype, backend);
   }
 
+  /** A tensor over a buffer a backend already made (outputs of a captured graph); the engine owns it from now on. */
+  adoptData(dataId: DataId, shape: readonly number[], dtype: DType, backend: Backend): Tensor {
+    return this.wrap(dataId, shape, dtype, backend);
+  }
+
+  // ---- capture (compile/) ----
+
+  /** Whether a capture is in progress: kernels are recorded, not run. */
+  get isTracing(): boolean {
+    return this.tracer !== null;
+  }
+
+  /** Starts recording into `tracer` (one capture at a time). */
+  beginTrace(tracer: KernelTracer): void {
+    if (this.tracer) throw new TensorStateError("a capture is already in progress: compiled functions cannot be traced inside each other");
+    this.tracer = tracer;
+  }
+
+  /** Stops recording; variables assigned during the capture get back the buffers they held before it. */
+  endTrace(): void {
+    const symbolicBackend = this.tracer?.backend;
+    this.tracer = null;
+    for (const [v, original] of this.tracedAssignments) {
+      const symbolic = v.dataId;
+      v.setDataId(original);
+      if (symbolicBackend) this.release(symbolic, symbolicBackend);
+    }
+    this.tracedAssignments.clear();
+  }
+
   makeVariable(initial: Tensor, name: string, trainable = true): Variable {
+    if (this.tracer) this.tracer.makeVariable(name);
     initial.assertLive("make a variable from");
     const v = new Variable(initial.dataId, initial.shape, initial.dtype, initial.backend, name, trainable);
     this.retain(v.dataId);
+    this.variableOfData.set(v.dataId, v);
     this.liveTensors++;
     return v;
   }
@@ -141,6 +200,7 @@ export class Engine {
 
   /** Runs one kernel on the backend of its inputs (or the current one) and records it for autograd. */
   runKernel<K extends KernelName>(kernel: K, inputs: readonly Tensor[], attrs: KernelAttrs[K]): Tensor[] {
+    if (this.tracer) return this.traceKernel(this.tracer, kernel, inputs, attrs);
     const backend = this.backendOf(inputs, kernel);
     const specs = inferOutputs(kernel, inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })), attrs);
     const impl = PRIMITIVE_SET.has(kernel)
@@ -156,15 +216,30 @@ export class Engine {
     return outputs;
   }
 
+  /** A kernel call during a capture: shapes from shape inference, symbolic outputs, recorded on the tape as usual. */
+  private traceKernel<K extends KernelName>(tracer: KernelTracer, kernel: K, inputs: readonly Tensor[], attrs: KernelAttrs[K]): Tensor[] {
+    for (const t of inputs) t.assertLive(`use in ${kernel} a`);
+    const specs = inferOutputs(kernel, inputs.map((t) => ({ shape: [...t.shape], dtype: t.dtype })), attrs);
+    const dataIds = tracer.kernel(kernel, inputs, attrs as Record<string, unknown>, specs);
+    const outputs = dataIds.map((id, i) => this.wrap(id, specs[i].shape, specs[i].dtype, tracer.backend));
+    if (!NON_DIFFERENTIABLE_KERNELS.has(kernel)) this.record(kernel, attrs as Record<string, unknown>, inputs, outputs);
+    return outputs;
+  }
+
   /** A new tensor sharing `x`'s buffer with another shape (reshape) or the same one (identity). */
   view(x: Tensor, shape: readonly number[], kernel: "Reshape" | "Identity" = "Reshape"): Tensor {
     x.assertLive(kernel === "Reshape" ? "reshape" : "copy");
     if (sizeOf(shape) !== x.size) {
       throw new ShapeError(`reshape: cannot view ${formatShape(x.shape)} (${x.size} elements) as ${formatShape(shape)}`);
     }
-    const out = this.wrap(x.dataId, shape, x.dtype, x.backend);
+    const out = this.wrap(x.dataId, shape, x.dtype, this.bufferOwner(x));
     this.record(kernel, { shape: [...shape], inputShape: [...x.shape] }, [x], [out]);
     return out;
+  }
+
+  /** The backend owning `t`'s buffer: a variable assigned during a capture holds a symbolic one. */
+  private bufferOwner(t: Tensor): Backend {
+    return this.tracer && this.tracer.owns(t.dataId) ? this.tracer.backend : t.backend;
   }
 
   private backendOf(inputs: readonly Tensor[], kernel: string): Backend {
@@ -184,6 +259,7 @@ export class Engine {
   disposeTensor(t: Tensor): void {
     if (t.isDisposed) return;
     const dataId = t.dataId;
+    if (t instanceof Variable && this.variableOfData.get(dataId) === t) this.variableOfData.delete(dataId);
     t.markDisposed();
     this.liveTensors--;
     for (const scope of this.scopes) scope.tracked.delete(t);
@@ -196,11 +272,28 @@ export class Engine {
     if (!shapesEqual(v.shape, value.shape) || v.dtype !== value.dtype) {
       throw new ShapeError(`assign to "${v.name}": expected ${formatShape(v.shape)} ${v.dtype}, got ${formatShape(value.shape)} ${value.dtype}`);
     }
+    if (this.tracer) {
+      // Recorded as a graph output; the variable reads the new (symbolic) value for the rest of the capture.
+      this.tracer.assign(v, value);
+      const old = v.dataId;
+      this.retain(value.dataId);
+      v.setDataId(value.dataId);
+      if (this.tracedAssignments.has(v)) this.release(old, this.tracer.backend);
+      else this.tracedAssignments.set(v, old);
+      return;
+    }
     if (value.backend !== v.backend) throw new TensorStateError(`assign to "${v.name}": value lives on backend "${value.backend.name}", variable on "${v.backend.name}"`);
     const old = v.dataId;
     this.retain(value.dataId);
     v.setDataId(value.dataId);
+    if (this.variableOfData.get(old) === v) this.variableOfData.delete(old);
+    this.variableOfData.set(value.dataId, v);
     this.release(old, v.backend);
+  }
+
+  /** The live variable whose value is the buffer `dataId`, if any. */
+  variableHolding(dataId: DataId): Variable | undefined {
+    return this.variableOfData.get(dataId);
   }
 
   /** Marks `t` as owned by the caller: no scope will dispose it. */
@@ -351,7 +444,7 @@ export class Engine {
 
   /** A view the tape owns: outside every scope, released by Tape.dispose. */
   private untrackedView(t: Tensor): Tensor {
-    const v = new Tensor(t.dataId, t.shape, t.dtype, t.backend);
+    const v = new Tensor(t.dataId, t.shape, t.dtype, this.bufferOwner(t));
     this.retain(t.dataId);
     this.liveTensors++;
     v.kept = true;

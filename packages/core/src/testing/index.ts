@@ -23,3 +23,6 @@ export { checkParity, checkFusedAgainstComposed, hasComposedFallback } from "./c
 export { analyticGradients, finiteDifferenceGradients, checkFiniteDifferences, checkGradientParity, isGradientCase, isFiniteDifferenceCase } from "./checks/gradients.ts";
 export { kernelCoverage, coverageProblems, ALL_KERNELS } from "./checks/coverage.ts";
 export type { KernelCoverage } from "./checks/coverage.ts";
+export { CHATML_TEMPLATE, tinyHfTokenizer, writeTinyHfFolder } from "./tiny-hf-folder.ts";
+export type { TinyHfFolderOptions } from "./tiny-hf-folder.ts";
+export { conversationParquetSchema } from "./conversation-parquet.ts";

@@ -55,6 +55,17 @@ export class DirectoryCheckpointStore implements CheckpointStore {
   }
 }
 
+/** Makes the checkpoint store of a directory (a stage's, a run's); a plugin replaces the default through the run's container. */
+export interface CheckpointStoreFactory {
+  readonly name: string;
+  create(dir: string): CheckpointStore;
+}
+
+export const directoryCheckpointStoreFactory: CheckpointStoreFactory = Object.freeze({
+  name: "directory",
+  create: (dir: string) => new DirectoryCheckpointStore(dir),
+});
+
 export interface LoadedCheckpoint extends StoredCheckpoint {
   readonly checkpoint: Checkpoint;
 }

@@ -63,3 +63,29 @@ export function packCompletions(rows: readonly CompletionRow[], { padId = 0 }: {
   });
   return { batch, width, completionWidth, inputs, positions, targets, mask, activeTokens };
 }
+
+/**
+ * `b` widened to `width` sequence columns and `completionWidth` completion columns (padding masked out):
+ * captured updates pad to bucketed widths so that a run builds a few graphs rather than one per width.
+ */
+export function padCompletions(b: CompletionBatch, width: number, completionWidth: number, padId = 0): CompletionBatch {
+  if (width < b.width || completionWidth < b.completionWidth) {
+    throw new ShapeError(`padCompletions: ${width} x ${completionWidth} is narrower than the batch (${b.width} x ${b.completionWidth})`);
+  }
+  if (width === b.width && completionWidth === b.completionWidth) return b;
+  const inputs = new Int32Array(b.batch * width).fill(padId);
+  const positions = new Int32Array(b.batch * completionWidth);
+  const targets = new Int32Array(b.batch * completionWidth).fill(padId);
+  const mask = new Float32Array(b.batch * completionWidth);
+  for (let r = 0; r < b.batch; r++) {
+    inputs.set(b.inputs.subarray(r * b.width, (r + 1) * b.width), r * width);
+    targets.set(b.targets.subarray(r * b.completionWidth, (r + 1) * b.completionWidth), r * completionWidth);
+    mask.set(b.mask.subarray(r * b.completionWidth, (r + 1) * b.completionWidth), r * completionWidth);
+    // Positions move with the wider rows; the new columns repeat the row's last position (masked out).
+    for (let j = 0; j < completionWidth; j++) {
+      const old = b.positions[r * b.completionWidth + Math.min(j, b.completionWidth - 1)];
+      positions[r * completionWidth + j] = r * width + (old - r * b.width);
+    }
+  }
+  return { batch: b.batch, width, completionWidth, inputs, positions, targets, mask, activeTokens: b.activeTokens };
+}

@@ -87,3 +87,22 @@ export function rowsProblem(rows: readonly SequenceRow[], maxSeqLen: number): st
   }
   return undefined;
 }
+
+/**
+ * `b` right-padded to `width` columns (padding tokens with mask 0): the loss, which counts masked-in
+ * targets only and sees no padding through causal attention, is unchanged. Captured updates pad to a
+ * few bucketed widths (`lengthBucket`) so that one graph serves many steps.
+ */
+export function padBatch(b: SequenceBatch, width: number, padId = 0): SequenceBatch {
+  if (width < b.width) throw new ShapeError(`padBatch: width ${width} is narrower than the batch (${b.width})`);
+  if (width === b.width) return b;
+  const inputs = new Int32Array(b.batch * width).fill(padId);
+  const targets = new Int32Array(b.batch * width).fill(padId);
+  const mask = new Float32Array(b.batch * width);
+  for (let r = 0; r < b.batch; r++) {
+    inputs.set(b.inputs.subarray(r * b.width, (r + 1) * b.width), r * width);
+    targets.set(b.targets.subarray(r * b.width, (r + 1) * b.width), r * width);
+    mask.set(b.mask.subarray(r * b.width, (r + 1) * b.width), r * width);
+  }
+  return { batch: b.batch, width, inputs, targets, mask, activeTokens: b.activeTokens };
+}

@@ -28,6 +28,7 @@ import type { LrSchedule } from "../optim/schedules.ts";
 import { Generator, type GeneratorState } from "../random/generator.ts";
 import { type CheckpointStore, latestValidCheckpoint, pruneCheckpoints } from "./checkpoint-store.ts";
 import { type GradientStepResult, type MicroBatchLoss, gradientStep } from "./gradient-step.ts";
+import { CapturedUpdates } from "./captured-update.ts";
 import type { LogEvent, TrainerEvent } from "./hooks/events.ts";
 import { type TrainerControl, createTrainerControl } from "./hooks/trainer-control.ts";
 import type { TrainerHooks } from "./hooks/trainer-hooks.ts";
@@ -162,6 +163,48 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
     return gradientStep(this.trainable.parameters(), this.optimizer, microBatches, lossOf, { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm });
   }
 
+  /**
+   * Whether `updateTensors` captures the update as one graph (compile/): by default, when the model's
+   * backend builds graphs (onnx). Set it to false to run updates kernel by kernel.
+   */
+  captureUpdates: boolean | undefined;
+
+  private capturedUpdates: CapturedUpdates | undefined;
+
+  /**
+   * The same update as `update`, for micro-batches that hold tensors only (every value that changes
+   * between steps): captured as one graph per `key` and batch shape when `captureUpdates`, else eager.
+   * `lossOf` must compute the same function of its micro-batch for a given key.
+   */
+  protected updateTensors<T>(key: string, microBatches: readonly T[], lossOf: (microBatch: T) => MicroBatchLoss, scheduleStep = this.step): Promise<GradientStepResult> {
+    const options = { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm };
+    if (!this.capturing()) return gradientStep(this.trainable.parameters(), this.optimizer, microBatches, (m) => lossOf(m), options);
+    this.capturedUpdates ??= new CapturedUpdates(() => this.trainable.parameters(), this.optimizer);
+    return this.capturedUpdates.run(key, microBatches, lossOf, options);
+  }
+
+  /**
+   * Whether this trainer's updates are captured now (see `captureUpdates`). MoE models are not: their
+   * routing reads the chosen experts back to the host to group tokens (see docs/backend-onnx.md).
+   */
+  protected capturing(): boolean {
+    if (isMoeModel(this.model)) return false;
+    return this.captureUpdates ?? typeof this.model.parameters()[0]?.backend.compileGraph === "function";
+  }
+
+  /** Graphs of the captured updates, and why updates ran eagerly instead (by update key, or "model"). */
+  captureReport(): { graphs: ReturnType<CapturedUpdates["stats"]>; fallbacks: Record<string, string> } {
+    const fallbacks = Object.fromEntries(this.capturedUpdates?.fallbacks ?? []);
+    if (isMoeModel(this.model) && this.captureUpdates !== false) fallbacks.model = "MoE routing reads the chosen experts back to the host to group tokens, so MoE updates run kernel by kernel";
+    return { graphs: this.capturedUpdates?.stats() ?? [], fallbacks };
+  }
+
+  /** Frees the captured updates' graphs. */
+  protected disposeCapturedUpdates(): void {
+    this.capturedUpdates?.dispose();
+    this.capturedUpdates = undefined;
+  }
+
   /** The sample completions onLog carries this step (GRPO's rollouts); none by default. */
   protected logSamples(): LogEvent["samples"] {
     return undefined;
@@ -236,6 +279,7 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
     const state = ckpt.trainerState ?? {};
     if (state.trainer !== this.kind) throw new this.error(`checkpoint ${where} was not written by the ${this.kind} trainer (trainer: ${JSON.stringify(state.trainer)})`);
     if (!Number.isSafeInteger(state.step) || (state.step as number) < 0) throw new this.error(`checkpoint ${where}: trainer_state.json has no valid step (got ${JSON.stringify(state.step)})`);
+    if (typeof state.rng !== "object" || state.rng === null) throw new this.error(`checkpoint ${where}: trainer_state.json has no generator state ("rng"); it was not written by this version of the ${this.kind} trainer`);
     this.restoreWeights(ckpt.weights);
     if (ckpt.optimizer) this.optimizer.loadState(ckpt.optimizer);
     this.step = state.step as number;
@@ -250,6 +294,7 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
 
   /** Frees the optimizer's state (and a subclass's own tensors). */
   dispose(): void {
+    this.disposeCapturedUpdates();
     this.optimizer.dispose();
   }
 

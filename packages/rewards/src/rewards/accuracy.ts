@@ -1,5 +1,5 @@
 /**
- * accuracy (REFERENCE §3): the final answer (last `\boxed{}`, else `<answer>` content) is mathematically
+ * accuracy (docs/rewards.md): the final answer (last `\boxed{}`, else `<answer>` content) is mathematically
  * equivalent to the gold answer: 1, else 0. null when the gold answer is missing or cannot be parsed.
  */
 import { defineReward, z } from "@r1ts/core";

@@ -1,5 +1,5 @@
 /**
- * code (REFERENCE §3): runs the completion's JavaScript against the row's test cases in a QuickJS sandbox
+ * code (docs/rewards.md): runs the completion's JavaScript against the row's test cases in a QuickJS sandbox
  * (see code/sandbox.ts) and scores the fraction passed, or 1/0 in "binary" mode (1 when the fraction is
  * above binaryThreshold, 0.99). No code: 0. No tests for the row: null. Whatever the code does (loops,
  * allocates, reads files, exits, prints without end), it is contained, scores 0 for that test, and the

@@ -1,5 +1,5 @@
 /**
- * cosine-scaled length reward (REFERENCE §3; "Demystifying Long CoT Reasoning", eq. 1):
+ * cosine-scaled length reward (docs/rewards.md; "Demystifying Long CoT Reasoning", eq. 1):
  * v = a + 0.5 (b - a)(1 + cos(pi * len / maxLength)), len capped at maxLength. Correct: a = minCorrect,
  * b = maxCorrect (short correct -> maxCorrect). Wrong: a = maxWrong, b = minWrong (short wrong -> minWrong).
  * null where the gold answer cannot be parsed.

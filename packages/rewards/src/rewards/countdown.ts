@@ -1,5 +1,5 @@
 /**
- * countdown (TinyZero, REFERENCE §3): the last `<answer>...</answer>` must be an equation using each given
+ * countdown (TinyZero, docs/rewards.md): the last `<answer>...</answer>` must be an equation using each given
  * number exactly once that evaluates to the target. No answer: 0. Malformed, other numbers, or a wrong
  * value: formatScore (0.1). |value - target| < 1e-5: score (1.0). null when the row has no target or numbers.
  */

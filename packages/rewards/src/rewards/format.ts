@@ -1,4 +1,4 @@
-/** format (REFERENCE §3): 1 if the whole completion is `<think>\n...\n</think>\n<answer>\n...\n</answer>`, else 0. */
+/** format (docs/rewards.md): 1 if the whole completion is `<think>\n...\n</think>\n<answer>\n...\n</answer>`, else 0. */
 import { defineReward, z } from "@r1ts/core";
 
 export const formatOptions = z.object({

@@ -1,5 +1,5 @@
 /**
- * languageConsistency (R1 paper §2.3.3, REFERENCE §3): the fraction of the chain of thought's words written
+ * languageConsistency (R1 paper §2.3.3, docs/rewards.md): the fraction of the chain of thought's words written
  * in the target language's script. Words are runs of letters; each Han/kana/Thai character counts as a word
  * (those scripts do not separate words with spaces). The chain of thought is the `<think>` block, or the
  * whole completion without one. null when it has no words (e.g. only numbers).

@@ -1,5 +1,5 @@
 /**
- * length (Kimi 1.5, REFERENCE §3), over the batch: lambda_i = 0.5 - (len_i - min) / (max - min);
+ * length (Kimi 1.5, docs/rewards.md), over the batch: lambda_i = 0.5 - (len_i - min) / (max - min);
  * a correct completion gets lambda_i, a wrong one min(0, lambda_i); 0 for every row when all lengths are
  * equal. Correctness is the accuracy reward's; rows whose gold answer cannot be parsed get null (their
  * lengths still count for min and max).

@@ -1,5 +1,5 @@
 /**
- * reasoningSteps (REFERENCE §3): counts step markers (`Step N:`, a numbered line `N.`, a line starting
+ * reasoningSteps (docs/rewards.md): counts step markers (`Step N:`, a numbered line `N.`, a line starting
  * with `-` or `*`, `First,` `Second,` `Next,` `Finally,`); reward min(1, count / steps), steps = 3.
  * Numbered lines are matched at the start of every line (the intent of `^\d+\.`), not only the first.
  */

@@ -1,5 +1,5 @@
 /**
- * repetition (REFERENCE §3): n-gram repetition penalty over lower-cased whitespace-separated words:
+ * repetition (docs/rewards.md): n-gram repetition penalty over lower-cased whitespace-separated words:
  * (1 - unique n-grams / total n-grams) * maxPenalty; 0 for an empty text or fewer than n words.
  */
 import { defineReward, z } from "@r1ts/core";

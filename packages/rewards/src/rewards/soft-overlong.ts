@@ -1,5 +1,5 @@
 /**
- * softOverlong (DAPO eq. 13, REFERENCE §3), on completion length L with limit Lmax and buffer C:
+ * softOverlong (DAPO eq. 13, docs/rewards.md), on completion length L with limit Lmax and buffer C:
  * 0 when L <= Lmax - C; (Lmax - C - L) / C inside the buffer; -1 beyond Lmax. Lengths are in tokens
  * (characters when the batch has no token ids and lengthUnit is "auto"). Set maxLength to the trainer's
  * maximum completion length; the defaults are DAPO's (20480, 4096).

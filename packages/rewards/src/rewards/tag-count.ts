@@ -1,4 +1,4 @@
-/** tagCount (REFERENCE §3): +0.25 for each of `<think>\n`, `\n</think>\n`, `\n<answer>\n`, `\n</answer>` that occurs exactly once. */
+/** tagCount (docs/rewards.md): +0.25 for each of `<think>\n`, `\n</think>\n`, `\n<answer>\n`, `\n</answer>` that occurs exactly once. */
 import { defineReward } from "@r1ts/core";
 
 const TAGS = ["<think>\n", "\n</think>\n", "\n<answer>\n", "\n</answer>"];

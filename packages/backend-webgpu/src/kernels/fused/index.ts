@@ -6,7 +6,7 @@ import { mlaAttentionKernel } from "./mla-attention.ts";
 import { crossEntropyKernel, rmsNormKernel } from "./row-norms.ts";
 import { adamwKernel, ropeKernel } from "./rope-adamw.ts";
 
-export function fusedKernels(rt: Runtime): FusedKernelImpls {
+export function fusedKernels(rt: Runtime): Partial<FusedKernelImpls> {
   return {
     RMSNorm: rmsNormKernel(rt),
     RoPE: ropeKernel(rt),

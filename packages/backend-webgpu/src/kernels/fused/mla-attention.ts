@@ -1,5 +1,5 @@
 /**
- * Absorbed multi-head latent attention (DeepSeek-V3 MLA, REFERENCE.md §4): MQA over the latent cache,
+ * Absorbed multi-head latent attention (DeepSeek-V3 MLA, docs/mla.md): MQA over the latent cache,
  * every (head, query) row scoring cached token t by (qLat . c_t + qPe . kPe_t) * scale and returning
  * sum_t softmax_t c_t. All rows of a batch item share one cache, so the split-K kernel reads each cached
  * token's 576 values once for up to 16 rows (all the heads of a decode step).

@@ -38,3 +38,4 @@ composedGradient("RoPE");
 composedGradient("CrossEntropy");
 composedGradient("Attention");
 composedGradient("MLAAttention");
+composedGradient("CacheWrite");

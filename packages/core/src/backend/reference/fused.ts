@@ -112,6 +112,19 @@ export const referenceFused: FusedKernelImpls = {
 
   MLAAttention: mlaAttentionKernel,
 
+  // Row copy: cache row start + s of every leading index takes the update's row s (start clamped to [0, T - S]).
+  CacheWrite: ([cache, update, start]) => {
+    const dst = f32Of(cache).slice();
+    const src = f32Of(update);
+    const r = cache.shape.length;
+    const [t, d] = [cache.shape[r - 2], cache.shape[r - 1]];
+    const s = update.shape[r - 2];
+    const at = Math.min(Math.max(i32Of(start)[0], 0), t - s);
+    const lead = t * d === 0 ? 0 : dst.length / (t * d);
+    for (let l = 0; l < lead; l++) dst.set(src.subarray(l * s * d, (l + 1) * s * d), (l * t + at) * d);
+    return [toDataId(dst)];
+  },
+
   // AdamW (Loshchilov & Hutter, Algorithm 2): Adam moments, bias correction, decoupled weight decay.
   AdamW: ([param, grad, m, v], { lr, beta1, beta2, eps, weightDecay, step }) => {
     const p = f32Of(param);

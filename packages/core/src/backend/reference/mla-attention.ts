@@ -1,4 +1,4 @@
-/** The reference backend's absorbed MLA attention (DeepSeek-V3 MLA, REFERENCE.md §4) as direct loops. */
+/** The reference backend's absorbed MLA attention (DeepSeek-V3 MLA, docs/mla.md) as direct loops. */
 import type { KernelImpl } from "../backend.ts";
 import type { FusedAttrs } from "../kernels.ts";
 import { f32Of, toDataId } from "./buffer.ts";

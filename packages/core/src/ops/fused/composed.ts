@@ -5,11 +5,12 @@
 import type { FusedAttrs, FusedKernel } from "../../backend/kernels.ts";
 import { engine } from "../../tensor/engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import { add, div, mul, neg, rsqrt, sqrt, sub } from "../elementwise.ts";
-import { concat, reshape, split } from "../layout.ts";
-import { takeAlongAxis } from "../indexing.ts";
+import { add, clamp, div, mul, neg, rsqrt, sqrt, sub } from "../elementwise.ts";
+import { concat, reshape, split, transpose } from "../layout.ts";
+import { oneHot, takeAlongAxis } from "../indexing.ts";
+import { arange } from "../creation.ts";
 import { matmul } from "../matmul.ts";
-import { mean } from "../reduce.ts";
+import { mean, sum } from "../reduce.ts";
 import { logSoftmax, softmax } from "../softmax.ts";
 
 export type ComposedKernel<K extends FusedKernel> = (inputs: Tensor[], attrs: FusedAttrs[K]) => Tensor[];
@@ -73,6 +74,19 @@ export const composedKernels: { [K in FusedKernel]: ComposedKernel<K> } = {
       let scores = mul(add(matmul(qLat, latent, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true })), scale);
       if (causal) scores = add(scores, causalMask(1, s, t, queryOffset, qLat));
       return matmul(softmax(scores), latent);
+    }),
+  ],
+
+  // cache' = cache * (1 - colsum(W)) + W^T update, W = one_hot(start + 0..S-1, T) [S, T], start clamped to [0, T - S].
+  CacheWrite: ([cache, update, start]) => [
+    engine.tidy(() => {
+      const r = cache.rank;
+      const t = cache.shape[r - 2];
+      const s = update.shape[r - 2];
+      const rows = add(clamp(reshape(start, [1]), 0, t - s), arange(0, s, 1, "i32", cache.backend));
+      const w = oneHot(rows, t);
+      const keep = reshape(sub(1, sum(w, 0)), cache.shape.map((d, i) => (i === r - 2 ? d : 1)));
+      return add(mul(cache, keep), matmul(transpose(w, [1, 0]), update));
     }),
   ],
 

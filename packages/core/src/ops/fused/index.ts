@@ -6,6 +6,9 @@ import type { FusedAttrs, FusedKernel, KernelAttrs } from "../../backend/kernels
 import { engine } from "../../tensor/engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { composedKernels } from "./composed.ts";
+import { add, div, mul, pow, sqrt, sub } from "../elementwise.ts";
+import { reshape, split } from "../layout.ts";
+import { scalar } from "../creation.ts";
 
 function runFused<K extends FusedKernel>(kernel: K, inputs: Tensor[], attrs: FusedAttrs[K]): Tensor[] {
   const backend = inputs[0].backend;
@@ -52,7 +55,51 @@ export interface AdamWStep {
   step: number;
 }
 
-/** One AdamW update: returns [param', m', v'] (no gradient recorded). */
-export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep): [Tensor, Tensor, Tensor] {
-  return engine.noGrad(() => runFused("AdamW", [param, grad, m, v], step)) as [Tensor, Tensor, Tensor];
+/** AdamW hyperparameters where the learning rate and the step may be scalar tensors (captured training steps). */
+export interface AdamWTensorStep extends Omit<AdamWStep, "lr" | "step"> {
+  lr: number | Tensor;
+  step: number | Tensor;
+  /**
+   * The bias corrections [1 - beta1^t, 1 - beta2^t] (f32 [2]) computed on the host in f64, as the fused
+   * kernel does; without them they are computed on the device from `step` in f32.
+   */
+  corrections?: Tensor;
+}
+
+/**
+ * One AdamW update: returns [param', m', v'] (no gradient recorded). With a tensor lr or step (values
+ * that change between runs of one captured graph) the update is composed from elementwise ops.
+ */
+export function adamwUpdate(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: AdamWStep | AdamWTensorStep): [Tensor, Tensor, Tensor] {
+  if (typeof step.lr === "number" && typeof step.step === "number") {
+    return engine.noGrad(() => runFused("AdamW", [param, grad, m, v], step as AdamWStep)) as [Tensor, Tensor, Tensor];
+  }
+  return engine.noGrad(() => adamwWithTensors(param, grad, m, v, step));
+}
+
+/** AdamW (Loshchilov & Hutter, Algorithm 2) with bias corrections 1 - beta^t computed on the device from a step tensor. */
+function adamwWithTensors(p: Tensor, g: Tensor, m: Tensor, v: Tensor, { lr, step, beta1, beta2, eps, weightDecay, corrections }: AdamWTensorStep): [Tensor, Tensor, Tensor] {
+  const m1 = engine.tidy(() => add(mul(m, beta1), mul(g, 1 - beta1)));
+  const v1 = engine.tidy(() => add(mul(v, beta2), mul(mul(g, g), 1 - beta2)));
+  const p1 = engine.tidy(() => {
+    let c1: Tensor;
+    let c2: Tensor;
+    if (corrections) [c1, c2] = split(reshape(corrections, [2]), 2, 0).map((c) => reshape(c, []));
+    else {
+      const t = typeof step === "number" ? scalar(step, "f32", p.backend) : step;
+      c1 = sub(1, pow(scalar(beta1, "f32", p.backend), t));
+      c2 = sub(1, pow(scalar(beta2, "f32", p.backend), t));
+    }
+    const update = add(div(div(m1, c1), add(sqrt(div(v1, c2)), eps)), mul(p, weightDecay));
+    return sub(p, mul(update, lr));
+  });
+  return [p1, m1, v1];
+}
+
+/**
+ * cache [..., T, D] with rows start .. start + S - 1 of axis rank - 2 replaced by update [..., S, D]
+ * (start: i32 [1], data, so one captured decoding step serves every position; clamped to [0, T - S]).
+ */
+export function cacheWrite(cache: Tensor, update: Tensor, start: Tensor): Tensor {
+  return runFused("CacheWrite", [cache, update, start], {})[0];
 }

@@ -55,7 +55,7 @@ export const distillStage = defineStage({
       const student = await ctx.loadModel("student");
       try {
         if (o.logitKl) {
-          const same = JSON.stringify(teacher.tokenizer.toJSON()) === JSON.stringify(student.tokenizer.toJSON()) && teacher.config.eosToken === student.config.eosToken;
+          const same = JSON.stringify(teacher.config.tokenizer) === JSON.stringify(student.config.tokenizer) && teacher.config.eosToken === student.config.eosToken;
           if (!same) throw new StageError(ctx.id, ctx.stage, `logitKl needs the teacher and the student to share a tokenizer, but ${ctx.inputs.teacher.producer} has ${teacher.tokenizer.vocabSize} tokens and ${ctx.inputs.student.producer} ${student.tokenizer.vocabSize} (or their vocabularies differ); set logitKl: false to distill by SFT alone`);
         }
         // Traces the student cannot hold (a bigger context, or a longer re-tokenization) are left out.

@@ -25,7 +25,7 @@ export const grpoStage = defineStage({
     const task = ctx.task();
     const trainer = new GRPOTrainer({
       ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
-      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: ctx.rewards(),
+      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: ctx.rewards(), rolloutEngine: await ctx.rolloutEngine(bundle),
       prompts: (rng) => task.sampleTrain(rng),
       config: { ...o, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery },
     });

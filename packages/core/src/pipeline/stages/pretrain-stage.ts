@@ -5,13 +5,13 @@
  */
 import { z } from "zod";
 import { sftOptionsSchema } from "../../train/sft/sft-options.ts";
-import { BpeTokenizer } from "../../data/bpe-tokenizer.ts";
+import type { Tokenizer } from "../../data/tokenizer.ts";
+import { tokenIdOf, tokenizerFromSpec } from "../../data/tokenizer-spec.ts";
 import { trainBpe } from "../../data/bpe-train.ts";
 import { readJsonlDataset, stringColumn } from "../../data/jsonl-dataset.ts";
-import { loadCheckpoint } from "../../io/checkpoint.ts";
 import { transformerConfig, type TransformerConfigInput } from "../../nn/transformer-config.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
-import type { BundleConfig } from "../../run/model-bundle.ts";
+import { readBundleConfig } from "../../run/model-bundle.ts";
 import { SFTTrainer } from "../../train/sft/sft-trainer.ts";
 import { StageError } from "../errors.ts";
 import { defineStage } from "../stage.ts";
@@ -55,25 +55,29 @@ export const pretrainStage = defineStage({
   async run(ctx, o) {
     const seed = o.seed ?? ctx.seed;
     const file = ctx.inputs.data.path;
-    let tokenizer: BpeTokenizer;
+    let tokenizer: Tokenizer;
+    let tokenizerSpec: unknown;
     let eosToken = o.eosToken;
     if (ctx.inputs.tokenizer) {
-      const source = (await loadCheckpoint(ctx.inputs.tokenizer.path)).config as BundleConfig;
-      tokenizer = BpeTokenizer.fromJSON(source.tokenizer);
+      const source = await readBundleConfig(ctx.inputs.tokenizer.path);
+      tokenizer = await tokenizerFromSpec(source.tokenizer, ctx.runContext.tokenizers, `input "tokenizer" (${ctx.inputs.tokenizer.path}/config.json)`);
+      tokenizerSpec = source.tokenizer;
       eosToken = source.eosToken;
     } else {
       const raw = await readJsonlDataset(file);
       const prompts = stringColumn(raw, o.promptColumn, file);
       const completions = stringColumn(raw, o.completionColumn, file);
-      tokenizer = trainBpe(prompts.map((p, i) => p + completions[i]), { vocabSize: o.vocabSize, specialTokens: [eosToken] });
+      const bpe = trainBpe(prompts.map((p, i) => p + completions[i]), { vocabSize: o.vocabSize, specialTokens: [eosToken] });
+      tokenizer = bpe;
+      tokenizerSpec = bpe.toJSON();
     }
-    const eosTokenId = tokenizer.tokenToId(eosToken);
+    const eosTokenId = tokenIdOf(tokenizer, eosToken);
     if (eosTokenId === undefined) throw new StageError(ctx.id, ctx.stage, `the end-of-text token ${JSON.stringify(eosToken)} is not in the tokenizer`);
     const model = new TransformerLM({ ...(o.model as object), vocabSize: tokenizer.vocabSize, seed } as TransformerConfigInput);
     const bundle: BundleParts = {
       model,
       tokenizer,
-      config: { model: model.config, tokenizer: null, eosToken, task: ctx.taskConfig, pretraining: { stage: ctx.id, seed } },
+      config: { model: model.config, tokenizer: tokenizerSpec, eosToken, task: ctx.taskConfig, pretraining: { stage: ctx.id, seed } },
     };
     try {
       const { rows } = await datasetSequenceRows(ctx, file, `input "data"`, { model, tokenizer, eosTokenId }, { promptColumn: o.promptColumn, completionColumn: o.completionColumn, template: false });

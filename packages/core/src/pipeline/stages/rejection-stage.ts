@@ -1,5 +1,5 @@
 /**
- * The `rejection-sampling` stage (R1 paper §2.3.3, REFERENCE §2 step 4): k samples per training prompt
+ * The `rejection-sampling` stage (R1 paper §2.3.3, docs/r1-recipe.md, step 4): k samples per training prompt
  * from a model; keep the ones whose rewards pass the thresholds and that pass the readability filters,
  * deduplicate, cap per prompt, and write an SFT dataset plus its statistics (`<dir>/rejection-stats.json`).
  */

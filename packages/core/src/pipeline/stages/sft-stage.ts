@@ -29,6 +29,8 @@ export const datasetColumnsSchema = {
   completionColumn: z.string().min(1).default("completion"),
   /** Put the prompt column into the R1-Zero template (for datasets of bare questions). */
   template: z.boolean().default(false),
+  /** Render the prompt column (a text or a conversation) with the model's chat template (Hugging Face models). */
+  chat: z.boolean().default(false),
   /** Leave out rows longer than the model's context (default: fail, naming the row). */
   dropTooLong: z.boolean().default(false),
 };
@@ -56,7 +58,7 @@ export const sftStage = defineStage({
       const { rows, dropped } = await datasetSequenceRows(ctx, ctx.inputs.data.path, `input "data"`, bundle, o);
       const evalRows = ctx.inputs.evalData ? (await datasetSequenceRows(ctx, ctx.inputs.evalData.path, `input "evalData"`, bundle, { ...o, dropTooLong: true, skipIncomplete: true })).rows : [];
       const steps = o.steps ?? stepsForEpochs(o.epochs!, rows.length, o.batchSize);
-      const { seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, dropTooLong: _d, ...sft } = o;
+      const { seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, chat: _chat, dropTooLong: _d, ...sft } = o;
       const trainer = new SFTTrainer(bundle.model, rows, { ...sft, steps, seed: seed ?? ctx.seed, padId: bundle.eosTokenId, evalEvery: ctx.evalEvery }, evalRows, stageTrainerParts(ctx, bundle, ctx.heldOutEvaluator(bundle)));
       try {
         // The input model's held-out loss (a resumed attempt restores its checkpoint only inside trainInStage).

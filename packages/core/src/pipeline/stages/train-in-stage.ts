@@ -1,7 +1,7 @@
 /**
  * Runs a trainer inside a stage: resumes it from the interrupted attempt's checkpoint, forwards its hooks
- * to the run's, writes the run directory's metrics.jsonl and samples.jsonl from its onLog events, and
- * reports progress. The trainer itself checkpoints (every checkpointEvery steps into the stage's store,
+ * to the run's, writes the run directory's metrics.jsonl and samples.jsonl from its onLog events (and
+ * hands them to the run's metrics sinks), and reports progress. The trainer itself checkpoints (every checkpointEvery steps into the stage's store,
  * and after the last) and evaluates (every evalEvery steps): `stageTrainerParts` gives it those parts.
  * GRPO, SFT and distillation trainers all fit: they share the Trainer base.
  */
@@ -35,6 +35,8 @@ export async function trainInStage(ctx: StageContext, trainer: Trainer<object, T
     await ctx.files.appendMetrics({ step, ...metrics });
     await ctx.files.appendSamples((samples ?? []).map((s) => ({ step, phase: "train", prompt: s.prompt, completion: s.completion, reward: s.reward ?? null })));
   });
+  // The run's other sinks (plugins' loggers) see the same events, tagged with the stage.
+  for (const sink of ctx.metricsSinks) trainer.hooks.onLog.tapPromise(`r1ts:sink:${sink.name}`, async (event) => sink.log({ ...event, stage: ctx.id }));
   const firstStep = trainer.step;
   const started = performance.now();
   trainer.hooks.afterStep.tap("r1ts:stage-progress", ({ step, metrics }) => {
@@ -42,7 +44,11 @@ export async function trainInStage(ctx: StageContext, trainer: Trainer<object, T
     const done = step + 1 - firstStep;
     ctx.progress({ step, steps, metrics, elapsedSeconds, etaSeconds: (elapsedSeconds / Math.max(done, 1)) * (steps - step - 1) });
   });
-  await trainer.train();
+  try {
+    await trainer.train();
+  } finally {
+    for (const sink of ctx.metricsSinks) await sink.close?.();
+  }
 }
 
 /** Sums a numeric field over a trainer's history (tokens, seconds). */

@@ -1,7 +1,7 @@
 /**
  * Cases of Cast: between the compute dtypes (truncation toward zero, x != 0 for bool), and f32 to and
  * from the storage floats f16, bf16, E4M3, E5M2, whose values are bit patterns compared exactly.
- * FP8 vectors are those of REFERENCE.md §7; the others are worked out by hand from the formats.
+ * FP8 vectors are those of docs/fp8.md; the others are worked out by hand from the formats.
  */
 import type { DType } from "../../tensor/dtype.ts";
 import { kernelCase } from "./case.ts";

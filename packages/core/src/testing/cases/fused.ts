@@ -146,4 +146,16 @@ const adamwCases: AnyKernelCase[] = [
   kernelCase({ name: "AdamW: random [2,3]", kernel: "AdamW", attrs: { ...STEP3, step: 10 }, inputs: [randn([2, 3]), randn([2, 3]), randn([2, 3], 0.1), uniform([2, 3], 0, 0.1)] }),
 ];
 
-export const fusedCases: AnyKernelCase[] = [...rmsNormCases, ...ropeCases, ...crossEntropyCases, ...attentionCases, ...adamwCases];
+// ---- CacheWrite: rows start .. start + S - 1 of axis rank - 2 replaced, start clamped to [0, T - S] ----
+
+const cacheWriteCases: AnyKernelCase[] = [
+  // Cache [1, 4, 2] rows 0..3; the update's two rows land at rows 1 and 2.
+  kernelCase({ name: "CacheWrite: golden rows 1..2", kernel: "CacheWrite", attrs: {}, inputs: [f32([1, 4, 2], [0, 1, 2, 3, 4, 5, 6, 7]), f32([1, 2, 2], [-1, -2, -3, -4]), i32([1], [1])], expected: [{ values: [0, 1, -1, -2, -3, -4, 6, 7] }] }),
+  // Start 3 with two rows would pass the end: clamped to 2.
+  kernelCase({ name: "CacheWrite: golden start clamped to T - S", kernel: "CacheWrite", attrs: {}, inputs: [f32([1, 4, 1], [0, 1, 2, 3]), f32([1, 2, 1], [8, 9]), i32([1], [3])], expected: [{ values: [0, 1, 8, 9] }] }),
+  kernelCase({ name: "CacheWrite: golden negative start clamped to 0", kernel: "CacheWrite", attrs: {}, inputs: [f32([2, 3, 1], [0, 1, 2, 3, 4, 5]), f32([2, 1, 1], [7, 8]), i32([1], [-2])], expected: [{ values: [7, 1, 2, 8, 4, 5] }] }),
+  kernelCase({ name: "CacheWrite: random [2,3,5,4], one row at 4", kernel: "CacheWrite", attrs: {}, inputs: [randn([2, 3, 5, 4]), randn([2, 3, 1, 4]), i32([1], [4])] }),
+  kernelCase({ name: "CacheWrite: random [2,6,3], three rows at 2", kernel: "CacheWrite", attrs: {}, inputs: [randn([2, 6, 3]), randn([2, 3, 3]), i32([1], [2])] }),
+];
+
+export const fusedCases: AnyKernelCase[] = [...rmsNormCases, ...ropeCases, ...crossEntropyCases, ...attentionCases, ...adamwCases, ...cacheWriteCases];

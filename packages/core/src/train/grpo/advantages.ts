@@ -1,7 +1,7 @@
 /**
  * GRPO's rewards and advantages (DeepSeekMath §4.1.2, outcome supervision): every token of completion i
  * gets A_i = (r_i - mean(r_group)) / (std(r_group) + 1e-4), where r_i is the weighted sum of the reward
- * functions (REFERENCE §1). A null score means "not applicable" and is skipped in the sum; a row that no
+ * functions (docs/grpo-algorithm.md). A null score means "not applicable" and is skipped in the sum; a row that no
  * reward applies to has a null total, takes no part in the statistics, and gets advantage 0.
  */
 import { R1tsError } from "../../errors.ts";

@@ -5,7 +5,7 @@
  */
 import { tensor } from "../../ops/creation.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
-import { type CompletionBatch, packCompletions } from "../completion-batch.ts";
+import { type CompletionBatch, packCompletions, padCompletions } from "../completion-batch.ts";
 import type { CompletionTensors } from "../completion-log-probs.ts";
 import type { RolloutGroups } from "./rollout-groups.ts";
 
@@ -27,15 +27,18 @@ export interface MicroBatchOptions {
   padId: number;
   /** Give completions that hit the length limit no loss weight. */
   maskTruncated: boolean;
+  /** Widen each micro-batch to these widths (captured updates: bucketed), given its own. */
+  padTo?: (width: number, completionWidth: number) => [number, number];
 }
 
 /** The rollouts in micro-batches of microBatchSize rows (all rows when absent), advantages not yet set. */
-export function packMicroBatches(r: RolloutGroups, { microBatchSize, padId, maskTruncated }: MicroBatchOptions): GrpoMicroBatch[] {
+export function packMicroBatches(r: RolloutGroups, { microBatchSize, padId, maskTruncated, padTo }: MicroBatchOptions): GrpoMicroBatch[] {
   const rows = r.completionIds.map((completion, i) => ({ prompt: r.promptIds[Math.floor(i / r.groupSize)], completion }));
   const size = microBatchSize ?? rows.length;
   const micro: GrpoMicroBatch[] = [];
   for (let start = 0; start < rows.length; start += size) {
-    const batch = packCompletions(rows.slice(start, start + size), { padId });
+    const packed = packCompletions(rows.slice(start, start + size), { padId });
+    const batch = padTo ? padCompletions(packed, ...padTo(packed.width, packed.completionWidth), padId) : packed;
     const indices = Array.from({ length: batch.batch }, (_, b) => start + b);
     if (maskTruncated) {
       indices.forEach((row, b) => {

@@ -23,7 +23,8 @@ import { applyLora, type LoraModel } from "../../lora/lora-model.ts";
 import { PEFT_PREFIX, saveLoraAdapter } from "../../lora/peft-adapter-io.ts";
 import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
-import { tensor } from "../../ops/creation.ts";
+import { lengthBucket } from "../../generate/captured-decoding.ts";
+import { scalar, tensor } from "../../ops/creation.ts";
 import { add, mul, stopGradient } from "../../ops/elementwise.ts";
 import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
@@ -160,7 +161,10 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     const t2 = performance.now();
 
     // 3. Frozen passes, advantages; 4. the update.
-    const micro = packMicroBatches(groups, { microBatchSize: c.microBatchSize, padId: this.options.eosTokenId, maskTruncated: c.maskTruncatedCompletions });
+    // Captured updates pad to bucketed widths, so a run builds a few graphs rather than one per width.
+    const maxSeqLen = this.model.config.maxSeqLen;
+    const padTo = this.capturing() ? (w: number, cw: number): [number, number] => [Math.min(lengthBucket(w), maxSeqLen), Math.min(lengthBucket(cw), maxSeqLen)] : undefined;
+    const micro = packMicroBatches(groups, { microBatchSize: c.microBatchSize, padId: this.options.eosTokenId, maskTruncated: c.maskTruncatedCompletions, padTo });
     let train: UpdateSums;
     let prepared: Awaited<ReturnType<GRPOTrainer["prepare"]>>;
     try {
@@ -333,7 +337,10 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     this.lora?.setTraining(true);
     try {
       for (let it = 0; it < c.numIterations; it++) {
-        const result = await this.update(micro, (m) => tidy(() => this.policyLoss(this.lossBatch(m), globalActive, micro.length, it === 0)), this.step * c.numIterations + it);
+        const scheduleStep = this.step * c.numIterations + it;
+        const result = this.capturing()
+          ? await this.capturedUpdate(micro, globalActive, it === 0, scheduleStep)
+          : await this.update(micro, (m) => tidy(() => this.policyLoss(this.lossBatch(m), globalActive, micro.length, it === 0)), scheduleStep);
         if (it > 0) continue;
         result.microBatches.forEach((r, k) => {
           const share = micro[k].batch.activeTokens / Math.max(globalActive, 1);
@@ -352,6 +359,28 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return sums;
   }
 
+  /** One update captured as a graph: the micro-batches (padded to bucketed widths) and every per-step number as tensors. */
+  private async capturedUpdate(micro: GrpoMicroBatch[], globalActive: number, withEntropy: boolean, scheduleStep: number) {
+    // Every value that changes between steps is an input of the graph, the batch's active tokens (dapo's normaliser) included.
+    const tensors = micro.map((m) => ({ ...this.lossBatch(m), globalActive: scalar(globalActive) }));
+    const first = tensors[0];
+    // One graph per computation: which of the optional inputs there are, and whether advantages are per token.
+    const key = `grpo|entropy=${withEntropy}|advantages=${first.advantages.rank}|${["oldLogProbs", "refLogProbs", "rolloutWeights", "entropyMask"].filter((k) => first[k as keyof GrpoLossBatch]).join(",")}`;
+    try {
+      return await this.updateTensors(key, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
+    } finally {
+      dispose(tensors.map((t) => [t.inputs, t.positions, t.targets, t.mask, t.advantages, t.globalActive]));
+    }
+  }
+
+  /**
+   * Whether updates are captured (the base's rule), except with LoRA dropout: its masks are drawn on
+   * the host each step, and a graph would replay the first step's.
+   */
+  protected override capturing(): boolean {
+    return super.capturing() && !(this.lora && this.lora.config.dropout > 0);
+  }
+
   /** A micro-batch's tensors for the update. */
   private lossBatch(m: GrpoMicroBatch): GrpoLossBatch {
     const { batch: b } = m;
@@ -368,7 +397,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
    * added), completion log-probs at the sampling temperature, the configured loss aggregated by
    * lossType, and the metrics.
    */
-  policyLoss(b: GrpoLossBatch, globalActiveTokens: number, microBatches: number, withEntropy: boolean): MicroBatchLoss {
+  policyLoss(b: GrpoLossBatch, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
     const c = this.config;
     const bonus = c.entropyCoef > 0;
     const lp = completionLogProbs(this.model, b, { temperature: this.temperature, entropy: bonus ? "differentiable" : withEntropy ? "detached" : false, moe: this.moeForward });

@@ -24,8 +24,8 @@ export interface AggregationOptions {
   lossType: LossType;
   /** dr_grpo's constant normaliser is B x maxCompletionLength. */
   maxCompletionLength: number;
-  /** dapo: active tokens of the whole accumulated batch (default: this batch's). */
-  globalActiveTokens?: number;
+  /** dapo: active tokens of the whole accumulated batch (default: this batch's); a scalar tensor in captured updates. */
+  globalActiveTokens?: number | Tensor;
   /** Micro-batches accumulated into one optimizer step (default 1). */
   microBatches?: number;
 }
@@ -34,7 +34,7 @@ interface AggregationContext {
   batch: number;
   maxCompletionLength: number;
   microBatches: number;
-  globalActiveTokens: number | undefined;
+  globalActiveTokens: number | Tensor | undefined;
 }
 
 /** Each loss type's aggregation of the masked per-token losses [B, T]. A new loss type is a name in LOSS_TYPES and an entry here. */
@@ -42,7 +42,11 @@ const LOSS_AGGREGATION: { readonly [T in LossType]: (masked: Tensor, m: Tensor, 
   grpo: (masked, m, c) => div(sum(div(sum(masked, 1), maximum(sum(m, 1), 1))), c.batch * c.microBatches),
   bnpo: (masked, m, c) => div(div(sum(masked), maximum(sum(m), 1)), c.microBatches),
   dr_grpo: (masked, _m, c) => div(sum(masked), c.batch * c.maxCompletionLength * c.microBatches),
-  dapo: (masked, m, c) => (c.globalActiveTokens === undefined ? div(sum(masked), maximum(sum(m), 1)) : div(sum(masked), Math.max(c.globalActiveTokens, 1))),
+  dapo: (masked, m, c) => {
+    const g = c.globalActiveTokens;
+    if (g === undefined) return div(sum(masked), maximum(sum(m), 1));
+    return div(sum(masked), typeof g === "number" ? Math.max(g, 1) : maximum(g, 1));
+  },
 };
 
 /** perToken and mask [B, T] -> the scalar loss. */

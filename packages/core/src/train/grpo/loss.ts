@@ -14,7 +14,7 @@
  * defaults (token level, clip, no delta, k3, no entropy terms) this is exactly GRPO as in TRL.
  */
 import { R1tsError } from "../../errors.ts";
-import { add, cast, div, mul, stopGradient, sub } from "../../ops/elementwise.ts";
+import { add, cast, div, maximum, mul, stopGradient, sub } from "../../ops/elementwise.ts";
 import { reshape } from "../../ops/layout.ts";
 import { sum } from "../../ops/reduce.ts";
 import { tidy } from "../../memory.ts";
@@ -54,8 +54,8 @@ export interface GrpoLossOptions {
   beta: number;
   /** dr_grpo's constant normaliser is B x maxCompletionLength. */
   maxCompletionLength: number;
-  /** dapo (and the entropy bonus): active tokens of the whole accumulated batch (default: this batch's). */
-  globalActiveTokens?: number;
+  /** dapo (and the entropy bonus): active tokens of the whole accumulated batch (default: this batch's); a scalar tensor in captured updates. */
+  globalActiveTokens?: number | Tensor;
   /**
    * Micro-batches accumulated into one optimizer step: grpo, bnpo and dr_grpo losses are divided by it
    * so the accumulated gradient is the mean of the micro-batches' (dapo's global normaliser already is).
@@ -111,7 +111,7 @@ export function grpoLoss(inputs: GrpoLossInputs, options: GrpoLossOptions): Grpo
     let loss = aggregateLoss(perToken, m, options);
     if (entropyCoef > 0) {
       const tokens = options.globalActiveTokens ?? sum(m);
-      loss = sub(loss, mul(div(sum(mul(entropy!, m)), typeof tokens === "number" ? Math.max(tokens, 1) : tokens), entropyCoef));
+      loss = sub(loss, mul(div(sum(mul(entropy!, m)), typeof tokens === "number" ? Math.max(tokens, 1) : maximum(tokens, 1)), entropyCoef));
     }
     const low = policy.clippedLow;
     const high = policy.clippedHigh;

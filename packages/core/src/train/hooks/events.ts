@@ -32,7 +32,7 @@ export interface RewardsEvent extends TrainerEvent {
 }
 
 export interface StepEndEvent extends TrainerEvent {
-  /** The step's metrics (REFERENCE §1 lists them for GRPO). */
+  /** The step's metrics (docs/grpo-algorithm.md lists them for GRPO). */
   readonly metrics: Readonly<Record<string, number>>;
 }
 

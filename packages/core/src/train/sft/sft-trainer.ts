@@ -6,11 +6,14 @@
  * token of the step (plus the MoE balance loss for MoE models). The loop, hooks, checkpoints and resume
  * are the Trainer base's; held-out rows add an evaluator of the held-out loss (`eval/loss`).
  */
-import { tidy } from "../../memory.ts";
+import { dispose, tidy } from "../../memory.ts";
+import { lengthBucket } from "../../generate/captured-decoding.ts";
+import { scalar } from "../../ops/creation.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 import type { TransformerLM } from "../../nn/transformer-lm.ts";
 import { mul } from "../../ops/elementwise.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
-import { type BatchTensors, type SequenceBatch, type SequenceRow, batchTensors, drawMicroBatches, packSequences, rowsProblem } from "../sequence-batch.ts";
+import { type BatchTensors, type SequenceBatch, type SequenceRow, batchTensors, drawMicroBatches, packSequences, padBatch, rowsProblem } from "../sequence-batch.ts";
 import { Trainer, type TrainerParts } from "../trainer.ts";
 import { createTrainerHooks } from "../hooks/trainer-hooks.ts";
 import { type ResolvedSftConfig, type SftConfig, SftError, resolveSftConfig } from "./sft-options.ts";
@@ -49,14 +52,27 @@ export class SFTTrainer extends Trainer<SftStepMetrics> {
     const micro = drawMicroBatches(this.rows, this.rng, batchSize, gradientAccumulation, { padId, includePrompt }).filter((m) => m.activeTokens > 0);
     const totalTokens = micro.reduce((n, m) => n + m.activeTokens, 0);
     const lr = this.schedule(this.step);
-    const { microBatches, gradNorm } = await this.update(micro, (m) => tidy(() => this.loss(batchTensors(m), m.activeTokens / totalTokens)));
+    const { microBatches, gradNorm } = this.capturing()
+      ? await this.capturedUpdate(micro, totalTokens, padId)
+      : await this.update(micro, (m) => tidy(() => this.loss(batchTensors(m), m.activeTokens / totalTokens)));
     const stepSeconds = (performance.now() - started) / 1000;
     const loss = microBatches.reduce((a, m) => a + m.loss, 0);
     return { loss, lr, gradNorm, tokens: totalTokens, stepSeconds, tokensPerSecond: totalTokens / stepSeconds };
   }
 
+  /** The update captured as one graph: micro-batches padded to a bucketed width, each share a scalar input. */
+  private async capturedUpdate(micro: SequenceBatch[], totalTokens: number, padId: number) {
+    const width = Math.min(lengthBucket(Math.max(...micro.map((m) => m.width))), this.model.config.maxSeqLen);
+    const tensors = micro.map((m) => ({ ...batchTensors(padBatch(m, width, padId)), share: scalar(m.activeTokens / totalTokens) }));
+    try {
+      return await this.updateTensors("sft", tensors, (b) => this.loss(b, b.share));
+    } finally {
+      dispose(tensors);
+    }
+  }
+
   /** A micro-batch's masked mean cross-entropy (training forward), weighted by its share of the step's tokens. */
-  loss(b: BatchTensors, share: number): MicroBatchLoss {
+  loss(b: BatchTensors, share: number | Tensor): MicroBatchLoss {
     return { loss: mul(this.model.loss(b.inputs, b.targets, b.mask, this.moeForward), share) };
   }
 

@@ -6,7 +6,8 @@
 import { R1tsError } from "../errors.ts";
 import { type TransformerConfig, transformerConfig } from "../nn/transformer-config.ts";
 import { readJsonFile } from "../util/read-json-file.ts";
-import { HfConfigError, fromHfConfig, isHfConfig } from "./hf-config.ts";
+import { fromHfConfig, isHfConfig } from "./config.ts";
+import { HfConfigError } from "./errors.ts";
 
 export async function loadHfConfig(file: string): Promise<TransformerConfig> {
   const json = await readJsonFile(file, (problem, cause) => new HfConfigError(`${file}: ${problem}`, { cause }));

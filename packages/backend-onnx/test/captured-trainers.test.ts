@@ -1,0 +1,110 @@
+/**
+ * The GRPO and SFT trainers on ONNX Runtime capture their update (forward, loss, backward,
+ * accumulation over micro-batches, clipping, AdamW) as graphs, with batches padded to bucketed widths:
+ * the metrics and weights equal those of the same trainers with captured updates turned off, a few
+ * graphs serve every step, and an MoE model (whose routing reads back to the host) falls back to eager
+ * with the reason reported.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { GRPOTrainer, SFTTrainer, type SequenceRow, TransformerLM, type TransformerConfigInput, createRewardRunner, defineReward, engine } from "@r1ts/core";
+import { createOnnxBackend } from "../src/index.ts";
+import { relClose } from "./rel-close.ts";
+
+const backend = createOnnxBackend({ intraOpThreads: 2 });
+// The trainers are async: make onnx the current backend for the whole file (withBackend scopes sync code only).
+let previous: typeof engine.backend;
+beforeAll(() => {
+  previous = engine.backend;
+  engine.useBackend(backend);
+});
+afterAll(() => {
+  engine.useBackend(previous);
+  backend.destroy?.();
+});
+
+
+const VOCAB = ["<eos>", "?", "a", "b", "c", "d"];
+const tokenizer = { encode: (text: string) => Array.from(text).map((ch) => VOCAB.indexOf(ch)), decode: (ids: number[]) => ids.map((i) => VOCAB[i]).join("") };
+const pickC = defineReward({ name: "pick-c", score: (batch) => batch.completions.map((c) => (c.startsWith("c") ? 1 : 0.2 * c.length)) });
+
+function grpo(capture: boolean) {
+  const model = new TransformerLM({ vocabSize: VOCAB.length, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 16, seed: 3 });
+  const trainer = new GRPOTrainer({
+    model, tokenizer, eosTokenId: 0,
+    rewards: createRewardRunner([{ reward: pickC }]),
+    prompts: () => ({ prompt: "??", columns: {} }),
+    config: { steps: 3, promptsPerStep: 4, groupSize: 8, maxNewTokens: 5, lr: 0.03, seed: 7, beta: 0.04, numIterations: 2, lossType: "dapo", microBatchSize: 16, maxGradNorm: 1 },
+  });
+  trainer.captureUpdates = capture;
+  return { model, trainer };
+}
+
+describe("trainers with captured updates on onnx", () => {
+  it("GRPO (2 micro-batches, numIterations 2, beta > 0, dapo): captured = eager updates, a few graphs", async () => {
+    {
+      const eager = grpo(false);
+      const captured = grpo(true);
+      const a = await eager.trainer.train();
+      const b = await captured.trainer.train();
+      for (let s = 0; s < 3; s++) {
+        for (const key of ["reward", "loss", "kl", "grad_norm", "entropy", "clip_ratio/region_mean"]) expect(b[s][key], `${key} of step ${s}`).toBeCloseTo(a[s][key], 4);
+      }
+      const pa = eager.model.parameters();
+      captured.model.parameters().forEach((p, i) => relClose(p.dataSync(), pa[i].dataSync(), 1e-5));
+      const report = captured.trainer.captureReport();
+      expect(report.fallbacks).toEqual({});
+      const graphs = report.graphs.flatMap((s) => s.graphs);
+      expect(graphs.every((g) => g.mode === "graph")).toBe(true);
+      // Two keys (with and without entropy) x the widths the rollouts padded to.
+      expect(graphs.length).toBeLessThanOrEqual(4);
+      expect(graphs.reduce((n, g) => n + g.runs, 0)).toBe(6);
+      for (const t of [eager, captured]) {
+        t.trainer.dispose();
+        t.model.dispose();
+      }
+    }
+  }, 120_000);
+
+  const ROWS: SequenceRow[] = [2, 3, 4, 5].map((k) => ({ prompt: [1, k], completion: [k + 4, 0] }));
+  const sft = (config: TransformerConfigInput, capture: boolean) => {
+    const model = new TransformerLM(config);
+    const trainer = new SFTTrainer(model, ROWS, { steps: 3, batchSize: 8, gradientAccumulation: 2, lr: 0.02, seed: 1, maxGradNorm: 1 });
+    trainer.captureUpdates = capture;
+    return { model, trainer };
+  };
+
+  it("SFT with gradient accumulation: captured = eager, one graph for every step", async () => {
+    {
+      const config = { vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 0 };
+      const eager = sft(config, false);
+      const captured = sft(config, true);
+      const a = await eager.trainer.train();
+      const b = await captured.trainer.train();
+      b.forEach((m, s) => {
+        expect(m.loss).toBeCloseTo(a[s].loss, 5);
+        expect(m.gradNorm).toBeCloseTo(a[s].gradNorm, 4);
+      });
+      const pa = eager.model.parameters();
+      captured.model.parameters().forEach((p, i) => relClose(p.dataSync(), pa[i].dataSync(), 1e-5));
+      const graphs = captured.trainer.captureReport().graphs.flatMap((s) => s.graphs);
+      expect(graphs).toHaveLength(1);
+      expect(graphs[0].runs).toBe(3);
+      for (const t of [eager, captured]) {
+        t.trainer.dispose();
+        t.model.dispose();
+      }
+    }
+  }, 60_000);
+
+  it("an MoE model's update is not captured (routing reads the experts back): it runs eagerly, with the reason", async () => {
+    {
+      const { model, trainer } = sft({ vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 0, nRoutedExperts: 4, nActivatedExperts: 2, moeInterDim: 8, nDenseLayers: 0 }, true);
+      const history = await trainer.train();
+      expect(history.every((m) => Number.isFinite(m.loss))).toBe(true);
+      expect(trainer.captureReport().fallbacks.model).toMatch(/MoE routing reads the chosen experts back to the host/);
+      expect(trainer.captureReport().graphs).toEqual([]);
+      trainer.dispose();
+      model.dispose();
+    }
+  }, 60_000);
+});
