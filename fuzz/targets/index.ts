@@ -6,8 +6,9 @@ import { tokenizerJsonTarget } from "./tokenizer-json.ts";
 import { checkpointTarget } from "./checkpoint.ts";
 import { rewardsScoreTarget } from "./rewards-score.ts";
 import { hfConfigTarget } from "./hf-config.ts";
+import { hfFolderTarget, hfTokenizerTarget } from "./hf-folder.ts";
 import { safetensorsTarget } from "./safetensors.ts";
 
 export const fuzzTargets: Record<string, FuzzTarget> = Object.fromEntries(
-  [safetensorsTarget, hfConfigTarget, runConfigTarget, pipelineConfigTarget, jsonlTarget, parquetTarget, tokenizerJsonTarget, checkpointTarget, rewardsScoreTarget].map((t) => [t.name, t]),
+  [safetensorsTarget, hfConfigTarget, runConfigTarget, pipelineConfigTarget, jsonlTarget, parquetTarget, tokenizerJsonTarget, checkpointTarget, rewardsScoreTarget, hfFolderTarget, hfTokenizerTarget].map((t) => [t.name, t]),
 );

@@ -90,6 +90,25 @@ describe("trainers with captured updates on onnx", () => {
     }
   }, 120_000);
 
+  it("GRPO on stale rollouts (maxStaleness 1): the importance correction is captured too, = eager", async () => {
+    const eager = grpo(false, { maxStaleness: 1, numIterations: 1, beta: 0 });
+    const captured = grpo(true, { maxStaleness: 1, numIterations: 1, beta: 0 });
+    const a = await eager.trainer.train();
+    const b = await captured.trainer.train();
+    // Step 0 is sampled by the policy it trains; steps 1 and 2 by the one before: their ratios are not all 1.
+    expect(a[2]["sampling/importance_sampling_ratio/max"]).toBeGreaterThan(1);
+    for (let s = 0; s < 3; s++) {
+      for (const key of ["loss", "grad_norm", "sampling/importance_sampling_ratio/mean", "sampling/importance_sampling_ratio/min", "sampling/importance_sampling_ratio/max"]) expect(b[s][key], `${key} of step ${s}`).toBeCloseTo(a[s][key], 4);
+    }
+    const pa = eager.model.parameters();
+    captured.model.parameters().forEach((p, i) => relClose(p.dataSync(), pa[i].dataSync(), 1e-5));
+    expect(captured.trainer.captureReport().fallbacks).toEqual({});
+    for (const t of [eager, captured]) {
+      t.trainer.dispose();
+      t.model.dispose();
+    }
+  }, 120_000);
+
   const ROWS: SequenceRow[] = [2, 3, 4, 5].map((k) => ({ prompt: [1, k], completion: [k + 4, 0] }));
   const sft = (config: TransformerConfigInput, capture: boolean) => {
     const model = new TransformerLM(config);

@@ -173,7 +173,7 @@ describe("the sampler's log-probs", () => {
     const model = new TransformerLM(SMALL);
     const tokenizer = new CharTokenizer([..."abcdefghijk"]);
     const engine = new LocalRolloutEngine(model, tokenizer);
-    const rollouts = await engine.generate({ prompts, groupSize: 2, maxNewTokens: 5, temperature: 0.9, topP: 1, eosTokenId: 0, seed: 11, returnLogProbs: true });
+    const rollouts = await engine.generate({ prompts, groupSize: 2, maxNewTokens: 5, temperature: 0.9, topP: 1, eosTokenId: 0, seed: 11 });
     const rows = rollouts.completionIds.map((completion, i) => ({ prompt: prompts[Math.floor(i / 2)], completion }));
     const batch = packCompletions(rows);
     const t = tensorsOf(batch);

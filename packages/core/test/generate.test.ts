@@ -15,7 +15,9 @@ import {
   engine,
   generate,
   memory,
+  presetConfig,
   sampleTokens,
+  sampleTokensAt,
   setBackend,
   slice,
   tensor,
@@ -278,6 +280,104 @@ describe("samplers", () => {
     expect(f[2] + f[3] + f[4]).toBe(0);
     expect(f[0]).toBeGreaterThan(0.5);
   });
+});
+
+describe("per-row samplers (one uniform per row)", () => {
+  const logits = [2, 1.5, 0.4, -1, 0.9];
+  const softmaxOf = (l: number[]) => {
+    const e = l.map((z) => Math.exp(z - Math.max(...l)));
+    const s = e.reduce((a, b) => a + b, 0);
+    return e.map((z) => z / s);
+  };
+  /** Tokens drawn at uniforms (i + 0.5) / n, i < n: an even sweep of [0, 1), so each token's count is its CDF interval's share. */
+  function sweep(options: Parameters<typeof sampleTokensAt>[1], n = 1000, l = logits): number[] {
+    const x = tensor(Array.from({ length: n }, () => l).flat(), [n, l.length]);
+    const ids = tidy(() => sampleTokensAt(x, options, Array.from({ length: n }, (_, i) => (i + 0.5) / n))).dataSync();
+    x.dispose();
+    const counts = new Array<number>(l.length).fill(0);
+    for (const id of ids) counts[id]++;
+    return counts;
+  }
+
+  it("inverts the CDF: an even sweep of uniforms gives each token n * p tokens (within one)", () => {
+    for (const t of [1, 0.5, 2]) {
+      const p = softmaxOf(logits.map((z) => z / t));
+      sweep({ temperature: t }).forEach((c, i) => expect(Math.abs(c - 1000 * p[i])).toBeLessThanOrEqual(1));
+    }
+    // top-k 3 renormalises over tokens 0, 1, 4; top-p 0.6 keeps tokens 0 and 1 (mass before token 4 is 0.69).
+    const k = softmaxOf([2, 1.5, 0.9]);
+    const counts = sweep({ topK: 3 });
+    expect([counts[2], counts[3]]).toEqual([0, 0]);
+    [[0, k[0]], [1, k[1]], [4, k[2]]].forEach(([i, e]) => expect(Math.abs(counts[i] - 1000 * e)).toBeLessThanOrEqual(1));
+    const p = softmaxOf(logits);
+    const head = sweep({ topP: 0.6 });
+    expect(head[2] + head[3] + head[4]).toBe(0);
+    expect(Math.abs(head[0] - (1000 * p[0]) / (p[0] + p[1]))).toBeLessThanOrEqual(1);
+    expect(sweep({ temperature: 0 })).toEqual([1000, 0, 0, 0, 0]);
+  });
+
+  it("never draws a token of probability zero, even at the top end of [0, 1)", () => {
+    const top = 1 - 2 ** -24;
+    for (const l of [[0, -1e9], [-1e9, 0.5, -1e9], [1, 1, -1e9, -1e9]]) {
+      const x = tensor(l, [1, l.length]);
+      for (const u of [0, 0.5, top]) {
+        const [id] = tidy(() => sampleTokensAt(x, {}, [u])).dataSync();
+        expect(l[id], `logits ${l} at u ${u}`).toBeGreaterThan(-1e8);
+      }
+      x.dispose();
+    }
+  });
+
+  it("a row's token depends on its logits and uniform only, not on the batch around it", () => {
+    const rows = [[0.3, -0.2, 1.1, 0.05], [2, 0, 0, -3], [0.1, 0.2, 0.3, 0.4]];
+    const us = [0.91, 0.37, 0.58];
+    const batch = tensor(rows.flat(), [3, 4]);
+    const together = Array.from(tidy(() => sampleTokensAt(batch, { topP: 0.95, temperature: 0.8 }, us)).dataSync());
+    batch.dispose();
+    rows.forEach((row, b) => {
+      const x = tensor(row, [1, 4]);
+      expect(tidy(() => sampleTokensAt(x, { topP: 0.95, temperature: 0.8 }, [us[b]])).dataSync()[0]).toBe(together[b]);
+      x.dispose();
+    });
+    const x = tensor(rows.flat(), [3, 4]);
+    expect(() => sampleTokensAt(x, {}, [0.5])).toThrow(/1 uniforms for 3 rows/);
+    expect(() => sampleTokensAt(x, {}, [0.5, 1, 0.2])).toThrow(/uniform 1 must be in \[0, 1\)/);
+    x.dispose();
+  });
+});
+
+describe.each(BACKENDS)("generate with row seeds on %s", (_name, backend) => {
+  const on = <T>(fn: () => Promise<T>): Promise<T> => engine.withBackend(backend, fn);
+  const rows = [[1, 5, 2], [7], [3, 3, 8, 9, 2], [4, 6]];
+  const seeds = [11, 2_000_000_007, 5, 4_294_967_295];
+
+  const MODELS: [string, () => TransformerLM][] = [
+    ["GQA, dense", () => new TransformerLM({ ...SMALL, seed: 8, initStd: 0.8 })],
+    ["MLA (absorbed), MoE", () => new TransformerLM(presetConfig("tiny-deepseek", {
+      vocabSize: 11, qLoraRank: 8, kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, maxSeqLen: 24, initStd: 0.5, seed: 4, mlaAbsorb: true,
+    }))],
+  ];
+
+  it.each(MODELS)("%s: gives each row the same tokens and log-probs alone and in any batch (padding, order)", (_model, make) =>
+    on(async () => {
+      const model = make();
+      const options = { maxNewTokens: 6, topK: 6, temperature: 1.2, returnLogProbs: true, eosTokenId: 0 };
+      const whole = await generate(model, rows, { ...options, rowSeeds: seeds });
+      for (const order of [[2, 0], [3], [1, 3, 0, 2]]) {
+        const part = await generate(model, order.map((r) => rows[r]), { ...options, rowSeeds: order.map((r) => seeds[r]) });
+        order.forEach((r, j) => {
+          expect(part.completionIds[j]).toEqual(whole.completionIds[r]);
+          expect(part.completionLogProbs![j]).toEqual(whole.completionLogProbs![r]);
+        });
+      }
+      // Another seed for one row changes that row only.
+      const other = await generate(model, rows, { ...options, rowSeeds: [12, ...seeds.slice(1)] });
+      expect(other.completionIds.slice(1)).toEqual(whole.completionIds.slice(1));
+      expect(other.completionIds[0]).not.toEqual(whole.completionIds[0]);
+      await expect(generate(model, rows, { ...options, rowSeeds: [1, 2] })).rejects.toThrow(/one seed per prompt \(4\), got 2/);
+      await expect(generate(model, rows, { ...options, rowSeeds: [1, 2, -3, 4] })).rejects.toThrow(/rowSeeds\[2\] must be an unsigned 32-bit integer/);
+      model.dispose();
+    }));
 });
 
 describe("KVCache", () => {

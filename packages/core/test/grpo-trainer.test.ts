@@ -135,3 +135,100 @@ describe("GRPO trainer", () => {
     expect(() => makeTrainer({ topP: 0 })).toThrow(/grpo.topP must be in \(0, 1\]/);
   });
 });
+
+describe("GRPO trainer with asynchronous rollouts (maxStaleness)", () => {
+  const strip = (h: Record<string, number>[]) => h.map((m) => Object.fromEntries(Object.entries(m).filter(([k]) => !k.endsWith("Seconds"))));
+
+  it("k = 1: step t trains on rollouts of policy version t - 1 (lag 1 after the first step), and still learns", async () => {
+    const { model, trainer } = makeTrainer({ maxStaleness: 1, steps: 40 });
+    const history = await trainer.train();
+    expect(history.map((m) => m.policy_lag)).toEqual([0, ...new Array(39).fill(1)]);
+    expect(history.slice(-3).reduce((a, m) => a + m.reward, 0) / 3).toBeGreaterThan(0.9);
+    trainer.dispose();
+    model.dispose();
+  }, 60_000);
+
+  it("stale rollouts are weighted by truncated importance ratios: 1 at step 0, reported from step 1 on; none with importanceCap 0", async () => {
+    const { model, trainer } = makeTrainer({ maxStaleness: 1, steps: 6, importanceCap: 1.05 });
+    const history = await trainer.train();
+    // Step 0 is sampled by the policy that trains on it: the ratio is 1 up to rounding.
+    expect(Math.abs(history[0]["sampling/importance_sampling_ratio/mean"] - 1)).toBeLessThan(1e-4);
+    expect(history[0]["sampling/importance_sampling_ratio/capped_fraction"]).toBe(0);
+    for (const m of history.slice(1)) {
+      expect(m["sampling/importance_sampling_ratio/min"]).toBeLessThanOrEqual(m["sampling/importance_sampling_ratio/mean"]);
+      expect(m["sampling/importance_sampling_ratio/mean"]).toBeLessThanOrEqual(m["sampling/importance_sampling_ratio/max"]);
+      expect(Number.isFinite(m["sampling/importance_sampling_ratio/max"])).toBe(true);
+    }
+    // lr 0.03 moves the toy policy far in one step: some ratios leave [1/1.05, 1.05].
+    expect(history.slice(1).some((m) => m["sampling/importance_sampling_ratio/capped_fraction"] > 0)).toBe(true);
+    trainer.dispose();
+    model.dispose();
+    const off = makeTrainer({ maxStaleness: 1, steps: 2, importanceCap: 0 });
+    expect(Object.keys((await off.trainer.train())[1]).some((k) => k.startsWith("sampling/"))).toBe(false);
+    off.trainer.dispose();
+    off.model.dispose();
+  }, 60_000);
+
+  it("k = 2 resumes exactly: the checkpoint keeps the steps already handed out", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-grpo-async-"));
+    dirs.push(dir);
+    const config = { steps: 5, maxStaleness: 2 };
+    const straight = makeTrainer(config);
+    const expected = strip(await straight.trainer.train());
+    expect(expected.map((m) => m.policy_lag)).toEqual([0, 1, 2, 2, 2]);
+    straight.trainer.dispose();
+    straight.model.dispose();
+
+    const first = makeTrainer(config);
+    first.trainer.hooks.afterStep.tapPromise("checkpoint", async ({ step, control }) => {
+      if (step !== 1) return;
+      first.trainer.step = 2;
+      await first.trainer.save(dir, {});
+      first.trainer.step = 1;
+      control.requestStop("checkpoint of step 2 written");
+    });
+    await first.trainer.train();
+    first.trainer.dispose();
+    first.model.dispose();
+
+    const second = makeTrainer(config, 99);
+    await second.trainer.resume(dir);
+    expect(second.trainer.step).toBe(2);
+    expect(strip(await second.trainer.train())).toEqual(expected);
+    second.trainer.dispose();
+    second.model.dispose();
+  }, 60_000);
+
+  it("with dynamic sampling: round 0 comes from the schedule (stale), later rounds are sampled now; the run resumes exactly", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-grpo-async-dapo-"));
+    dirs.push(dir);
+    const config: Partial<GrpoConfig> = { steps: 30, maxStaleness: 1, dynamicSampling: true, maxSamplingRounds: 3, samplingOversample: 1 };
+    const straight = makeTrainer(config);
+    const expected = strip(await straight.trainer.train());
+    straight.trainer.dispose();
+    straight.model.dispose();
+    expect(expected.map((m) => m.policy_lag)).toEqual([0, ...new Array(29).fill(1)]);
+    // As the toy converges, whole groups answer "c": they are dropped and sampled again by the current policy.
+    const resampled = expected.filter((m) => m["dynamic_sampling/rounds"] > 1);
+    expect(resampled.length).toBeGreaterThan(0);
+    for (const m of expected) expect(m["dynamic_sampling/generated_groups"]).toBe(m["dynamic_sampling/dropped_groups"] + m["dynamic_sampling/surplus_groups"] + 4);
+    expect(expected.slice(-3).reduce((a, m) => a + m.reward, 0) / 3).toBeGreaterThan(0.5);
+
+    const first = makeTrainer(config);
+    first.trainer.hooks.afterStep.tapPromise("checkpoint", async ({ step, control }) => {
+      if (step !== 14) return;
+      first.trainer.step = 15;
+      await first.trainer.save(dir, {});
+      first.trainer.step = 14;
+      control.requestStop("checkpoint of step 15 written");
+    });
+    await first.trainer.train();
+    first.trainer.dispose();
+    first.model.dispose();
+    const second = makeTrainer(config, 99);
+    await second.trainer.resume(dir);
+    expect(strip(await second.trainer.train())).toEqual(expected);
+    second.trainer.dispose();
+    second.model.dispose();
+  }, 60_000);
+});

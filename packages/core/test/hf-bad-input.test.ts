@@ -7,7 +7,8 @@ import { cp, mkdtemp, readFile, rm, truncate, unlink, writeFile } from "node:fs/
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { HfConfigError, HfModelError, loadPretrained, mapHfConfig, parseSafetensors, readGenerationConfig, serializeSafetensors } from "../src/index.ts";
+import { writeTinyHfFolder } from "../src/testing/index.ts";
+import { HfConfigError, HfModelError, loadPretrained, loadTokenizer, mapHfConfig, parseSafetensors, readGenerationConfig, serializeSafetensors } from "../src/index.ts";
 
 const FIXTURES = join(import.meta.dirname, "fixtures", "hf");
 const temps: string[] = [];
@@ -170,3 +171,66 @@ describe("bad folders and configs", () => {
     expect(await readGenerationConfig(join(FIXTURES, "llama3"))).toBeUndefined();
   });
 });
+
+// Found by the hf-folder and hf-tokenizer fuzz targets (fuzz/targets/hf-folder.ts, seed 16).
+describe("folders the fuzzer found", () => {
+  const editJson = async (file: string, edit: (json: Record<string, any>) => void) => {
+    const json = JSON.parse(await readFile(file, "utf8"));
+    edit(json);
+    await writeFile(file, JSON.stringify(json));
+  };
+
+  it("a config value that maps but makes no model (num_attention_heads -1) fails naming config.json", async () => {
+    const dir = await copyOf("qwen3");
+    await editJson(join(dir, "config.json"), (c) => void (c.num_attention_heads = -1));
+    await expect(loadPretrained(dir)).rejects.toThrow(HfModelError);
+    await expect(loadPretrained(dir)).rejects.toThrow(`${join(dir, "config.json")}: model config: "nHeads" must be a positive integer, got -1`);
+  });
+
+  it("a config far larger than its weights is refused before the model is allocated", async () => {
+    const dir = await copyOf("qwen3");
+    await editJson(join(dir, "config.json"), (c) => void (c.num_hidden_layers = 100_000));
+    const started = performance.now();
+    await expect(loadPretrained(dir)).rejects.toThrow(/config\.json: describes \d+ parameters, but the weight files of .* hold \d+ values/);
+    expect(performance.now() - started).toBeLessThan(5_000);
+  });
+
+  const tinyFolder = async () => {
+    const dir = await mkdtemp(join(tmpdir(), "r1ts-bad-tok-"));
+    temps.push(dir);
+    await writeTinyHfFolder(dir);
+    return dir;
+  };
+
+  it("a vocabulary id of 2^31 in tokenizer.json fails at once instead of building a 2^31-entry table", async () => {
+    const dir = await tinyFolder();
+    await editJson(join(dir, "tokenizer.json"), (t) => void (t.model.vocab[Object.keys(t.model.vocab)[5]] = 2 ** 31));
+    await expect(loadTokenizer(dir)).rejects.toThrow(/tokenizer\.json: model\.vocab\[.*\] is 2147483648, far beyond the \d+ tokens the file lists/);
+  });
+
+  it("a vocabulary id that is not an integer (1.5 under __proto__) fails naming the entry", async () => {
+    const dir = await tinyFolder();
+    const file = join(dir, "tokenizer.json");
+    const text = await readFile(file, "utf8");
+    expect(text).toMatch(/"vocab": ?\{/);
+    await writeFile(file, text.replace(/"vocab": ?\{/, '"vocab":{"__proto__":1.5,'));
+    await expect(loadTokenizer(dir)).rejects.toThrow(/tokenizer\.json: model\.vocab\["__proto__"\] must be an integer id >= 0, got 1\.5/);
+  });
+
+  it("a context of 2^53 - 1 positions (hf-folder case 2616) fails naming config.json instead of a RangeError in the RoPE tables", async () => {
+    const dir = await copyOf("qwen3");
+    await editJson(join(dir, "config.json"), (c) => void (c.max_position_embeddings = Number.MAX_SAFE_INTEGER));
+    await expect(loadPretrained(dir)).rejects.toThrow(HfModelError);
+    await expect(loadPretrained(dir)).rejects.toThrow(/config\.json: max_position_embeddings 9007199254740991 is more than r1ts precomputes RoPE tables for .*\{ maxSeqLen \}/);
+    const { model } = await loadPretrained(dir, { maxSeqLen: 64 });
+    expect(model.config.maxSeqLen).toBe(64);
+    model.dispose();
+  });
+
+  it("a pre-tokenizer field of the wrong type (hf-tokenizer case 1350) fails at load naming tokenizer.json", async () => {
+    const dir = await tinyFolder();
+    await editJson(join(dir, "tokenizer.json"), (t) => void (t.pre_tokenizer = { type: "Split", pattern: { Regex: "\\d" }, behavior: { not: "a string" }, invert: false }));
+    await expect(loadTokenizer(dir)).rejects.toThrow(/tokenizer\.json: the tokenizer fails to encode a text \(.*toLowerCase is not a function\)/);
+  });
+});
+

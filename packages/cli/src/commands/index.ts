@@ -7,6 +7,8 @@ import { evalCommand } from "./eval.ts";
 import { generateCommand } from "./generate.ts";
 import { inspectCommand } from "./inspect.ts";
 import { pipelineCommand } from "./pipeline.ts";
+import { workerCommand } from "./worker.ts";
+import { serveWeightsCommand } from "./serve-weights.ts";
 
 export const commands: Command[] = [
   rewardsCommand,
@@ -16,4 +18,6 @@ export const commands: Command[] = [
   generateCommand,
   inspectCommand,
   pipelineCommand,
+  workerCommand,
+  serveWeightsCommand,
 ];

@@ -10,6 +10,7 @@ import {
   createRunContext, loadPipelineConfig, planPipeline, runPipeline, shortenPipeline,
 } from "@r1ts/core";
 import { r1Rewards } from "@r1ts/rewards";
+import { rolloutPlugins } from "./rollout-plugins.ts";
 import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 import { resolveBundle } from "./bundles.ts";
@@ -55,7 +56,7 @@ export async function runPipelineFile(file: string, options: PipelineFileOptions
   const baseDir = configBaseDir(file);
   const runDir = options.runDir ?? (options.quick && !config.runDir ? path.join(config.output, `${config.name}-quick`) : undefined);
   const summary = await runPipeline(config, {
-    baseDir, builtins: [r1Rewards], resolvePath: artifactResolver(baseDir), runDir, fresh: options.fresh, source: file,
+    baseDir, builtins: [r1Rewards, ...(await rolloutPlugins(config))], resolvePath: artifactResolver(baseDir), runDir, fresh: options.fresh, source: file,
     log: (line) => console.error(line), onProgress: progressPrinter({ correctness: config.eval.correctness, showStage: true }),
   });
   console.error(`\n${summary.stages.length} stages in ${summary.seconds.toFixed(0)} s on the ${summary.backend} backend; run directory: ${summary.runDir} (summary.md, summary.json, stages/<id>/)`);
@@ -66,7 +67,7 @@ export async function runPipelineFile(file: string, options: PipelineFileOptions
 async function check(file: string): Promise<void> {
   const config = await readPipeline(file);
   const baseDir = configBaseDir(file);
-  const context = await createRunContext({ plugins: config.plugins, builtins: [builtinStagesPlugin, r1Rewards], baseDir, config });
+  const context = await createRunContext({ plugins: config.plugins, builtins: [builtinStagesPlugin, r1Rewards, ...(await rolloutPlugins(config))], baseDir, config });
   const plan = planPipeline(config, context, { resolvePath: artifactResolver(baseDir), source: file });
   console.log(`${file}: ${plan.stages.length} stages, ready to run`);
   for (const s of plan.stages) {

@@ -11,6 +11,7 @@ import type { Command } from "../command.ts";
 import { resolveBundle } from "./bundles.ts";
 import { parseFlags } from "./flags.ts";
 import { progressPrinter } from "./progress.ts";
+import { rolloutPlugins } from "./rollout-plugins.ts";
 
 /** The before/after table printed at the end of a run. */
 export function summaryTable(s: RunSummary): string {
@@ -32,7 +33,7 @@ export async function runConfigured(config: RunConfig, { baseDir, json, resumeDi
   // The model must exist before any work starts (and before a backend loads).
   resolveBundle(modelSourcePath(config.model), baseDir);
   const summary = await runJob(config, {
-    builtins: [r1Rewards], baseDir, resumeDir, resolveBundle: (spec) => resolveBundle(spec, baseDir),
+    builtins: [r1Rewards, ...(await rolloutPlugins(config))], baseDir, resumeDir, resolveBundle: (spec) => resolveBundle(spec, baseDir),
     log: (line) => console.error(line), onProgress: progressPrinter({ correctness: config.eval.correctness }),
   });
   console.error("");

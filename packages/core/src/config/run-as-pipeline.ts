@@ -18,7 +18,7 @@ export function runAsPipeline(config: RunConfig): PipelineConfig {
     task: config.task, data: config.data, rewards: config.rewards, eval: eval_,
   };
   if (config.trainer === "grpo") {
-    return { ...common, artifacts, stages: [{ id: runStageId(config), stage: "grpo", inputs: { model: "base" }, options: { ...config.grpo! } }] };
+    return { ...common, artifacts, stages: [{ id: runStageId(config), stage: "grpo", inputs: { model: "base" }, options: { ...config.grpo!, ...(config.rollout ? { rollout: config.rollout } : {}) } }] };
   }
   const data = config.data!;
   artifacts.data = { kind: "dataset", path: data.train };

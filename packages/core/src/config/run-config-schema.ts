@@ -9,6 +9,7 @@ import { evalSettingsSchema } from "../eval/eval-settings.ts";
 import { pluginSpecConfigSchema, rewardUseConfigSchema } from "../plugin/config-schema.ts";
 import { modelSourceSchema } from "./model-source.ts";
 import { dataSchema, taskSchema } from "../tasks/task-config.ts";
+import { rolloutConfigSchema } from "../sampling/rollout-engine-kind.ts";
 import { grpoOptionsSchema } from "../train/grpo/grpo-options.ts";
 import { sftOptionsSchema } from "../train/sft/sft-options.ts";
 
@@ -18,7 +19,7 @@ const int = (min = 0) => z.number().int().min(min);
 export const RUN_TRAINERS = ["grpo", "sft"] as const;
 
 /** A trainer's options in a run config: its schema without what the run sets (seed, evaluation cadence, padding). */
-export const grpoSchema = grpoOptionsSchema.omit({ seed: true, evalEvery: true });
+export const grpoSchema = grpoOptionsSchema.omit({ seed: true, evalEvery: true, maxStaleness: true, importanceCap: true });
 export const sftSchema = sftOptionsSchema.omit({ seed: true, evalEvery: true, padId: true });
 
 /** The model: `{ bundle: DIR | builtin:NAME }` or `{ hf: DIR }` (config/model-source.ts). */
@@ -40,6 +41,8 @@ export const runConfigSchema = z.object({
   grpo: grpoSchema.optional(),
   sft: sftSchema.optional(),
   rewards: z.array(rewardUseConfigSchema).default([]),
+  /** Where GRPO's rollouts come from (engine: local | queue, its options, maxStaleness, rewardsOn): docs/distributed.md. */
+  rollout: rolloutConfigSchema.optional(),
   eval: evalSettingsSchema.default(evalSettingsSchema.parse({})),
 }).strict().superRefine((c, ctx) => {
   const need = (cond: boolean, path: (string | number)[], message: string): void => {
@@ -51,6 +54,7 @@ export const runConfigSchema = z.object({
     need(c.grpo !== undefined, ["grpo"], "expected the GRPO options (trainer is grpo), got nothing");
     need(c.rewards.length > 0, ["rewards"], "expected at least one reward (trainer is grpo), got an empty list");
   } else {
+    need(c.rollout === undefined, ["rollout"], "expected no rollout section (trainer is sft: it generates nothing), got one");
     need(c.sft !== undefined, ["sft"], "expected the SFT options (trainer is sft), got nothing");
     need(c.data !== undefined, ["data"], "expected a data section with completions (trainer is sft), got nothing");
   }

@@ -82,6 +82,7 @@ export class HfTokenizer {
     if (typeof model !== "object" || model === null || !MODEL_TYPES.includes(model.type as string)) {
       throw new TokenizerError(`${source}: tokenizer model type ${previewValue(model?.type)} is not supported (supported: ${MODEL_TYPES.join(", ")})`);
     }
+    checkVocabIds(tokenizerJson, model, source);
     if (typeof tokenizerConfig !== "object" || tokenizerConfig === null || Array.isArray(tokenizerConfig)) throw new TokenizerError(`${configSource}: must hold a JSON object`);
     const config = plainConfig(tokenizerConfig);
     try {
@@ -119,6 +120,19 @@ export class HfTokenizer {
     this.specialTokens = [...specials];
     this.specialIds = new Set([...specials].map((t) => this.engine.token_to_id(t)).filter((id): id is number => id !== undefined));
     this.templates = collectTemplates(tokenizerConfig, configSource, sources.chatTemplates ?? {});
+    // The engine checks little when it is built: a pre-tokenizer or normalizer with a field of the wrong
+    // type fails only on the first text. Encode one now, so a broken file fails at load, naming it.
+    this.encode("Hello, 12+34=46.\n", { addSpecialTokens: true });
+  }
+
+  /** Runs the tokenizer engine; its own failures (a malformed tokenizer.json it accepted) name the file. */
+  private engineCall<T>(what: string, call: () => T): T {
+    try {
+      return call();
+    } catch (error) {
+      if (error instanceof TokenizerError) throw error;
+      throw new TokenizerError(`${this.sources.tokenizerSource ?? TOKENIZER_FILES.tokenizer}: the tokenizer fails to ${what} (${(error as Error)?.message ?? String(error)})`);
+    }
   }
 
   /** Loads tokenizer.json, tokenizer_config.json and any chat_template.jinja / .json of `dir`. */
@@ -172,8 +186,8 @@ export class HfTokenizer {
   encode(text: string, { addSpecialTokens = true }: HfEncodeOptions = {}): number[] {
     if (typeof text !== "string") throw new TokenizerError(`HfTokenizer.encode: expected a string, got ${typeof text}`);
     const configDecides = this.addBosToken !== undefined || this.addEosToken !== undefined;
-    if (!configDecides) return this.engine.encode(text, { add_special_tokens: addSpecialTokens }).ids;
-    const ids = this.engine.encode(text, { add_special_tokens: false }).ids;
+    if (!configDecides) return this.engineCall("encode a text", () => this.engine.encode(text, { add_special_tokens: addSpecialTokens }).ids);
+    const ids = this.engineCall("encode a text", () => this.engine.encode(text, { add_special_tokens: false }).ids);
     if (!addSpecialTokens) return ids;
     return [...(this.addBosToken ? [this.bosTokenId!] : []), ...ids, ...(this.addEosToken ? [this.eosTokenId!] : [])];
   }
@@ -182,7 +196,7 @@ export class HfTokenizer {
     ids.forEach((id, i) => {
       if (!Number.isSafeInteger(id) || id < 0 || this.engine.id_to_token(id) === undefined) throw new TokenizerError(`HfTokenizer.decode: id ${id} at position ${i} is not a token (vocab of ${this.vocabSize})`);
     });
-    return this.engine.decode([...ids], { skip_special_tokens: skipSpecialTokens });
+    return this.engineCall("decode ids", () => this.engine.decode([...ids], { skip_special_tokens: skipSpecialTokens }));
   }
 
   /**
@@ -331,4 +345,28 @@ function plainConfig(config: Json): Json {
 
 async function readJson(path: string, required: boolean): Promise<unknown> {
   return readJsonFile(path, (problem, cause) => new TokenizerError(`${path}: ${problem}`, { cause }), { optional: !required });
+}
+
+/**
+ * Token ids of a BPE / WordPiece vocabulary (an object token -> id) and of added tokens must be
+ * integers >= 0 and not far beyond the number of tokens listed: the engine takes any JSON number and
+ * builds an id-indexed table, so a fractional id fails only later (in decode or an embedding), and an id
+ * of 2^31 makes a 2^31-entry table (a load that never finishes). Real vocabularies are dense.
+ */
+function checkVocabIds(tokenizerJson: Json, model: Json, source: string): void {
+  const added = Array.isArray(tokenizerJson.added_tokens) ? (tokenizerJson.added_tokens as unknown[]) : [];
+  const vocab = model.vocab;
+  const entries: [string, unknown][] = [];
+  if (model.type !== "Unigram") {
+    if (typeof vocab !== "object" || vocab === null || Array.isArray(vocab)) throw new TokenizerError(`${source}: model.vocab must be an object of token -> id, got ${previewValue(vocab, 60)}`);
+    for (const [token, id] of Object.entries(vocab)) entries.push([`model.vocab[${previewValue(token, 40)}]`, id]);
+  }
+  added.forEach((t, i) => entries.push([`added_tokens[${i}].id`, (t as Json | null)?.id]));
+  const tokens = (Array.isArray(vocab) ? vocab.length : entries.length - added.length) + added.length;
+  const limit = 16 * tokens + 1024;
+  for (const [where, id] of entries) {
+    if (model.type === "Unigram" && !where.startsWith("added")) continue;
+    if (!Number.isSafeInteger(id) || (id as number) < 0) throw new TokenizerError(`${source}: ${where} must be an integer id >= 0, got ${previewValue(id, 40)}`);
+    if ((id as number) >= limit) throw new TokenizerError(`${source}: ${where} is ${id}, far beyond the ${tokens} tokens the file lists (ids must stay below ${limit})`);
+  }
 }

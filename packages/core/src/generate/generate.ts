@@ -14,7 +14,8 @@ import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { type StaticDecodingModel, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
-import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensWithLogProbs } from "./sampling.ts";
+import { counterUniform } from "../random/counter-hash.ts";
+import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt, sampleTokensWithLogProbs } from "./sampling.ts";
 import type { TokenDecoder } from "../data/tokenizer.ts";
 
 /** What generation needs from a model (TransformerLM has it). */
@@ -32,6 +33,11 @@ export interface GenerateOptions extends SamplingOptions {
   maxNewTokens: number;
   /** Seed (or generator) of the sampler; default 0. */
   seed?: number | Generator;
+  /**
+   * One seed per row instead of `seed`: the n-th token of row b is drawn at uniform n of stream
+   * rowSeeds[b] (counterUniform), so a row gets the same tokens whatever batch it is generated in.
+   */
+  rowSeeds?: readonly number[];
   /** Token id(s) that end a completion (kept as its last token). */
   eosTokenId?: number | readonly number[];
   /** Texts that end a completion once they appear in its decoded text (needs `tokenizer`). */
@@ -87,6 +93,7 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   const generator = options.seed instanceof Generator ? options.seed : new Generator(options.seed ?? 0);
   const backend = model.parameters()[0].backend;
 
+  const rowSeeds = options.rowSeeds;
   const batch = prompts.length;
   const staticModel = model as Partial<StaticDecodingModel> & GenerationModel;
   const capture = useCache && typeof staticModel.forwardStatic === "function" && (options.capture ?? capturesByDefault(model));
@@ -94,7 +101,9 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   // Captured steps pad prompts further left, to a bucket width, so prompts of nearby lengths share a graph.
   const promptWidth = capture ? lengthBucket(longest) : longest;
   const padding = prompts.map((p) => promptWidth - p.length);
-  const anyPadding = padding.some((n) => n > 0);
+  // With row seeds every batch takes the masked attention path, padded or not, so a row's numbers do not
+  // depend on whether its batch happens to need padding (a backend's fused unmasked kernel rounds differently).
+  const masked = padding.some((n) => n > 0) || rowSeeds !== undefined;
   // columns[b][c]: the token in column c of row b (left padding first).
   const columns = prompts.map((p, b) => [...new Array<number>(padding[b]).fill(padId), ...p]);
   const completions: number[][] = prompts.map(() => []);
@@ -115,7 +124,7 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     }
     return tidy(() => {
       const tokenTensor = engine.makeTensor(tokens, [batch, s], "i32", backend);
-      const mask = anyPadding ? paddingMask(padding, from, width, backend) : undefined;
+      const mask = masked ? paddingMask(padding, from, width, backend) : undefined;
       const logits = model.forwardCached(tokenTensor, cache, { positions, mask }, { lastOnly: true });
       return reshape(logits, [batch, model.config.vocabSize]);
     });
@@ -162,11 +171,12 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     let logits = forward(0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
       const [next, picked] = tidy(() => {
+        const uniforms = rowSeeds ? { uniforms: rowSeeds.map((s) => counterUniform(s, i)) } : undefined;
         if (returnLogProbs && options.logProbsMode === "processed") {
-          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, generator);
+          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, uniforms ?? generator);
           return [tokens, lp] as const;
         }
-        const n = sampleTokens(logits, options, generator);
+        const n = uniforms ? sampleTokensAt(logits, options, uniforms.uniforms) : sampleTokens(logits, options, generator);
         const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
         return [n, lp] as const;
       });
@@ -210,7 +220,9 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     finishReasons: reasons.map((r) => r ?? "length"),
   };
   if (tokenizer) {
-    result.texts = completions.map((c, b) => texts[b] ?? tokenizer.decode(reasons[b] === "eos" ? c.slice(0, -1) : c));
+    // A completion that is only its EOS token decodes to "" (some tokenizers refuse an empty id list).
+    const decode = (ids: number[]) => (ids.length === 0 ? "" : tokenizer.decode(ids));
+    result.texts = completions.map((c, b) => texts[b] ?? decode(reasons[b] === "eos" ? c.slice(0, -1) : c));
   }
   if (returnLogProbs) result.completionLogProbs = logProbs;
   return result;
@@ -268,6 +280,14 @@ function checkOptions(model: GenerationModel, prompts: readonly (readonly number
   checkSampling(options);
   if (options.logProbsMode !== undefined && options.logProbsMode !== "raw" && options.logProbsMode !== "processed") {
     throw new GenerationError(`generate: logProbsMode must be "raw" or "processed", got ${JSON.stringify(options.logProbsMode)}`);
+  }
+  if (options.rowSeeds !== undefined) {
+    if (!Array.isArray(options.rowSeeds) || options.rowSeeds.length !== prompts.length) {
+      throw new GenerationError(`generate: rowSeeds must hold one seed per prompt (${prompts.length}), got ${Array.isArray(options.rowSeeds) ? options.rowSeeds.length : JSON.stringify(options.rowSeeds)}`);
+    }
+    options.rowSeeds.forEach((s, b) => {
+      if (!(Number.isSafeInteger(s) && s >= 0 && s <= 0xffffffff)) throw new GenerationError(`generate: rowSeeds[${b}] must be an unsigned 32-bit integer, got ${JSON.stringify(s)}`);
+    });
   }
   if ((options.stopStrings?.length ?? 0) > 0) {
     if (!options.tokenizer) throw new GenerationError("generate: stopStrings need a tokenizer to decode completions");

@@ -1,17 +1,20 @@
 /**
  * Next-token samplers on the device: greedy (argmax), or temperature scaling, optional top-k and top-p
- * (nucleus, Holtzman et al. 2020) filtering, then one draw per row with the counter-based `multinomial`
- * kernel, seeded from a host generator (so a seed gives the same tokens on every backend).
+ * (nucleus, Holtzman et al. 2020) filtering, then one draw per row: either with the counter-based
+ * `multinomial` kernel, seeded from a host generator (so a seed gives the same tokens on every backend),
+ * or by inverting each row's CDF at a uniform of its own (so a row draws the same token whatever batch
+ * it is generated in: what rollouts split over many workers need).
  */
 import { R1tsError } from "../errors.ts";
-import { div, less, where } from "../ops/elementwise.ts";
-import { argmax } from "../ops/reduce.ts";
+import { arange, zeros } from "../ops/creation.ts";
+import { div, greater, less, lessEqual, mul, where } from "../ops/elementwise.ts";
+import { argmax, sum } from "../ops/reduce.ts";
 import { cumsum, multinomial, takeAlongAxis, topk } from "../ops/indexing.ts";
 import { reshape } from "../ops/layout.ts";
 import { logSoftmax, softmax } from "../ops/softmax.ts";
-import { zeros } from "../ops/creation.ts";
 import { tidy } from "../memory.ts";
 import type { Generator } from "../random/generator.ts";
+import { engine } from "../tensor/engine.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 
 /** A bad generation option: names the option, what it must be and what was given. */
@@ -37,34 +40,79 @@ export function checkSampling({ temperature = 1, topK = 0, topP = 1 }: SamplingO
 
 /** One token per row of logits [B, V] -> i32 [B]. `generator` seeds the draw (unused when greedy). */
 export function sampleTokens(logits: Tensor, options: SamplingOptions, generator: Generator): Tensor {
-  return tidy(() => sample(logits, options, generator, false).tokens);
+  return tidy(() => sampleFiltered(logits, options, drawWith(generator), false).tokens);
 }
 
 /**
- * sampleTokens, plus each drawn token's log-probability under the distribution it was drawn from (the
- * "processed" log-prob: temperature-scaled, top-k / top-p filtered; 0 for greedy): f32 [B]. These are
- * the sampler's log-probs that a trainer compares with its own to correct for the mismatch.
+ * One token per row of logits [B, V] -> i32 [B], row b drawn at its own uniform `uniforms[b]` in [0, 1)
+ * (unused when greedy). A row's token depends only on its logits and its uniform, never on the other rows.
  */
-export function sampleTokensWithLogProbs(logits: Tensor, options: SamplingOptions, generator: Generator): { tokens: Tensor; logProbs: Tensor } {
+export function sampleTokensAt(logits: Tensor, options: SamplingOptions, uniforms: ArrayLike<number>): Tensor {
+  return tidy(() => sampleFiltered(logits, options, drawWith({ uniforms: checkUniforms(logits, uniforms) }), false).tokens);
+}
+
+/**
+ * sampleTokens (from a generator) or sampleTokensAt (from per-row uniforms), plus each drawn token's
+ * log-probability under the distribution it was drawn from (the "processed" log-prob: temperature-scaled,
+ * top-k / top-p filtered; 0 for greedy): f32 [B]. These are the sampler's log-probs that a trainer
+ * compares with its own to correct for the mismatch.
+ */
+export function sampleTokensWithLogProbs(logits: Tensor, options: SamplingOptions, source: Generator | { uniforms: ArrayLike<number> }): { tokens: Tensor; logProbs: Tensor } {
+  const checked = "uniforms" in source ? { uniforms: checkUniforms(logits, source.uniforms) } : source;
   return tidy(() => {
-    const { tokens, logProbs } = sample(logits, options, generator, true);
+    const { tokens, logProbs } = sampleFiltered(logits, options, drawWith(checked), true);
     return { tokens, logProbs: logProbs! };
   });
 }
 
-function sample(logits: Tensor, options: SamplingOptions, generator: Generator, withLogProbs: boolean): { tokens: Tensor; logProbs?: Tensor } {
+/** A draw of one rank per row of filtered logits [B, V'] -> i32 [B]: the counter-based kernel, or per-row uniforms. */
+function drawWith(source: Generator | { uniforms: ArrayLike<number> }): (kept: Tensor) => Tensor {
+  if ("uniforms" in source) return (kept) => inverseCdf(kept, source.uniforms);
+  return (kept) => reshape(multinomial(kept, 1, source), [kept.shape[0]]);
+}
+
+function checkUniforms(logits: Tensor, uniforms: ArrayLike<number>): ArrayLike<number> {
+  if (logits.rank === 2 && uniforms.length !== logits.shape[0]) {
+    throw new GenerationError(`sampleTokensAt: ${uniforms.length} uniforms for ${logits.shape[0]} rows of logits`);
+  }
+  for (let b = 0; b < uniforms.length; b++) {
+    const u = uniforms[b];
+    if (!(u >= 0 && u < 1)) throw new GenerationError(`sampleTokensAt: uniform ${b} must be in [0, 1), got ${u}`);
+  }
+  return uniforms;
+}
+
+/**
+ * Inverse-CDF sampling from softmax(logits [B, V]) at one uniform per row: the token j with
+ * cumBefore_j <= u * total < cumBefore_j + p_j, found as the last token of positive probability whose
+ * exclusive cumulative probability is at most u * total. A token of probability zero is never drawn,
+ * even where rounding puts u * total at the very end of the CDF.
+ */
+function inverseCdf(logits: Tensor, uniforms: ArrayLike<number>): Tensor {
+  const [b, vocab] = logits.shape;
+  const backend = logits.backend;
+  const p = softmax(logits);
+  const before = cumsum(p, -1, { exclusive: true });
+  const threshold = mul(sum(p, -1, { keepDims: true }), engine.makeTensor(Float32Array.from(uniforms), [b, 1], "f32", backend));
+  const index = arange(0, vocab, 1, "f32", backend);
+  const candidates = where(lessEqual(before, threshold), where(greater(p, 0), index, -1), -1);
+  return argmax(candidates, -1);
+}
+
+/**
+ * Greedy, or temperature, top-k and top-p filtering, then `draw` ([B, V'] filtered logits -> i32 [B]
+ * ranks); with `withLogProbs` also the log-prob of each drawn token under the filtered distribution.
+ */
+function sampleFiltered(logits: Tensor, options: SamplingOptions, draw: (kept: Tensor) => Tensor, withLogProbs: boolean): { tokens: Tensor; logProbs?: Tensor } {
   checkSampling(options);
   const { temperature = 1, topK = 0, topP = 1 } = options;
   if (logits.rank !== 2) throw new GenerationError(`sampleTokens: logits must be [batch, vocab], got rank ${logits.rank}`);
   const [b, vocab] = logits.shape;
-  if (temperature === 0) {
-    const tokens = argmax(logits, -1);
-    return { tokens, logProbs: withLogProbs ? zeros([b]) : undefined };
-  }
+  if (temperature === 0) return { tokens: argmax(logits, -1), logProbs: withLogProbs ? zeros([b]) : undefined };
   const scaled = temperature === 1 ? logits : div(logits, temperature);
   const k = topK > 0 ? Math.min(topK, vocab) : vocab;
   if (k === vocab && topP === 1) {
-    const tokens = reshape(multinomial(scaled, 1, generator), [b]);
+    const tokens = draw(scaled);
     return { tokens, logProbs: withLogProbs ? pick(logSoftmax(scaled, -1), reshape(tokens, [b, 1])) : undefined };
   }
   // Sort (the k largest, descending), filter in sorted order, sample a rank, map it back to a token id.
@@ -75,7 +123,7 @@ function sample(logits: Tensor, options: SamplingOptions, generator: Generator, 
     const before = cumsum(softmax(values), -1, { exclusive: true });
     kept = where(less(before, topP), values, FILTERED_LOGIT);
   }
-  const rank = multinomial(kept, 1, generator);
+  const rank = reshape(draw(kept), [b, 1]);
   const tokens = reshape(takeAlongAxis(indices, rank, -1), [b]);
   return { tokens, logProbs: withLogProbs ? pick(logSoftmax(kept, -1), rank) : undefined };
 }

@@ -8,13 +8,16 @@ import { stat } from "node:fs/promises";
 import { join } from "node:path";
 import { HfTokenizer } from "../data/hf-tokenizer.ts";
 import { TransformerLM } from "../nn/transformer-lm.ts";
+import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "../nn/transformer-config.ts";
+import { countParameters } from "../models/parameter-count.ts";
+import { R1tsError } from "../errors.ts";
 import { type HfModelType, isHfConfig, mapHfConfig } from "./config.ts";
 import { HfModelError } from "./errors.ts";
 import { type GenerationConfig, readGenerationConfig } from "./generation-config.ts";
 import { rememberPretrainedSource } from "./pretrained-source.ts";
 import { pathExists } from "../util/path-exists.ts";
 import { readJsonFile } from "../util/read-json-file.ts";
-import { type LoadWeightsReport, loadHfWeights } from "./weights.ts";
+import { type LoadWeightsReport, loadHfWeights, storedWeightValues } from "./weights.ts";
 import { previewValue } from "../util/preview.ts";
 
 export interface LoadPretrainedOptions {
@@ -59,7 +62,15 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
   const configPath = join(dir, "config.json");
   const config = await readConfig(configPath);
   const mapping = mapHfConfig(config, { source: configPath, maxSeqLen });
-  const model = new TransformerLM({ ...mapping.config, fp8Weights: mapping.fp8Weights && fp8 === "keep" }, { empty: true });
+  const modelConfig = checkedModelConfig({ ...mapping.config, fp8Weights: mapping.fp8Weights && fp8 === "keep" }, configPath);
+  if (strict) await checkSizeAgainstWeights(modelConfig, dir, configPath);
+  let model: TransformerLM;
+  try {
+    model = new TransformerLM(modelConfig, { empty: true });
+  } catch (error) {
+    if (error instanceof RangeError) throw new HfModelError(configPath, `describes a model too large to allocate here (${countParameters(modelConfig).params} parameters): ${error.message}`, { cause: error });
+    throw error;
+  }
   let weights: LoadWeightsReport;
   try {
     weights = await loadHfWeights(model, dir, { strict, extraLayers: mapping.extraLayers });
@@ -75,6 +86,38 @@ export async function loadPretrained(dir: string, options: LoadPretrainedOptions
   if (tokenizer && tokenizer.vocabSize > model.config.vocabSize) notices.push(`${dir}: the tokenizer has ${tokenizer.vocabSize} tokens, more than the model's vocab_size ${model.config.vocabSize}`);
   rememberPretrainedSource(model, { dir, config, generationConfig });
   return { model, tokenizer, config, generationConfig, modelType: mapping.modelType, notices, weights };
+}
+
+/** The mapped config, validated: a value that maps but makes no model (nHeads -1, ...) fails naming config.json. */
+function checkedModelConfig(input: TransformerConfigInput, configPath: string): TransformerConfig {
+  let config: TransformerConfig;
+  try {
+    config = transformerConfig(input);
+  } catch (error) {
+    if (error instanceof R1tsError) throw new HfModelError(configPath, error.message, { cause: error });
+    throw error;
+  }
+  // RoPE tables are precomputed for the whole context (maxSeqLen x rotary dims, f32, twice).
+  if (config.maxSeqLen > MAX_CONTEXT) {
+    throw new HfModelError(configPath, `max_position_embeddings ${config.maxSeqLen} is more than r1ts precomputes RoPE tables for (${MAX_CONTEXT}); load with loadPretrained(dir, { maxSeqLen }) to use a shorter context`);
+  }
+  return config;
+}
+
+/** The longest context a loaded model gets without an explicit maxSeqLen (2^22 tokens). */
+const MAX_CONTEXT = 1 << 22;
+
+/**
+ * A config that describes far more parameters than the weight files hold is refused before the model is
+ * allocated (a hand-edited hidden_size would otherwise allocate gigabytes, then fail on the first
+ * tensor). The margin (2x + 1M) leaves room for parameters the count estimates differently.
+ */
+async function checkSizeAgainstWeights(config: TransformerConfig, dir: string, configPath: string): Promise<void> {
+  const needed = countParameters(config).params;
+  const stored = await storedWeightValues(dir);
+  if (needed > 2 * stored + 1_000_000) {
+    throw new HfModelError(configPath, `describes ${needed} parameters, but the weight files of ${dir} hold ${stored} values: the config does not fit the weights`);
+  }
 }
 
 async function checkFolder(dir: string): Promise<void> {

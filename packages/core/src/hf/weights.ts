@@ -129,6 +129,18 @@ export async function loadHfWeights(model: TransformerLM, dir: string, options: 
   }
 }
 
+/** How many values the weight files of `dir` hold in all, from their headers only (no tensor is read). */
+export async function storedWeightValues(dir: string): Promise<number> {
+  const located = await locateWeights(dir);
+  let total = 0;
+  for (const path of located.files) {
+    const file = await openShard(path);
+    for (const entry of file.entries.values()) total += entry.shape.reduce((a, d) => a * d, 1);
+    await file.close();
+  }
+  return total;
+}
+
 async function openShard(path: string): Promise<SafetensorsFile> {
   try {
     return await SafetensorsFile.open(path);

@@ -177,7 +177,7 @@ export async function runPipeline(config: PipelineConfig, options: RunPipelineOp
       stageInputs[name] = input.source.type === "artifact" ? await externalArtifact(input.source.name) : produced.get(`${input.source.stageId}.${input.source.output}`)!;
     }
     const fingerprint = hashJson({
-      core: CORE_VERSION, stage: planned.stage.name, version: planned.stage.version, options: planned.options, rewards: planned.rewards ?? null, eval: planned.eval,
+      core: CORE_VERSION, stage: planned.stage.name, version: planned.stage.version, options: resultOptions(planned.options), rewards: planned.rewards ?? null, eval: planned.eval,
       task: config.task ?? null, data: dataFingerprint, seed: config.seed, backend, inputs: Object.fromEntries(Object.entries(stageInputs).map(([n, a]) => [n, a.fingerprint])),
     });
 
@@ -344,6 +344,8 @@ function stageContext(planned: PlannedStage, p: ContextParts): StageContext {
       };
     },
     rewards,
+    rewardUses: Object.freeze([...(planned.rewards ?? [])]),
+    pluginSpecs: Object.freeze([...(p.config.plugins ?? [])]),
     async loadModel(input: string) {
       const artifact = p.inputs[input];
       if (!artifact) throw new StageError(id, name, `has no input "${input}"`);
@@ -408,4 +410,14 @@ function resolvedConfig(config: PipelineConfig, plan: PipelinePlan, backend: str
     artifacts: Object.fromEntries(Object.values(plan.artifacts).map((a) => [a.name, { kind: a.kind, path: a.path }])),
     stages: plan.stages.map((s) => ({ ...s.entry, id: s.id, options: s.options, eval: s.eval })),
   };
+}
+
+/**
+ * The options that decide a stage's result: where rollouts are generated or rewards scored (the Redis,
+ * queue and weight store of `rollout`) does not change them (docs/distributed.md); maxStaleness and importanceCap do.
+ */
+function resultOptions(options: unknown): unknown {
+  const o = options as { rollout?: { maxStaleness?: number; importanceCap?: number } } | undefined;
+  if (!o || typeof o !== "object" || !o.rollout) return options;
+  return { ...o, rollout: { maxStaleness: o.rollout.maxStaleness ?? 0, importanceCap: o.rollout.importanceCap ?? 2 } };
 }

@@ -84,6 +84,10 @@ export interface StageContext {
   heldOutEvaluator(bundle: ModelBundle): Evaluator | undefined;
   /** The stage's rewards (its own `rewards:` list, else the pipeline's), as a weighted runner. */
   rewards(): RewardRunner;
+  /** The same rewards as the config lists them (for runners that score elsewhere, on workers). */
+  readonly rewardUses: readonly unknown[];
+  /** The pipeline's plugin list as written in its config (what workers load to score those rewards). */
+  readonly pluginSpecs: readonly unknown[];
   /** Loads a model input as a bundle (model, tokenizer, EOS id). The caller disposes `bundle.model`. */
   loadModel(input: string): Promise<ModelBundle>;
   /** The run's rollout engine for a policy (the container's: the default, or a plugin's). */

@@ -8,6 +8,7 @@ import type { MetricsSink } from "../train/metrics-sink.ts";
 import type { RunHooks } from "../train/hooks/run-hooks.ts";
 import type { Reward } from "../reward/reward.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
+import type { RolloutEngineKind } from "../sampling/rollout-engine-kind.ts";
 
 export interface PluginApi {
   /** The plugin being set up. */
@@ -28,6 +29,8 @@ export interface PluginApi {
   registerTokenizer(factory: TokenizerFactory): void;
   /** Replaces the run's rollout engine (GRPO's completions; default: generation on the policy). One plugin may. */
   registerRolloutEngine(factory: RolloutEngineFactory): void;
+  /** Adds a rollout engine kind that run configs choose with `rollout: { engine: <name>, ...its options }`. */
+  registerRolloutEngineKind(kind: RolloutEngineKind<any>): void;
   /** Replaces the run's checkpoint store (default: step-N directories). One plugin may. */
   registerCheckpointStore(factory: CheckpointStoreFactory): void;
   /** Replaces how the run evaluates models on held-out problems (default: evaluateBundle). One plugin may. */

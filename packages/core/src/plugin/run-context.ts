@@ -25,6 +25,7 @@ import { pathToFileURL } from "node:url";
 import { rewardUseConfigSchema } from "./config-schema.ts";
 import type { RewardUseConfig } from "./config-schema.ts";
 import type { StageDefinition, TokenizerFactory } from "./contributions.ts";
+import type { RolloutEngineKind } from "../sampling/rollout-engine-kind.ts";
 import { CORE_VERSION } from "./core-version.ts";
 import { pluginShapeProblem } from "./define-plugin.ts";
 import type { Plugin } from "./define-plugin.ts";
@@ -33,7 +34,7 @@ import { loadPluginByName } from "./load-plugin.ts";
 import type { PluginApi } from "./plugin-api.ts";
 import { type RunParts, registerDefaultParts, resolveRunParts } from "./run-parts.ts";
 import {
-  BACKEND_FACTORY, CHECKPOINT_STORE_FACTORY, LOADED_PLUGINS, METRICS_SINK, MODEL_EVALUATOR, REWARD, ROLLOUT_ENGINE_FACTORY, RUN_CONFIG, RUN_CONTEXT, STAGE,
+  BACKEND_FACTORY, CHECKPOINT_STORE_FACTORY, LOADED_PLUGINS, METRICS_SINK, MODEL_EVALUATOR, REWARD, ROLLOUT_ENGINE_FACTORY, ROLLOUT_ENGINE_KIND, RUN_CONFIG, RUN_CONTEXT, STAGE,
   TOKENIZER_FACTORY, TRAINER_HOOKS,
 } from "./tokens.ts";
 import { previewValue } from "../util/preview.ts";
@@ -75,6 +76,8 @@ export interface RunContext {
   /** The backends this run's plugins registered (the registry finds them given this scope only). */
   readonly backends: ReadonlyMap<string, BackendFactory>;
   readonly tokenizers: ReadonlyMap<string, TokenizerFactory>;
+  /** Rollout engine kinds plugins registered, by the name `rollout.engine` gives (besides `local`). */
+  readonly rolloutEngineKinds: ReadonlyMap<string, RolloutEngineKind<any>>;
   /** The replaceable parts, resolved from the container after every plugin's setup. */
   readonly parts: RunParts;
   /** A registered reward by name; throws listing the registered ones. */
@@ -119,7 +122,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
   container.register(LOADED_PLUGINS, { useValue: loaded });
   registerDefaultParts(container);
 
-  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), part: new Map<string, string>() };
+  const owners = { reward: new Map<string, string>(), stage: new Map<string, string>(), backend: new Map<string, string>(), tokenizer: new Map<string, string>(), part: new Map<string, string>(), rolloutEngineKind: new Map<string, string>() };
   const claim = (kind: keyof typeof owners, name: unknown, plugin: string) => {
     if (typeof name !== "string" || name === "") throw new PluginSetupError(`plugin "${plugin}" registered a ${kind} without a name`);
     const owner = owners[kind].get(name);
@@ -165,6 +168,12 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
         claim("part", "rollout engine", name);
         container.register(ROLLOUT_ENGINE_FACTORY, { useValue: factory });
       },
+      registerRolloutEngineKind(kind: RolloutEngineKind<any>) {
+        if (typeof kind?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered rollout engine kind "${kind?.name}" without a create function`);
+        if (kind.name === "local") throw new PluginSetupError(`plugin "${name}" registered a rollout engine kind named "local", the built-in engine's name; choose another`);
+        claim("rolloutEngineKind", kind.name, name);
+        container.register(ROLLOUT_ENGINE_KIND, { useValue: kind });
+      },
       registerCheckpointStore(factory: CheckpointStoreFactory) {
         if (typeof factory?.create !== "function") throw new PluginSetupError(`plugin "${name}" registered checkpoint store "${factory?.name}" without a create function`);
         claim("part", "checkpoint store", name);
@@ -201,6 +210,7 @@ export async function createRunContext(options: RunContextOptions = {}): Promise
     stages: byName<StageDefinition>(STAGE),
     backends: byName<BackendFactory>(BACKEND_FACTORY),
     tokenizers: byName<TokenizerFactory>(TOKENIZER_FACTORY),
+    rolloutEngineKinds: byName<RolloutEngineKind<any>>(ROLLOUT_ENGINE_KIND),
     parts: resolveRunParts(container),
     reward: (name: string) => lookupReward(rewards, name, "reward"),
     createRewardRunner(uses: readonly RewardUseConfig[], runnerOptions?: RewardRunnerOptions) {

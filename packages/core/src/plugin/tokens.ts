@@ -7,6 +7,8 @@ export const REWARD = Symbol.for("r1ts.Reward");
 export const STAGE = Symbol.for("r1ts.Stage");
 export const BACKEND_FACTORY = Symbol.for("r1ts.BackendFactory");
 export const TOKENIZER_FACTORY = Symbol.for("r1ts.TokenizerFactory");
+/** Rollout engines a config chooses by name (`rollout: { engine: <name> }`), with their own options. */
+export const ROLLOUT_ENGINE_KIND = Symbol.for("r1ts.RolloutEngineKind");
 /** The run's TrainerHooks (one set per run). */
 export const TRAINER_HOOKS = Symbol.for("r1ts.TrainerHooks");
 /** The config the run was created with (may be undefined). */

@@ -1,16 +1,22 @@
 /** The `grpo` stage: GRPO (docs/grpo-algorithm.md) on a model, with the pipeline's task and the stage's rewards. */
 import { join } from "node:path";
 import { z } from "zod";
+import { rolloutConfigSchema } from "../../sampling/rollout-engine-kind.ts";
 import { grpoOptionsSchema } from "../../train/grpo/grpo-options.ts";
 import { GRPOTrainer } from "../../train/grpo/grpo-trainer.ts";
 import type { GrpoHooks } from "../../train/grpo/grpo-hooks.ts";
 import { defineStage } from "../stage.ts";
 import { saveStageModel } from "./stage-models.ts";
+import { stageRolloutEngine } from "./stage-rollout-engine.ts";
 import { stageTrainerParts, sumOf, trainInStage } from "./train-in-stage.ts";
 
-/** GRPO's options; the seed defaults to the pipeline's, and evaluation follows the stage's eval settings. */
-export const grpoStageOptions = grpoOptionsSchema.omit({ evalEvery: true }).extend({
+/**
+ * GRPO's options; the seed defaults to the pipeline's, and evaluation follows the stage's eval settings.
+ * `rollout` chooses the rollout engine (docs/distributed.md) and holds maxStaleness.
+ */
+export const grpoStageOptions = grpoOptionsSchema.omit({ evalEvery: true, maxStaleness: true, importanceCap: true }).extend({
   seed: z.number().int().min(0).optional(),
+  rollout: rolloutConfigSchema.optional(),
 }).strict();
 
 export const grpoStage = defineStage({
@@ -23,11 +29,21 @@ export const grpoStage = defineStage({
   async run(ctx, o) {
     const bundle = await ctx.loadModel("model");
     const task = ctx.task();
+    const { rollout: rolloutOptions, ...grpo } = o;
+    const rollout = rolloutConfigSchema.parse(rolloutOptions ?? {});
+    let made;
+    try {
+      made = await stageRolloutEngine(ctx, bundle, rollout, ctx.rewards());
+    } catch (error) {
+      bundle.model.dispose();
+      throw error;
+    }
     const trainer = new GRPOTrainer({
       ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
-      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: ctx.rewards(), rolloutEngine: await ctx.rolloutEngine(bundle),
+      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made?.rewards ?? ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
-      config: { ...o, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery },
+      config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness, importanceCap: rollout.importanceCap },
+      rolloutEngine: made?.engine ?? (await ctx.rolloutEngine(bundle)),
     });
     try {
       await trainInStage(ctx, trainer);
@@ -48,6 +64,7 @@ export const grpoStage = defineStage({
       };
     } finally {
       trainer.dispose();
+      await made?.close();
       bundle.model.dispose();
     }
   },

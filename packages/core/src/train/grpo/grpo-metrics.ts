@@ -28,7 +28,9 @@ export interface StepFacts {
   rewardKl?: number;
   fracRewardZeroStd: number;
   /** Rollout correction statistics, when on. */
-  sampling?: { logpDifferenceMean: number; logpDifferenceMax: number; ratioMin: number; ratioMean: number; ratioMax: number };
+  sampling?: { logpDifferenceMean: number; logpDifferenceMax: number; ratioMin: number; ratioMean: number; ratioMax: number; cappedFraction: number };
+  /** Optimizer steps between the policy that sampled the step's rollouts and the one it trains (maxStaleness > 0). */
+  policyLag: number;
   /** Dynamic sampling's counts, when on. */
   dynamicSampling?: { rounds: number; generated: number; dropped: number; surplus: number; filled: number };
   seconds: { rollout: number; reward: number; train: number; total: number };
@@ -68,6 +70,7 @@ export function grpoStepMetrics(groups: RolloutGroups, scores: RewardScores, tra
     grad_norm: train.gradNorm,
     learning_rate: facts.learningRate,
     tokens: train.activeTokens,
+    policy_lag: facts.policyLag,
   });
   if (facts.withKl) m.kl = facts.rewardKl ?? train.kl;
   if (facts.sampling) {
@@ -78,6 +81,7 @@ export function grpoStepMetrics(groups: RolloutGroups, scores: RewardScores, tra
       "sampling/importance_sampling_ratio/min": s.ratioMin,
       "sampling/importance_sampling_ratio/mean": s.ratioMean,
       "sampling/importance_sampling_ratio/max": s.ratioMax,
+      "sampling/importance_sampling_ratio/capped_fraction": s.cappedFraction,
     });
   }
   if (facts.dynamicSampling) {

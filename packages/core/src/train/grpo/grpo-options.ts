@@ -81,6 +81,17 @@ export const grpoOptionsSchema = trainerLoopSchema.extend({
   lora: loraConfigSchema.optional(),
   /** Recompute each decoder block's activations in backward (bit-identical gradients, less memory). */
   gradientCheckpointing: z.boolean().default(false),
+  /**
+   * Asynchronous rollouts: step t+1..t+k's rollouts generate while step t trains, so a step trains on
+   * completions sampled up to k optimizer steps ago (0: synchronous, on-policy). Run configs set it as
+   * rollout.maxStaleness.
+   */
+  maxStaleness: int().default(0),
+  /**
+   * With maxStaleness > 0: the cap C of the truncated importance weights min(pi_old / pi_sampler, C) that
+   * correct stale rollouts (0 = no correction). Run configs set it as rollout.importanceCap.
+   */
+  importanceCap: nonNegative().default(2),
 }).strict();
 
 /** GRPO's options as written in code or config (defaults optional). */

@@ -14,7 +14,9 @@
  * Log-probs are taken at the sampling temperature, over completion positions only. With LoRA the
  * adapters are trained on a frozen base and the rollouts use the adapted model. The loop, hooks,
  * checkpoints and resume are the Trainer base's; sampling is seeded from the run seed, the step and
- * the sampling round, so a resumed run continues exactly.
+ * the sampling round (and per row from the prompt and the sample: docs/distributed.md), so a resumed
+ * run continues exactly. With maxStaleness k > 0 the rollouts of steps t+1..t+k are handed out while
+ * step t trains (RolloutSchedule), and corrected by the same truncated importance weights.
  */
 import type { Tokenizer } from "../../data/tokenizer.ts";
 import { R1tsError } from "../../errors.ts";
@@ -30,7 +32,9 @@ import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
 import type { RewardRunner } from "../../reward/runner.ts";
 import { LocalRolloutEngine } from "../../sampling/local-rollout-engine.ts";
-import type { RolloutEngine } from "../../sampling/rollout-engine.ts";
+import type { RolloutEngine, Rollouts } from "../../sampling/rollout-engine.ts";
+import { type PlannedStep, RolloutSchedule, type ScheduledRollouts } from "../../sampling/rollout-schedule.ts";
+import type { Checkpoint } from "../../io/checkpoint.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { completionLogProbs, type CompletionTensors } from "../completion-log-probs.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
@@ -46,7 +50,7 @@ import { sampleInformativeGroups } from "./dynamic-sampling.ts";
 import { klEstimate } from "./kl-estimators.ts";
 import { grpoLoss, maskedMean } from "./loss.ts";
 import { isReferenceSyncStep, mixReference } from "./reference-sync.ts";
-import { rolloutCorrectionWeights } from "./rollout-correction.ts";
+import { type RolloutCorrection, rolloutCorrectionWeights } from "./rollout-correction.ts";
 import { type GrpoPrompt, type RolloutGroups, aggregatedRewards, concatGroups, informativeGroups, selectGroups } from "./rollout-groups.ts";
 
 export type { GrpoPrompt } from "./rollout-groups.ts";
@@ -96,6 +100,8 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   /** The frozen reference policy (beta > 0; with LoRA and no reference sync the base model serves instead). */
   private ref: TransformerLM | undefined;
   private readonly checkpointingBefore: boolean;
+  /** Which policy version samples each step, and the steps handed out ahead (built on first use). */
+  private rolloutSchedule: RolloutSchedule<GrpoPrompt[]> | undefined;
   /** The last step's sample completions. */
   lastSamples: GrpoSample[] = [];
 
@@ -149,6 +155,51 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return round === 0 ? base : (base ^ Math.imul(round, 0xc2b2ae35)) >>> 0;
   }
 
+  /**
+   * The rollout correction in force: the configured one, else, for stale rollouts (maxStaleness > 0,
+   * importanceCap > 0), truncated per-token weights min(pi_old / pi_sampler, importanceCap).
+   */
+  private get correction(): { mode: Exclude<RolloutCorrection, "none">; cap: number } | undefined {
+    const c = this.config;
+    if (c.rolloutCorrection !== "none") return { mode: c.rolloutCorrection, cap: c.rolloutCorrectionCap };
+    if (c.maxStaleness > 0 && c.importanceCap > 0) return { mode: "token_truncate", cap: c.importanceCap };
+    return undefined;
+  }
+
+  private rollouts(): RolloutSchedule<GrpoPrompt[]> {
+    this.rolloutSchedule ??= new RolloutSchedule(this.rolloutEngine, this.config.maxStaleness, (step) => this.planStep(step), this.config.steps - 1);
+    return this.rolloutSchedule;
+  }
+
+  /** The prompts of a step's first sampling round (with dynamic sampling, over-sampled). */
+  private get firstRoundPrompts(): number {
+    const c = this.config;
+    return c.dynamicSampling ? Math.ceil(c.promptsPerStep * c.samplingOversample) : c.promptsPerStep;
+  }
+
+  /** Draws `n` prompts for step `step` and the rollout request of its round `round`. */
+  private planRound(step: number, round: number, n: number): PlannedStep<GrpoPrompt[]> {
+    const c = this.config;
+    const drawn = Array.from({ length: n }, () => this.options.prompts(this.rng));
+    const prompts = drawn.map((p, i) => {
+      const ids = this.options.tokenizer.encode(p.prompt);
+      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${step} encodes to no tokens`);
+      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
+        throw new GrpoError(`prompt ${i} of step ${step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
+      }
+      return ids;
+    });
+    return {
+      plan: drawn,
+      request: { prompts, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK, eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(step, round), step },
+    };
+  }
+
+  /** Step `step`'s first round (drawn in step order, whatever the staleness). */
+  private planStep(step: number): PlannedStep<GrpoPrompt[]> {
+    return this.planRound(step, 0, this.firstRoundPrompts);
+  }
+
   protected async runStep(): Promise<Record<string, number>> {
     const c = this.config;
     const t0 = performance.now();
@@ -157,7 +208,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
 
     // 1-2. Rollouts and rewards (dynamic sampling: more rounds until promptsPerStep informative groups).
     const timing = { rollout: 0, reward: 0 };
-    const { groups, dynamic } = await this.sampleGroups(timing);
+    const { groups, dynamic, policyVersion } = await this.sampleGroups(timing);
     const t2 = performance.now();
 
     // 3. Frozen passes, advantages; 4. the update.
@@ -179,7 +230,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     // 5. Metrics.
     const metrics = grpoStepMetrics(groups, groups.scores, train, {
       step: this.step, learningRate: this.schedule(this.step * c.numIterations), withKl: c.beta > 0, rewardKl: prepared.rewardKl,
-      fracRewardZeroStd: prepared.fracRewardZeroStd, sampling: prepared.sampling, dynamicSampling: dynamic,
+      fracRewardZeroStd: prepared.fracRewardZeroStd, sampling: prepared.sampling, dynamicSampling: dynamic, policyLag: this.step - policyVersion,
       seconds: { rollout: timing.rollout, reward: timing.reward, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 },
     });
     this.lastSamples = groups.batch.prompts.slice(0, c.logSamples).map((_, i) => {
@@ -189,25 +240,32 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return metrics;
   }
 
-  /** One sampling round: `n` prompts drawn, G completions each, scored (the rollout hooks fire per round). */
-  private async rolloutRound(n: number, round: number, timing: { rollout: number; reward: number }): Promise<RolloutGroups> {
+  /**
+   * One sampling round: `n` prompts drawn, G completions each, scored (the rollout hooks fire per round).
+   * Round 0 comes from the rollout schedule (sampled up to maxStaleness steps ago); later rounds of
+   * dynamic sampling are sampled now, by the current policy.
+   */
+  private async rolloutRound(n: number, round: number, timing: { rollout: number; reward: number }): Promise<RolloutGroups & { policyVersion: number }> {
     const c = this.config;
     const t0 = performance.now();
-    const drawn = Array.from({ length: n }, () => this.options.prompts(this.rng));
-    const promptIds = drawn.map((p, i) => {
-      const ids = this.options.tokenizer.encode(p.prompt);
-      if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${this.step} encodes to no tokens`);
-      if (ids.length + c.maxNewTokens > this.model.config.maxSeqLen) {
-        throw new GrpoError(`prompt ${i} of step ${this.step} has ${ids.length} tokens; with maxNewTokens ${c.maxNewTokens} it exceeds the model's maxSeqLen ${this.model.config.maxSeqLen}`);
-      }
-      return ids;
-    });
-    const rollouts = await this.rolloutEngine.generate({
-      prompts: promptIds, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK,
-      eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(this.step, round), returnLogProbs: c.rolloutCorrection !== "none",
-    });
-    if (c.rolloutCorrection !== "none" && !rollouts.logProbs) {
-      throw new GrpoError(`rolloutCorrection "${c.rolloutCorrection}" needs the sampler's log-probs, and rollout engine "${this.rolloutEngine.name}" returned none`);
+    let drawn: GrpoPrompt[];
+    let promptIds: number[][];
+    let rollouts: Rollouts;
+    let policyVersion = this.step;
+    if (round === 0) {
+      const scheduled = await this.rollouts().next(this.step, this.step);
+      if (scheduled.plan.length !== n) throw new GrpoError(`step ${this.step}: the rollouts handed out hold ${scheduled.plan.length} prompts, the step needs ${n}`);
+      ({ rollouts, plan: drawn, policyVersion } = scheduled);
+      promptIds = scheduled.request.prompts as number[][];
+    } else {
+      const { plan, request } = this.planRound(this.step, round, n);
+      drawn = plan;
+      promptIds = request.prompts as number[][];
+      rollouts = await this.rolloutEngine.generate({ ...request, policyVersion });
+    }
+    const correction = this.correction;
+    if (correction && !rollouts.logProbs) {
+      throw new GrpoError(`${c.rolloutCorrection !== "none" ? `rolloutCorrection "${c.rolloutCorrection}"` : "the correction of stale rollouts (maxStaleness > 0)"} needs the sampler's log-probs, and rollout engine "${this.rolloutEngine.name}" returned none`);
     }
     const t1 = performance.now();
     const rows = drawn.flatMap((p) => Array.from({ length: c.groupSize }, () => p));
@@ -219,19 +277,25 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     await this.hooks.afterRewards.promise({ ...this.event(), batch, scores });
     timing.rollout += (t1 - t0) / 1000;
     timing.reward += (performance.now() - t1) / 1000;
-    return { groupSize: c.groupSize, prompts: drawn, promptIds, completionIds: rollouts.completionIds, finishReasons: rollouts.finishReasons, samplerLogProbs: rollouts.logProbs, batch, scores };
+    return { groupSize: c.groupSize, prompts: drawn, promptIds, completionIds: rollouts.completionIds, finishReasons: rollouts.finishReasons, samplerLogProbs: rollouts.logProbs, batch, scores, policyVersion };
   }
 
   /** The step's groups: one round, or DAPO's dynamic sampling over several. */
-  private async sampleGroups(timing: { rollout: number; reward: number }): Promise<{ groups: RolloutGroups; dynamic?: { rounds: number; generated: number; dropped: number; surplus: number; filled: number } }> {
+  private async sampleGroups(timing: { rollout: number; reward: number }): Promise<{ groups: RolloutGroups; policyVersion: number; dynamic?: { rounds: number; generated: number; dropped: number; surplus: number; filled: number } }> {
     const c = this.config;
-    if (!c.dynamicSampling) return { groups: await this.rolloutRound(c.promptsPerStep, 0, timing) };
+    if (!c.dynamicSampling) {
+      const groups = await this.rolloutRound(c.promptsPerStep, 0, timing);
+      return { groups, policyVersion: groups.policyVersion };
+    }
+    // The oldest policy that sampled any round (round 0 may be stale; later rounds are the current policy's).
+    let policyVersion = this.step;
     const result = await sampleInformativeGroups({
       target: c.promptsPerStep,
       maxRounds: c.maxSamplingRounds,
       oversample: c.samplingOversample,
       sampleRound: async (n, round) => {
         const r = await this.rolloutRound(n, round, timing);
+        policyVersion = Math.min(policyVersion, r.policyVersion);
         const informative = informativeGroups(r, c.rewardAggregation);
         return r.prompts.map((_, index) => ({ round: r, index, informative: informative[index] }));
       },
@@ -246,7 +310,7 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
       parts.push(selectGroups(round, indices));
     }
     const { generated, dropped, surplus, filled, rounds } = result;
-    return { groups: concatGroups(parts), dynamic: { rounds, generated, dropped, surplus, filled } };
+    return { groups: concatGroups(parts), policyVersion, dynamic: { rounds, generated, dropped, surplus, filled } };
   }
 
   /**
@@ -256,7 +320,8 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   private async prepare(micro: GrpoMicroBatch[], groups: RolloutGroups): Promise<{ fracRewardZeroStd: number; sampling?: Sampling; rewardKl?: number }> {
     const c = this.config;
     const klInReward = c.beta > 0 && c.klIn === "reward";
-    const needOld = c.numIterations > 1 || c.rolloutCorrection !== "none" || klInReward;
+    const correction = this.correction;
+    const needOld = c.numIterations > 1 || correction !== undefined || klInReward;
     const needEntropy = c.topEntropyQuantile < 1;
     const T = this.temperature;
     const entropies: Float32Array[] = [];
@@ -284,16 +349,17 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
           m.refLogProbs!.dispose();
           m.refLogProbs = undefined;
         }
-        if (c.rolloutCorrection !== "none") {
+        if (correction) {
           const sampler = tensor(layoutTokens(groups.samplerLogProbs!, m), [m.batch.batch, m.batch.completionWidth]);
-          const r = rolloutCorrectionWeights(m.oldLogProbs!, sampler, t.mask, c.rolloutCorrection, c.rolloutCorrectionCap);
+          const r = rolloutCorrectionWeights(m.oldLogProbs!, sampler, t.mask, correction.mode, correction.cap);
           m.rolloutWeights = keep(r.weights);
-          const [dMean, dMax, rMin, rMean, rMax] = await Promise.all([r.logpDifferenceMean, r.logpDifferenceMax, r.ratioMin, r.ratioMean, r.ratioMax].map(async (x) => (await x.data())[0]));
-          sampling.push({ logpDifferenceMean: dMean, logpDifferenceMax: dMax, ratioMin: rMin, ratioMean: rMean, ratioMax: rMax });
-          samplingCounts.push({ tokens: m.batch.activeTokens, weights: c.rolloutCorrection.startsWith("sequence") ? m.rows.filter((_, b) => m.batch.mask[b * m.batch.completionWidth] > 0).length : m.batch.activeTokens });
-          dispose([sampler, r.logpDifferenceMean, r.logpDifferenceMax, r.ratioMin, r.ratioMean, r.ratioMax]);
+          const stats = [r.logpDifferenceMean, r.logpDifferenceMax, r.ratioMin, r.ratioMean, r.ratioMax, r.cappedFraction];
+          const [dMean, dMax, rMin, rMean, rMax, capped] = await Promise.all(stats.map(async (x) => (await x.data())[0]));
+          sampling.push({ logpDifferenceMean: dMean, logpDifferenceMax: dMax, ratioMin: rMin, ratioMean: rMean, ratioMax: rMax, cappedFraction: capped });
+          samplingCounts.push({ tokens: m.batch.activeTokens, weights: correction.mode.startsWith("sequence") ? m.rows.filter((_, b) => m.batch.mask[b * m.batch.completionWidth] > 0).length : m.batch.activeTokens });
+          dispose([sampler, ...stats]);
         }
-        if (!(c.numIterations > 1 || c.rolloutCorrection !== "none") && m.oldLogProbs) {
+        if (!(c.numIterations > 1 || correction) && m.oldLogProbs) {
           // Old log-probs made only for the KL in the reward: the first pass of the update has them anyway.
           m.oldLogProbs.dispose();
           m.oldLogProbs = undefined;
@@ -434,6 +500,19 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return this.lastSamples;
   }
 
+  /** Also the steps already handed out (maxStaleness > 0): drawn, and sampled by versions older than these weights. */
+  override async checkpoint(config?: unknown): Promise<Checkpoint> {
+    const ckpt = await super.checkpoint(config);
+    if (this.rolloutSchedule && this.config.maxStaleness > 0) ckpt.trainerState = { ...ckpt.trainerState, rolloutsInFlight: await this.rolloutSchedule.drain() };
+    return ckpt;
+  }
+
+  protected override restoreOwnState(state: Record<string, unknown>): void {
+    this.rolloutSchedule = undefined;
+    const inFlight = (state.rolloutsInFlight as ScheduledRollouts<GrpoPrompt[]>[] | undefined) ?? [];
+    if (inFlight.length > 0) this.rollouts().restore(inFlight);
+  }
+
   /** LoRA's configuration, so that a checkpoint records how its adapter tensors apply. */
   protected override ownState(): Record<string, unknown> {
     return this.config.lora ? { lora: this.config.lora } : {};
@@ -508,5 +587,6 @@ function combineSampling(parts: readonly Sampling[], counts: readonly { tokens: 
     ratioMin: Math.min(...parts.map((s) => s.ratioMin)),
     ratioMean: weighted((s) => s.ratioMean, (c) => c.weights),
     ratioMax: Math.max(...parts.map((s) => s.ratioMax)),
+    cappedFraction: weighted((s) => s.cappedFraction, (c) => c.weights),
   };
 }

@@ -11,7 +11,8 @@
  *   sequence_mask      w   = exp(sum_t m_t (old_t - sampler_t)), or 0 where it exceeds C
  *
  * (as TRL's vllm_importance_sampling_mode / _cap). The weights carry no gradient: they are fixed for the
- * whole batch of rollouts.
+ * whole batch of rollouts. The same weights correct stale rollouts (maxStaleness > 0, docs/distributed.md),
+ * where the sampler is an older policy: token_truncate with the cap rollout.importanceCap.
  */
 import { abs, cast, div, exp, greater, maximum, minimum, mul, neg, sub, where } from "../../ops/elementwise.ts";
 import { reshape } from "../../ops/layout.ts";
@@ -32,6 +33,8 @@ export interface RolloutCorrectionResult {
   ratioMin: Tensor;
   ratioMean: Tensor;
   ratioMax: Tensor;
+  /** The fraction of the active tokens (sequence modes: completions) whose ratio exceeds C (truncated or masked). */
+  cappedFraction: Tensor;
 }
 
 /** Far beyond any weight, yet finite on every backend (for masked min / max). */
@@ -63,6 +66,7 @@ export function rolloutCorrectionWeights(
         ratioMin: neg(max(where(on, neg(weights), -FAR))),
         ratioMean: div(sum(mul(weights, active)), count),
         ratioMax: max(where(on, weights, -FAR)),
+        cappedFraction: div(sum(mul(cast(greater(ratio, cap), "f32"), active)), count),
       };
     }),
   );
