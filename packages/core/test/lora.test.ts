@@ -3,6 +3,7 @@ import { mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { expectClose } from "./expect-close.ts";
 import {
   AdamW,
   Linear,
@@ -42,14 +43,6 @@ function setLoraB(lora: ReturnType<typeof applyLora>, value: (i: number) => numb
     const t = tensor(Float32Array.from({ length: w.size }, (_, i) => value(i)), [...w.shape]);
     w.assign(t);
     t.dispose();
-  }
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
   }
 }
 
