@@ -1,12 +1,12 @@
 /**
- * The GRPO and SFT trainers on ONNX Runtime capture their update (forward, loss, backward,
+ * The GRPO, SFT and distillation trainers on ONNX Runtime capture their update (forward, loss, backward,
  * accumulation over micro-batches, clipping, AdamW) as graphs, with batches padded to bucketed widths:
  * the metrics and weights equal those of the same trainers with captured updates turned off, a few
  * graphs serve every step, and an MoE model (whose routing reads back to the host) falls back to eager
  * with the reason reported.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { GRPOTrainer, type GrpoConfig, SFTTrainer, type SequenceRow, TransformerLM, type TransformerConfigInput, createRewardRunner, defineReward, engine } from "@r1ts/core";
+import { DistillationTrainer, GRPOTrainer, type GrpoConfig, SFTTrainer, type SequenceRow, TransformerLM, type TransformerConfigInput, createRewardRunner, defineReward, engine } from "@r1ts/core";
 import { createOnnxBackend } from "../src/index.ts";
 import { relClose } from "./rel-close.ts";
 
@@ -138,6 +138,34 @@ describe("trainers with captured updates on onnx", () => {
         t.model.dispose();
       }
     }
+  }, 60_000);
+
+  it("distillation (teacher forward, CE + T^2 KL) with gradient accumulation: captured = eager, one graph for every step", async () => {
+    const teacher = new TransformerLM({ vocabSize: 10, dim: 24, nLayers: 2, nHeads: 2, interDim: 48, maxSeqLen: 8, seed: 5 });
+    const run = async (capture: boolean) => {
+      const model = new TransformerLM({ vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 0 });
+      const trainer = new DistillationTrainer(model, teacher, ROWS, { steps: 3, batchSize: 8, gradientAccumulation: 2, lr: 0.02, seed: 1, maxGradNorm: 1, klWeight: 0.5, temperature: 2 });
+      trainer.captureUpdates = capture;
+      return { model, trainer, history: await trainer.train() };
+    };
+    const eager = await run(false);
+    const captured = await run(true);
+    captured.history.forEach((m, s) => {
+      for (const key of ["loss", "ce", "kl", "gradNorm"] as const) expect(m[key], `${key} of step ${s}`).toBeCloseTo(eager.history[s][key], 4);
+    });
+    expect(eager.history[0].kl).toBeGreaterThan(0);
+    const pa = eager.model.parameters();
+    captured.model.parameters().forEach((p, i) => relClose(p.dataSync(), pa[i].dataSync(), 1e-5));
+    const report = captured.trainer.captureReport();
+    expect(report.fallbacks).toEqual({});
+    const graphs = report.graphs.flatMap((g) => g.graphs);
+    expect(graphs).toHaveLength(1);
+    expect(graphs[0]).toMatchObject({ mode: "graph", runs: 3 });
+    for (const t of [eager, captured]) {
+      t.trainer.dispose();
+      t.model.dispose();
+    }
+    teacher.dispose();
   }, 60_000);
 
   it("an MoE model's update is not captured (routing reads the experts back): it runs eagerly, with the reason", async () => {
