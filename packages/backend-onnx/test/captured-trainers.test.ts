@@ -168,6 +168,19 @@ describe("trainers with captured updates on onnx", () => {
     teacher.dispose();
   }, 60_000);
 
+  it("distillation from an MoE teacher: the trace stops at the routing's host read, and the update runs eagerly with the reason", async () => {
+    const teacher = new TransformerLM({ vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 5, nRoutedExperts: 4, nActivatedExperts: 2, moeInterDim: 8, nDenseLayers: 0 });
+    const model = new TransformerLM({ vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 0 });
+    const trainer = new DistillationTrainer(model, teacher, ROWS, { steps: 2, batchSize: 8, lr: 0.02, seed: 1, klWeight: 0.5, temperature: 2 });
+    trainer.captureUpdates = true;
+    const history = await trainer.train();
+    expect(history.every((m) => Number.isFinite(m.loss) && m.kl > 0)).toBe(true);
+    expect(trainer.captureReport().fallbacks.distill).toMatch(/host|read/i);
+    trainer.dispose();
+    model.dispose();
+    teacher.dispose();
+  }, 60_000);
+
   it("an MoE model's update is not captured (routing reads the experts back): it runs eagerly, with the reason", async () => {
     {
       const { model, trainer } = sft({ vocabSize: 10, dim: 16, nLayers: 1, nHeads: 2, interDim: 32, maxSeqLen: 8, seed: 0, nRoutedExperts: 4, nActivatedExperts: 2, moeInterDim: 8, nDenseLayers: 0 }, true);
