@@ -31,7 +31,7 @@ export const grpoStage = defineStage({
     const task = ctx.task();
     const { rollout: rolloutOptions, ...grpo } = o;
     const rollout = rolloutConfigSchema.parse(rolloutOptions ?? {});
-    let made;
+    let made: Awaited<ReturnType<typeof stageRolloutEngine>>;
     try {
       made = await stageRolloutEngine(ctx, bundle, rollout, ctx.rewards());
     } catch (error) {
@@ -40,10 +40,10 @@ export const grpoStage = defineStage({
     }
     const trainer = new GRPOTrainer({
       ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
-      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made?.rewards ?? ctx.rewards(),
+      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made.rewards ?? ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
       config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness, importanceCap: rollout.importanceCap },
-      rolloutEngine: made?.engine ?? (await ctx.rolloutEngine(bundle)),
+      rolloutEngine: made.engine,
     });
     try {
       await trainInStage(ctx, trainer);
@@ -64,7 +64,7 @@ export const grpoStage = defineStage({
       };
     } finally {
       trainer.dispose();
-      await made?.close();
+      await made.close();
       bundle.model.dispose();
     }
   },
