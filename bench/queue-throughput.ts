@@ -69,7 +69,7 @@ async function run(label: string, maxStaleness: number, engineFor: (bundle: Bund
   bundle.model.dispose();
   // Wall time over all steps: an async run generates two steps' rollouts in its first step and none in its last.
   const mean = (k: string) => history.reduce((a, m) => a + m[k], 0) / history.length;
-  return { label, async: maxStaleness > 0, step: wall / history.length, rollout: mean("rolloutSeconds"), train: mean("trainSeconds"), metrics: history.map((m) => [m.reward, m.loss, m.completionLengthMean, m.policyLag]) };
+  return { label, async: maxStaleness > 0, step: wall / history.length, rollout: mean("rolloutSeconds"), train: mean("trainSeconds"), metrics: history.map((m) => [m.reward, m.loss, m["completions/mean_length"], m.policy_lag]) };
 }
 
 const rows: Row[] = [await run("local engine", 0, async (b) => new SlowLocalEngine(new LocalRolloutEngine(b.model, b.tokenizer)))];

@@ -37,7 +37,8 @@ describe("captured generation on onnx", () => {
     it(`${name}: with row seeds (and greedy) sampling runs as one captured graph too, with the same tokens and log-probs`, async () => {
       const model = engine.withBackend(backend, () => new TransformerLM(config));
       const rowSeeds = PROMPTS.map((_, b) => 1000 + 17 * b);
-      for (const sampling of [{ temperature: 1 }, { temperature: 0.7, topP: 0.9, topK: 8 }, { temperature: 0 }]) {
+      const settings = [{ temperature: 1 }, { temperature: 0.7, topP: 0.9, topK: 8 }, { temperature: 0 }, { temperature: 0.7, topP: 0.9, topK: 8, logProbsMode: "processed" as const }];
+      for (const sampling of settings) {
         const options = { maxNewTokens: 6, rowSeeds, returnLogProbs: true, ...sampling };
         const eager = await generate(model, PROMPTS, { ...options, capture: false });
         const captured = await generate(model, PROMPTS, options);
@@ -46,7 +47,7 @@ describe("captured generation on onnx", () => {
       }
       const samplers = captureStats().filter((s) => s.name === "sample[6]");
       // One graph per sampling setting, each run at every one of the 6 steps of its generation.
-      expect(samplers.flatMap((s) => s.graphs.map((g) => [g.mode, g.runs]))).toEqual([["graph", 6], ["graph", 6], ["graph", 6]]);
+      expect(samplers.flatMap((s) => s.graphs.map((g) => [g.mode, g.runs]))).toEqual(settings.map(() => ["graph", 6]));
       releaseCapturedDecoding(model);
       expect(captureStats().filter((s) => s.name === "sample[6]")).toHaveLength(0);
       model.dispose();

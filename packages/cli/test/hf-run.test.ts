@@ -113,7 +113,7 @@ describe("r1ts run on a Hugging Face model folder", () => {
     expect(JSON.parse(evaluated.stdout.at(-1)!)).toMatchObject({ problems: 2 });
   }, 120_000);
 
-  it("SFT with chat prompts saves an HF folder too; model: { hf } must name an HF folder", async () => {
+  it("SFT with chat prompts (from a JSONL file or an HF dataset folder) saves an HF folder too; model: { hf } must name an HF folder", async () => {
     const sftData = join(root, "sft.jsonl");
     await writeFile(sftData, ["1+1", "2+2", "3+3"].map((q, i) => JSON.stringify({ prompt: q, completion: String(2 * (i + 1)) })).join("\n") + "\n");
     const runDir = join(root, "sft-run");
@@ -133,6 +133,28 @@ describe("r1ts run on a Hugging Face model folder", () => {
     expect(Array.from(trained.model.namedParameters().get(w)!.dataSync())).not.toEqual(Array.from(source.model.namedParameters().get(w)!.dataSync()));
     trained.model.dispose();
     source.model.dispose();
+
+    // The same run from a Hugging Face dataset folder: the train split trains, the test split is held out.
+    const sftFolder = join(root, "sft-folder");
+    await mkdir(join(sftFolder, "data"), { recursive: true });
+    const sftRows = (qs: string[][]) => ({ columnData: [{ name: "prompt", data: qs.map(([q]) => q) }, { name: "completion", data: qs.map(([, a]) => a) }] });
+    await writeFile(join(sftFolder, "data", "train-00000-of-00001.parquet"), new Uint8Array(parquetWriteBuffer(sftRows(QUESTIONS.slice(0, 4)))));
+    await writeFile(join(sftFolder, "data", "test-00000-of-00001.parquet"), new Uint8Array(parquetWriteBuffer(sftRows(QUESTIONS.slice(4)))));
+    const folderRun = join(root, "sft-folder-run");
+    const folderConfig = join(root, "hf-sft-folder.json");
+    await writeFile(folderConfig, JSON.stringify({ ...config, runDir: folderRun, data: { train: sftFolder, evalSplit: "test", promptFormat: "chat" } }));
+    const fromFolder = await r1ts("run", folderConfig, "--json");
+    expect(fromFolder.code, fromFolder.stderr).toBe(0);
+    const stage = JSON.parse(await readFile(join(folderRun, "stage.json"), "utf8"));
+    expect(stage.metrics.rows).toBe(4);
+    expect(Number.isFinite(stage.metrics.evalLossBefore)).toBe(true);
+    expect(stage.metrics.evalLossAfter).not.toBe(stage.metrics.evalLossBefore);
+    const noSplit = join(root, "hf-sft-nosplit.json");
+    await writeFile(noSplit, JSON.stringify({ ...config, runDir: join(root, "sft-nosplit-run"), data: { train: sftFolder, split: "validation" } }));
+    const missing = await r1ts("run", noSplit);
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toMatch(/validation/);
+    expect(missing.stderr).toMatch(/train/);
 
     const wrong = join(root, "wrong.json");
     await writeFile(wrong, JSON.stringify({ ...config, runDir: join(root, "wrong-run"), model: { hf: "builtin:base-arithmetic" } }));

@@ -24,6 +24,16 @@ export function memory(): MemoryInfo {
   return engine.memory();
 }
 
+/** The most bytes live tensors have held since the start or `resetPeakMemory()` (torch.cuda.max_memory_allocated). */
+export function peakMemoryBytes(): number {
+  return engine.peakBytes();
+}
+
+/** Starts a new high-water mark for `peakMemoryBytes()` (like torch.cuda.reset_peak_memory_stats). */
+export function resetPeakMemory(): void {
+  engine.resetPeakMemory();
+}
+
 /** Runs `fn` without recording gradients. */
 export function noGrad<T>(fn: () => T): T {
   return engine.noGrad(fn);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectClose } from "./expect-close.ts";
 import {
   CharTokenizer,
   TransformerLM,
@@ -25,14 +26,6 @@ const SMALL: TransformerConfigInput = presetConfig("tiny-deepseek", {
   qLoraRank: 8, kvLoraRank: 8, qkNopeHeadDim: 4, qkRopeHeadDim: 4, vHeadDim: 4, maxSeqLen: 32, initStd: 0.3, seed: 3,
   ropeScaling: { type: "yarn", factor: 4, originalMaxSeqLen: 16 },
 });
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
-  }
-}
 
 const fullLogits = (model: TransformerLM, row: number[]) => {
   const t = tidy(() => model.forward(tensor(Int32Array.from(row), [1, row.length])));

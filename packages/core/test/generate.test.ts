@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { expectClose } from "./expect-close.ts";
 import {
   type Backend,
   CharTokenizer,
@@ -32,14 +33,6 @@ const BACKENDS: [string, Backend][] = [
 ];
 
 const SMALL: TransformerConfigInput = { vocabSize: 11, dim: 8, nLayers: 2, nHeads: 4, nKvHeads: 2, interDim: 12, maxSeqLen: 24, initStd: 0.4 };
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
-  }
-}
 
 /** Logits [S, V] of a full forward pass over one unpadded row. */
 function fullLogits(model: TransformerLM, row: number[]): Float32Array {

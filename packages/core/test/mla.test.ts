@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectClose } from "./expect-close.ts";
 import {
   type Backend,
   Generator,
@@ -28,14 +29,6 @@ const BACKENDS: [string, Backend][] = [
   ["fused reference kernels", createReferenceBackend()],
   ["composed fallbacks", createReferenceBackend({ fused: false })],
 ];
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
-  }
-}
 
 const values = (t: Tensor): number[] => Array.from(t.dataSync());
 

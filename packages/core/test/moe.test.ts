@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { expectClose } from "./expect-close.ts";
 import {
   AdamW,
   add,
@@ -27,14 +28,6 @@ function set(v: Variable, data: number[]): void {
   const t = tensor(data, v.shape);
   v.assign(t);
   t.dispose();
-}
-
-function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol = 1e-5, rtol = 1e-4): void {
-  expect(actual.length).toBe(expected.length);
-  for (let i = 0; i < expected.length; i++) {
-    const tol = atol + rtol * Math.abs(expected[i]);
-    if (!(Math.abs(actual[i] - expected[i]) <= tol)) throw new Error(`element ${i}: ${actual[i]} vs expected ${expected[i]} (tolerance ${tol})`);
-  }
 }
 
 function randn(n: number, seed: number, std = 1): number[] {

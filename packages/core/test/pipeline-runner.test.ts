@@ -131,6 +131,10 @@ describe("pipeline runner", () => {
     expect(byId.data.eval).toBeUndefined();
     expect(byId.final.eval?.samplesPerProblem).toBe(2);
     expect(Object.keys(byId.final.eval!.passAtK)).toEqual(["1", "2"]);
+    // mean@N is pass@1 over the N samples; maj@N is a share of problems.
+    expect(byId.final.eval!.meanAtN).toBeCloseTo(byId.final.eval!.passAtK["1"], 12);
+    expect(byId.final.eval!.majAtN).toBeGreaterThanOrEqual(0);
+    expect(byId.final.eval!.majAtN).toBeLessThanOrEqual(1);
     expect(byId.distilled.metrics.teacherForwardTokens).toBeGreaterThan(0);
     // The run directory.
     for (const f of Object.values(PIPELINE_FILES)) expect(existsSync(join(runDir, f))).toBe(true);

@@ -7,14 +7,20 @@ import { readFile, readdir, rm, unlink } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
-  Generator, arithmeticTask, createRewardRunner, dedupeKey, loadModelBundle, readabilityRewardUses, rejectionSample, rejectionSamplingSchema, setBackend,
+  Generator, arithmeticTask, createRewardRunner, dedupeKey, loadModelBundle, readabilityRewardUses, rejectionSample, rejectionSamplingSchema, rejectionThresholds, setBackend,
 } from "../src/index.ts";
 import { TASK, tempDir, tinyBundle, toyAccuracy, toyFormat } from "./pipeline-fixtures.ts";
 
 describe("rejection sampling options", () => {
-  it("has the R1 defaults: accuracy >= 1, format, Latin script, repetition, truncated dropped", () => {
+  it("has the R1 defaults: the correctness reward >= 1, format, Latin script, repetition, truncated dropped", () => {
     const o = rejectionSamplingSchema.parse({ prompts: 4 });
-    expect(o).toMatchObject({ samplesPerPrompt: 8, thresholds: { accuracy: 1 }, dropTruncated: true, dedupe: true, filters: { format: true, language: { scripts: ["Latin"], minFraction: 0.95 }, repetition: { ngram: 3, maxRepeated: 0.5 } } });
+    expect(o).toMatchObject({ samplesPerPrompt: 8, dropTruncated: true, dedupe: true, filters: { format: true, language: { scripts: ["Latin"], minFraction: 0.95 }, repetition: { ngram: 3, maxRepeated: 0.5 } } });
+    // No reward name is assumed: the default threshold is the run's eval.correctness at 1.
+    expect(rejectionThresholds(o, "accuracy")).toEqual({ accuracy: 1 });
+    expect(rejectionThresholds(o, "countdown")).toEqual({ countdown: 1 });
+    expect(rejectionThresholds(o, undefined)).toBeUndefined();
+    expect(rejectionThresholds(rejectionSamplingSchema.parse({ prompts: 4, thresholds: { format: 1 } }), "accuracy")).toEqual({ format: 1 });
+    expect(rejectionThresholds(rejectionSamplingSchema.parse({ prompts: 4, thresholds: {} }), "accuracy")).toEqual({});
     expect(rejectionSamplingSchema.safeParse({ prompts: 0 }).success).toBe(false);
   });
 
@@ -45,7 +51,7 @@ describe("rejectionSample", () => {
     const rng = new Generator(4);
     const problems = Array.from({ length: 5 }, () => task.sampleTrain(rng));
     const rewards = createRewardRunner([{ reward: toyAccuracy }, { reward: toyFormat }]);
-    const options = { ...rejectionSamplingSchema.parse({ prompts: 5, samplesPerPrompt: 3, promptsPerBatch: 2, maxNewTokens: 10, thresholds: {}, filters: { format: false, language: false, repetition: false }, dropTruncated: false }), seed: 9 };
+    const options = { ...rejectionSamplingSchema.parse({ prompts: 5, samplesPerPrompt: 3, promptsPerBatch: 2, maxNewTokens: 10, filters: { format: false, language: false, repetition: false }, dropTruncated: false }), thresholds: {}, seed: 9 };
     const first = await rejectionSample(bundle, problems, rewards, options, { workDir: join(dir, "a") });
     expect(first.stats.generated).toBe(15);
     expect(first.resumedBatches).toBe(0);

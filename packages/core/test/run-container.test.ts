@@ -52,7 +52,7 @@ describe("the run's container", () => {
     expect(metrics).toHaveLength(3);
     expect(noSeconds(await readJsonl(join(inConfig, "stages/rl/metrics.jsonl")))).toEqual(metrics);
     // The rollouts are the plugin's: every completion is the scripted one (in format, all of one length).
-    for (const m of metrics) expect(m).toMatchObject({ "rewards/format/mean": 1, completionLengthMin: m.completionLengthMax });
+    for (const m of metrics) expect(m).toMatchObject({ "rewards/format/mean": 1, "completions/min_length": m["completions/max_length"] });
     const samples = (await readJsonl(join(inCode, "stages/rl/samples.jsonl"))).filter((s) => s.phase === "train");
     expect(samples.length).toBeGreaterThan(0);
     for (const s of samples) expect(s.completion).toBe(COMPLETION);

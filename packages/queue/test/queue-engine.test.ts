@@ -68,7 +68,7 @@ describe("queue rollout engine", () => {
     const worker = await startRolloutWorker({ redis: redis.url, queue: "q-engine", name: "w4", log: () => {} });
     const local = toyTrainer({ steps: 4, maxStaleness: 1 });
     const expected = withoutTimes(await local.trainer.train());
-    expect(expected.map((m) => m.policyLag)).toEqual([0, 1, 1, 1]);
+    expect(expected.map((m) => m.policy_lag)).toEqual([0, 1, 1, 1]);
     local.trainer.dispose();
     local.model.dispose();
     const model = toyModel();

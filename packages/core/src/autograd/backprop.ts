@@ -4,33 +4,47 @@ import { engine } from "../tensor/engine.ts";
 import { formatShape, shapesEqual } from "../tensor/shape.ts";
 import type { Tensor } from "../tensor/tensor.ts";
 import { getGradient } from "./registry.ts";
-import type { Tape } from "./tape.ts";
+import type { CustomGradient, Tape } from "./tape.ts";
 
 /**
  * Walks the tape backwards from `y` (seeded with `dy`) and returns the gradient of each source,
  * or null where no path leads from the source to `y`. Runs with recording paused.
  */
 export function backprop(tape: Tape, y: Tensor, dy: Tensor, sources: readonly Tensor[]): (Tensor | null)[] {
+  return backpropMany(tape, [y], [dy], sources);
+}
+
+/** backprop seeded at several outputs at once: the gradient of sum_k sum(ys[k] * dys[k]). */
+export function backpropMany(tape: Tape, ys: readonly Tensor[], dys: readonly Tensor[], sources: readonly Tensor[]): (Tensor | null)[] {
+  if (ys.length !== dys.length) throw new GradientError(`backprop: ${ys.length} outputs but ${dys.length} output gradients`);
   return engine.noGrad(() => {
     const grads = new Map<number, Tensor>();
-    grads.set(y.id, dy);
+    ys.forEach((y, k) => grads.set(y.id, dys[k]));
     const keep = new Set<number>(sources.map((s) => s.id));
     const owned = new Set<Tensor>();
     for (let n = tape.nodes.length - 1; n >= 0; n--) {
       const node = tape.nodes[n];
       const outGrad = grads.get(node.outputIds[0]);
-      if (outGrad === undefined) continue;
-      const fn = getGradient(node.kernel);
-      const rawGrads = fn(outGrad, {
+      const ctx = {
         inputs: node.inputs,
         outputs: node.outputs,
         attrs: node.attrs,
         needsGrad: node.inputs.map((t, i) => t.dtype === "f32" && tape.isWatched({ id: node.inputIds[i] } as Tensor)),
-      });
+      };
+      let rawGrads: (Tensor | null)[];
+      if (node.kernel === "Custom") {
+        // A custom node may have several differentiable outputs: it gets each one's gradient.
+        const outputGrads = node.outputIds.map((id) => grads.get(id) ?? null);
+        if (outputGrads.every((g) => g === null)) continue;
+        rawGrads = (node.attrs.gradient as CustomGradient)(outputGrads, ctx);
+      } else {
+        if (outGrad === undefined) continue;
+        rawGrads = getGradient(node.kernel)(outGrad, ctx);
+      }
       // A gradient function may pass dy through (Add: da = dy) or return one tensor for two inputs:
       // give each stored gradient its own view, so freeing dy or one input's gradient cannot free another's.
       const inputGrads = rawGrads.map((g, i) =>
-        g && (g === outGrad || rawGrads.indexOf(g) !== i) ? engine.view(g, g.shape, "Identity") : g,
+        g && (node.outputIds.some((id) => grads.get(id) === g) || rawGrads.indexOf(g) !== i) ? engine.view(g, g.shape, "Identity") : g,
       );
       // The outputs' gradients are complete (the tape is in execution order): free them.
       for (const id of node.outputIds) {

@@ -4,10 +4,14 @@
  */
 import { GradientError } from "../errors.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import { type SavedTensors, declareSavedTensors } from "./saved-tensors.ts";
 import type { TapeKernel } from "./tape.ts";
 
 export interface GradientContext<A = Record<string, unknown>> {
-  /** Views of the kernel's inputs and outputs as they were in the forward pass. */
+  /**
+   * Views of the kernel's inputs and outputs as they were in the forward pass; those the gradient did
+   * not declare it saves (registerGradient's `saves`) are shape-only stubs: shape and dtype, no data.
+   */
   inputs: Tensor[];
   outputs: Tensor[];
   attrs: A;
@@ -20,8 +24,13 @@ export type GradientFn<A = Record<string, unknown>> = (dy: Tensor, ctx: Gradient
 
 const gradients = new Map<TapeKernel, GradientFn>();
 
-export function registerGradient<A>(kernel: TapeKernel, fn: GradientFn<A>): void {
+/**
+ * Registers the gradient of `kernel`. `saves` names the inputs and outputs it reads (the others reach it
+ * as shape-only stubs); omitted, every input and output is kept.
+ */
+export function registerGradient<A>(kernel: TapeKernel, fn: GradientFn<A>, saves?: SavedTensors): void {
   gradients.set(kernel, fn as unknown as GradientFn);
+  if (saves) declareSavedTensors(kernel, saves);
 }
 
 export function getGradient(kernel: TapeKernel): GradientFn {

@@ -5,10 +5,20 @@
  */
 import type { KernelName } from "../backend/kernels.ts";
 import type { Tensor } from "../tensor/tensor.ts";
+import type { GradientContext } from "./registry.ts";
 
-/** Kernels known only to core: views and identity, which never reach a backend. */
-export type ViewKernel = "Reshape" | "Identity";
+/**
+ * Nodes known only to core, which never reach a backend: views and identity, and "Custom" nodes whose
+ * gradient is a closure in their attributes (gradient checkpointing, custom gradients).
+ */
+export type ViewKernel = "Reshape" | "Identity" | "Custom";
 export type TapeKernel = KernelName | ViewKernel;
+
+/**
+ * The gradient of a custom node: given the gradient of each output (null where none reaches it),
+ * the gradient of each input (null where `needsGrad` is false or none flows).
+ */
+export type CustomGradient = (outputGrads: readonly (Tensor | null)[], ctx: GradientContext) => (Tensor | null)[];
 
 export interface TapeNode {
   readonly kernel: TapeKernel;

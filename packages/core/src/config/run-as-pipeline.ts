@@ -23,14 +23,16 @@ export function runAsPipeline(config: RunConfig): PipelineConfig {
   const data = config.data!;
   artifacts.data = { kind: "dataset", path: data.train };
   const inputs: Record<string, string> = { model: "base", data: "data" };
-  if (data.eval) {
-    artifacts.heldOut = { kind: "dataset", path: data.eval };
+  // Held-out rows: data.eval, or (evalSplit given) another split of a train dataset folder.
+  if (data.eval || data.evalSplit) {
+    artifacts.heldOut = { kind: "dataset", path: data.eval ?? data.train };
     inputs.evalData = "heldOut";
   }
   const format = data.promptFormat;
   const options = {
     ...config.sft!, promptColumn: data.promptColumn, completionColumn: data.completionColumn,
     template: format === undefined ? data.template : format === "r1-zero", chat: format === "chat",
+    split: data.split, subset: data.subset, evalSplit: data.evalSplit ?? "test",
   };
   return { ...common, artifacts, stages: [{ id: runStageId(config), stage: "sft", inputs, options }] };
 }

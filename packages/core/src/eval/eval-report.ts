@@ -1,7 +1,8 @@
 /**
  * The one record of a held-out evaluation (docs/evaluation.md): generate samplesPerProblem completions for
  * each held-out problem, score them with the rewards, and report accuracy (pass@1 averaged over the
- * samples, as in the R1 paper) by the reward the settings name as `correctness`, pass@k, the format rate
+ * samples, as in the R1 paper) by the reward the settings name as `correctness`, mean@N and maj@N (a
+ * majority vote over each problem's final answers; sample-metrics.ts), pass@k, the format rate
  * (the mean of the reward named `format`), every reward's mean, the mean completion length and what it
  * cost. The same record is written to evals.jsonl, shown in the pipeline's table, printed by `r1ts eval`,
  * and flattened into `eval/...` metrics for the onEval hook.
@@ -13,7 +14,7 @@ import type { Problem } from "../tasks/task.ts";
 import type { EvalSettings } from "./eval-settings.ts";
 import type { ModelEvaluator } from "./evaluator.ts";
 import { evaluateProblems } from "./evaluate.ts";
-import { meanPassAtK } from "./pass-at-k.ts";
+import { type SampleOutcome, sampleMetrics } from "./sample-metrics.ts";
 
 export interface EvalReport {
   problems: number;
@@ -23,6 +24,9 @@ export interface EvalReport {
   correctness: string | null;
   /** Mean correctness over every sample (pass@1); null without a correctness reward. */
   accuracy: number | null;
+  /** mean@N (= accuracy) and maj@N (majority vote over each problem's final answers), N = samplesPerProblem. */
+  meanAtN: number | null;
+  majAtN: number | null;
   /** pass@k by k ("1", "4", ...). */
   passAtK: Record<string, number>;
   /** Mean of the reward named as `format` (null when none is named). */
@@ -60,17 +64,12 @@ export async function evaluateBundle(bundle: EvaluationModel, heldOut: readonly 
     return v === null || v === undefined || Number.isNaN(v) ? null : v >= 1;
   });
   // Rows come problem by problem, samplesPerProblem each.
-  const counts: [number, number][] = [];
   const k = settings.samplesPerProblem;
-  for (let i = 0; i < correct.length; i += k) {
-    const group = correct.slice(i, i + k).filter((v): v is boolean => v !== null);
-    if (group.length > 0) counts.push([group.length, group.filter(Boolean).length]);
-  }
-  const passAt: Record<string, number> = {};
-  for (const kk of new Set([1, ...settings.passK])) {
-    const usable = counts.filter(([n]) => n >= kk);
-    if (usable.length > 0) passAt[String(kk)] = meanPassAtK(usable, kk);
-  }
+  const problems: SampleOutcome[][] = [];
+  for (let i = 0; i < correct.length; i += k) problems.push(result.rows.slice(i, i + k).map((r, j) => ({ answer: r.finalAnswer, correct: correct[i + j] })));
+  const metrics = sampleMetrics(problems, [1, ...settings.passK]);
+  const passAt = metrics.passAtK;
+  const known = metrics.problems > 0;
   const finite = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? null : v);
   const rewardMeans = Object.fromEntries(names.map((n) => [n, finite(result.rewardMeans[n])]));
   return {
@@ -78,7 +77,9 @@ export async function evaluateBundle(bundle: EvaluationModel, heldOut: readonly 
     samplesPerProblem: k,
     temperature: settings.temperature,
     correctness,
-    accuracy: counts.length > 0 ? passAt["1"] : null,
+    accuracy: known ? passAt["1"] : null,
+    meanAtN: known ? metrics.meanAtN : null,
+    majAtN: known ? metrics.majAtN : null,
     passAtK: passAt,
     format: settings.format !== undefined && names.includes(settings.format) ? rewardMeans[settings.format] : null,
     rewards: rewardMeans,
@@ -94,6 +95,8 @@ export async function evaluateBundle(bundle: EvaluationModel, heldOut: readonly 
 export function evalMetrics(report: EvalReport): Record<string, number> {
   const m: Record<string, number> = { "eval/meanLength": report.meanLength, "eval/truncatedRate": report.truncatedRate };
   if (report.accuracy !== null) m["eval/accuracy"] = report.accuracy;
+  if (report.meanAtN !== null) m[`eval/mean@${report.samplesPerProblem}`] = report.meanAtN;
+  if (report.majAtN !== null) m[`eval/maj@${report.samplesPerProblem}`] = report.majAtN;
   if (report.format !== null) m["eval/format"] = report.format;
   for (const [k, v] of Object.entries(report.passAtK)) if (k !== "1") m[`eval/pass@${k}`] = v;
   for (const [name, v] of Object.entries(report.rewards)) if (v !== null) m[`eval/rewards/${name}`] = v;
@@ -104,7 +107,8 @@ export function evalMetrics(report: EvalReport): Record<string, number> {
 export function describeEval(report: EvalReport): string {
   const pct = (v: number | null | undefined) => (v === null || v === undefined ? "n/a" : `${(v * 100).toFixed(1)}%`);
   const passK = Object.entries(report.passAtK).filter(([k]) => k !== "1").map(([k, v]) => `pass@${k} ${pct(v)}`);
-  return [`accuracy ${pct(report.accuracy)}`, ...passK, `format ${pct(report.format)}`, `mean length ${report.meanLength.toFixed(1)} tokens`].join(", ");
+  const maj = report.samplesPerProblem > 1 ? [`maj@${report.samplesPerProblem} ${pct(report.majAtN)}`] : [];
+  return [`accuracy ${pct(report.accuracy)}`, ...maj, ...passK, `format ${pct(report.format)}`, `mean length ${report.meanLength.toFixed(1)} tokens`].join(", ");
 }
 
 /** The default ModelEvaluator of a run's container. */

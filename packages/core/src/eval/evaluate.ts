@@ -8,6 +8,7 @@ import type { Tokenizer } from "../data/tokenizer.ts";
 import { generate } from "../generate/generate.ts";
 import type { GenerationModel } from "../generate/generate.ts";
 import type { RewardRunner } from "../reward/runner.ts";
+import { extractFinalAnswer } from "../tasks/final-answer.ts";
 import type { Problem } from "../tasks/task.ts";
 
 export interface EvaluateOptions {
@@ -26,6 +27,8 @@ export interface EvaluatedRow {
   question: string;
   answer: string;
   completion: string;
+  /** The completion's final answer (last \boxed{}, else the last <answer> block), null if none. */
+  finalAnswer: string | null;
   tokens: number;
   truncated: boolean;
   scores: Record<string, number | null>;
@@ -62,7 +65,7 @@ export async function evaluateProblems(
     chunk.forEach((p, i) => {
       const scores: Record<string, number | null> = {};
       for (const name of scored.names) scores[name] = scored.perReward[name][i];
-      rows.push({ question: p.question, answer: p.answer, completion: completions[i], tokens: out.completionLengths[i], truncated: out.finishReasons[i] === "length", scores });
+      rows.push({ question: p.question, answer: p.answer, completion: completions[i], finalAnswer: extractFinalAnswer(completions[i]), tokens: out.completionLengths[i], truncated: out.finishReasons[i] === "length", scores });
     });
   }
   const rewardMeans: Record<string, number> = {};

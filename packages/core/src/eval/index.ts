@@ -3,4 +3,5 @@ export * from "./eval-settings.ts";
 export * from "./evaluate.ts";
 export * from "./eval-report.ts";
 export * from "./pass-at-k.ts";
+export * from "./sample-metrics.ts";
 export * from "./evaluator.ts";

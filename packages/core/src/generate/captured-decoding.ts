@@ -39,24 +39,26 @@ export type CapturedSampler = (logits: Tensor, uniforms: ArrayLike<number>) => [
 /**
  * The sampling step of captured generation as one graph: greedy, or temperature / top-k / top-p with
  * each row's draw at its own uniform (the uniforms are an input, so one graph serves every step), and
- * optionally the log-probability of each drawn token (temperature 1, unfiltered). Cached per model,
- * rows and options; freed by `releaseCapturedDecoding`. Tokens are those of `sampleTokensAt`.
+ * optionally each drawn token's log-probability: "raw" (temperature 1, unfiltered) or "processed" (under
+ * the filtered distribution it was drawn from), as `generate`'s logProbsMode. Cached per model, rows and
+ * options; freed by `releaseCapturedDecoding`. Tokens are those of `sampleTokensAt`.
  */
-export function capturedSampler(model: object, batch: number, options: SamplingOptions, { logProbs }: { logProbs: boolean }): CapturedSampler {
+export function capturedSampler(model: object, batch: number, options: SamplingOptions, { logProbs }: { logProbs?: "raw" | "processed" }): CapturedSampler {
   let byKey = samplers.get(model);
   if (!byKey) {
     byKey = new Map();
     samplers.set(model, byKey);
   }
   const { temperature = 1, topK = 0, topP = 1 } = options;
-  const key = `${batch}:${temperature}:${topK}:${topP}:${logProbs}`;
+  const key = `${batch}:${temperature}:${topK}:${topP}:${logProbs ?? "none"}`;
   let fn = byKey.get(key);
   if (!fn) {
     const sampling = { temperature, topK, topP };
     fn = compile(
       (logits: Tensor, uniforms: Tensor): Tensor[] => {
-        const tokens = sampleTokensAtTensor(logits, sampling, uniforms);
-        if (!logProbs) return [tokens];
+        const { tokens, logProbs: processed } = sampleTokensAtTensor(logits, sampling, uniforms, { processedLogProbs: logProbs === "processed" });
+        if (logProbs === undefined) return [tokens];
+        if (processed) return [tokens, processed];
         return [tokens, reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(tokens, [batch, 1]), -1), [batch])];
       },
       { name: `sample[${batch}]` },

@@ -14,7 +14,7 @@ import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
 import { type CapturedSampler, type StaticDecodingModel, capturedSampler, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
 import { counterUniform } from "../random/counter-hash.ts";
-import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt } from "./sampling.ts";
+import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt, sampleTokensWithLogProbs } from "./sampling.ts";
 import type { TokenDecoder } from "../data/tokenizer.ts";
 
 /** What generation needs from a model (TransformerLM has it). */
@@ -45,8 +45,15 @@ export interface GenerateOptions extends SamplingOptions {
   tokenizer?: TokenDecoder;
   /** The token fed at padded and finished slots (never attended to); default the first EOS id, else 0. */
   padTokenId?: number;
-  /** Also return the log-probability of each generated token under the model (temperature 1, unfiltered). */
+  /** Also return the log-probability of each generated token (`completionLogProbs`). */
   returnLogProbs?: boolean;
+  /**
+   * Which log-probability (vLLM's logprobs_mode): "raw" (default) under the model's own distribution
+   * (temperature 1, unfiltered); "processed" under the distribution the token was drawn from
+   * (logits / temperature, top-k / top-p filtered; 0 when greedy), what a trainer compares with its
+   * own log-probs to correct for a sampler/trainer mismatch.
+   */
+  logProbsMode?: "raw" | "processed";
   /** Reuse keys and values across steps (default true); false recomputes the whole sequence every step. */
   useCache?: boolean;
   /**
@@ -69,7 +76,7 @@ export interface GenerateResult {
   finishReasons: FinishReason[];
   /** Decoded completions (with a tokenizer): EOS left out, cut just after the stop string that ended the row. */
   texts?: string[];
-  /** With `returnLogProbs`: log p(token) of each completion token. */
+  /** With `returnLogProbs`: log p(token) of each completion token (see `logProbsMode`). */
   completionLogProbs?: number[][];
 }
 
@@ -160,12 +167,17 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     // Captured generation samples in a graph too, when the draw takes uniforms (row seeds) or none (greedy):
     // the host generator's per-step seed of the other path is an attribute, which would build a graph per step.
     const greedy = (options.temperature ?? 1) === 0;
-    const sampler: CapturedSampler | undefined = capture && (rowSeeds || greedy) ? capturedSampler(model, batch, options, { logProbs: returnLogProbs }) : undefined;
+    const sampler: CapturedSampler | undefined = capture && (rowSeeds || greedy) ? capturedSampler(model, batch, options, { logProbs: returnLogProbs ? (options.logProbsMode ?? "raw") : undefined }) : undefined;
     let logits = forward(0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
       const uniforms = rowSeeds && !greedy ? rowSeeds.map((s) => counterUniform(s, i)) : new Array<number>(batch).fill(0);
       const [next, picked] = sampler ? sampler(logits, uniforms) : tidy(() => {
-        const n = rowSeeds ? sampleTokensAt(logits, options, uniforms) : sampleTokens(logits, options, generator);
+        const source = rowSeeds ? { uniforms } : undefined;
+        if (returnLogProbs && options.logProbsMode === "processed") {
+          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, source ?? generator);
+          return [tokens, lp] as const;
+        }
+        const n = source ? sampleTokensAt(logits, options, source.uniforms) : sampleTokens(logits, options, generator);
         const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
         return [n, lp] as const;
       });
@@ -253,6 +265,9 @@ function checkOptions(model: GenerationModel, prompts: readonly (readonly number
   for (const id of eos) tokenId("eosTokenId", id);
   tokenId("padTokenId", padId);
   checkSampling(options);
+  if (options.logProbsMode !== undefined && options.logProbsMode !== "raw" && options.logProbsMode !== "processed") {
+    throw new GenerationError(`generate: logProbsMode must be "raw" or "processed", got ${JSON.stringify(options.logProbsMode)}`);
+  }
   if (options.rowSeeds !== undefined) {
     if (!Array.isArray(options.rowSeeds) || options.rowSeeds.length !== prompts.length) {
       throw new GenerationError(`generate: rowSeeds must hold one seed per prompt (${prompts.length}), got ${Array.isArray(options.rowSeeds) ? options.rowSeeds.length : JSON.stringify(options.rowSeeds)}`);

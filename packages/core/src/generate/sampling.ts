@@ -6,16 +6,16 @@
  * it is generated in: what rollouts split over many workers need).
  */
 import { R1tsError } from "../errors.ts";
-import { arange } from "../ops/creation.ts";
+import { arange, zeros } from "../ops/creation.ts";
 import { div, greater, less, lessEqual, mul, where } from "../ops/elementwise.ts";
 import { argmax, sum } from "../ops/reduce.ts";
 import { cumsum, multinomial, takeAlongAxis, topk } from "../ops/indexing.ts";
 import { reshape } from "../ops/layout.ts";
-import { softmax } from "../ops/softmax.ts";
+import { logSoftmax, softmax } from "../ops/softmax.ts";
 import { tidy } from "../memory.ts";
 import type { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Tensor } from "../tensor/tensor.ts";
 
 /** A bad generation option: names the option, what it must be and what was given. */
 export class GenerationError extends R1tsError {}
@@ -40,7 +40,7 @@ export function checkSampling({ temperature = 1, topK = 0, topP = 1 }: SamplingO
 
 /** One token per row of logits [B, V] -> i32 [B]. `generator` seeds the draw (unused when greedy). */
 export function sampleTokens(logits: Tensor, options: SamplingOptions, generator: Generator): Tensor {
-  return sampleFiltered(logits, options, (kept) => reshape(multinomial(kept, 1, generator), [kept.shape[0]]));
+  return tidy(() => sampleFiltered(logits, options, drawWith(generator), false).tokens);
 }
 
 /**
@@ -48,6 +48,39 @@ export function sampleTokens(logits: Tensor, options: SamplingOptions, generator
  * (unused when greedy). A row's token depends only on its logits and its uniform, never on the other rows.
  */
 export function sampleTokensAt(logits: Tensor, options: SamplingOptions, uniforms: ArrayLike<number>): Tensor {
+  return tidy(() => sampleFiltered(logits, options, drawWith({ uniforms: checkUniforms(logits, uniforms) }), false).tokens);
+}
+
+/**
+ * sampleTokens (from a generator) or sampleTokensAt (from per-row uniforms), plus each drawn token's
+ * log-probability under the distribution it was drawn from (the "processed" log-prob: temperature-scaled,
+ * top-k / top-p filtered; 0 for greedy): f32 [B]. These are the sampler's log-probs that a trainer
+ * compares with its own to correct for the mismatch.
+ */
+export function sampleTokensWithLogProbs(logits: Tensor, options: SamplingOptions, source: Generator | { uniforms: ArrayLike<number> }): { tokens: Tensor; logProbs: Tensor } {
+  const checked = "uniforms" in source ? { uniforms: checkUniforms(logits, source.uniforms) } : source;
+  return tidy(() => {
+    const { tokens, logProbs } = sampleFiltered(logits, options, drawWith(checked), true);
+    return { tokens, logProbs: logProbs! };
+  });
+}
+
+/**
+ * sampleTokensAt / sampleTokensWithLogProbs with the uniforms as an f32 [B] tensor (data, so one captured
+ * sampling step serves every step of a generation; the caller keeps them in [0, 1)): the tokens, and with
+ * `processedLogProbs` each token's log-prob under the filtered distribution.
+ */
+export function sampleTokensAtTensor(logits: Tensor, options: SamplingOptions, uniforms: Tensor, { processedLogProbs = false }: { processedLogProbs?: boolean } = {}): { tokens: Tensor; logProbs?: Tensor } {
+  return tidy(() => sampleFiltered(logits, options, drawWith({ uniforms }), processedLogProbs));
+}
+
+/** A draw of one rank per row of filtered logits [B, V'] -> i32 [B]: the counter-based kernel, or per-row uniforms. */
+function drawWith(source: Generator | { uniforms: ArrayLike<number> | Tensor }): (kept: Tensor) => Tensor {
+  if ("uniforms" in source) return (kept) => inverseCdf(kept, source.uniforms);
+  return (kept) => reshape(multinomial(kept, 1, source), [kept.shape[0]]);
+}
+
+function checkUniforms(logits: Tensor, uniforms: ArrayLike<number>): ArrayLike<number> {
   if (logits.rank === 2 && uniforms.length !== logits.shape[0]) {
     throw new GenerationError(`sampleTokensAt: ${uniforms.length} uniforms for ${logits.shape[0]} rows of logits`);
   }
@@ -55,15 +88,7 @@ export function sampleTokensAt(logits: Tensor, options: SamplingOptions, uniform
     const u = uniforms[b];
     if (!(u >= 0 && u < 1)) throw new GenerationError(`sampleTokensAt: uniform ${b} must be in [0, 1), got ${u}`);
   }
-  return tidy(() => sampleTokensAtTensor(logits, options, engine.makeTensor(Float32Array.from(uniforms), [uniforms.length], "f32", logits.backend)));
-}
-
-/**
- * `sampleTokensAt` with the uniforms as an f32 [B] tensor (data, so a captured sampling step serves
- * every step of a generation); the caller keeps them in [0, 1).
- */
-export function sampleTokensAtTensor(logits: Tensor, options: SamplingOptions, uniforms: Tensor): Tensor {
-  return sampleFiltered(logits, options, (kept) => inverseCdf(kept, uniforms));
+  return uniforms;
 }
 
 /**
@@ -72,37 +97,48 @@ export function sampleTokensAtTensor(logits: Tensor, options: SamplingOptions, u
  * exclusive cumulative probability is at most u * total. A token of probability zero is never drawn,
  * even where rounding puts u * total at the very end of the CDF.
  */
-function inverseCdf(logits: Tensor, uniforms: Tensor): Tensor {
+function inverseCdf(logits: Tensor, uniforms: ArrayLike<number> | Tensor): Tensor {
   const [b, vocab] = logits.shape;
   const backend = logits.backend;
   const p = softmax(logits);
   const before = cumsum(p, -1, { exclusive: true });
-  const threshold = mul(sum(p, -1, { keepDims: true }), reshape(uniforms, [b, 1]));
+  const u = uniforms instanceof Tensor ? reshape(uniforms, [b, 1]) : engine.makeTensor(Float32Array.from(uniforms), [b, 1], "f32", backend);
+  const threshold = mul(sum(p, -1, { keepDims: true }), u);
   const index = arange(0, vocab, 1, "f32", backend);
   const candidates = where(lessEqual(before, threshold), where(greater(p, 0), index, -1), -1);
   return argmax(candidates, -1);
 }
 
-/** Greedy, or temperature, top-k and top-p filtering, then `draw` ([B, V'] filtered logits -> i32 [B] ranks). */
-function sampleFiltered(logits: Tensor, options: SamplingOptions, draw: (kept: Tensor) => Tensor): Tensor {
+/**
+ * Greedy, or temperature, top-k and top-p filtering, then `draw` ([B, V'] filtered logits -> i32 [B]
+ * ranks); with `withLogProbs` also the log-prob of each drawn token under the filtered distribution.
+ */
+function sampleFiltered(logits: Tensor, options: SamplingOptions, draw: (kept: Tensor) => Tensor, withLogProbs: boolean): { tokens: Tensor; logProbs?: Tensor } {
   checkSampling(options);
   const { temperature = 1, topK = 0, topP = 1 } = options;
   if (logits.rank !== 2) throw new GenerationError(`sampleTokens: logits must be [batch, vocab], got rank ${logits.rank}`);
-  return tidy(() => {
-    if (temperature === 0) return argmax(logits, -1);
-    const [b, vocab] = logits.shape;
-    const scaled = temperature === 1 ? logits : div(logits, temperature);
-    const k = topK > 0 ? Math.min(topK, vocab) : vocab;
-    if (k === vocab && topP === 1) return draw(scaled);
-    // Sort (the k largest, descending), filter in sorted order, sample a rank, map it back to a token id.
-    const { values, indices } = topk(scaled, k);
-    let kept = values;
-    if (topP < 1) {
-      // A token stays if the probability of the tokens ranked before it is below p (so the first always stays).
-      const before = cumsum(softmax(values), -1, { exclusive: true });
-      kept = where(less(before, topP), values, FILTERED_LOGIT);
-    }
-    const rank = reshape(draw(kept), [b, 1]);
-    return reshape(takeAlongAxis(indices, rank, -1), [b]);
-  });
+  const [b, vocab] = logits.shape;
+  if (temperature === 0) return { tokens: argmax(logits, -1), logProbs: withLogProbs ? zeros([b]) : undefined };
+  const scaled = temperature === 1 ? logits : div(logits, temperature);
+  const k = topK > 0 ? Math.min(topK, vocab) : vocab;
+  if (k === vocab && topP === 1) {
+    const tokens = draw(scaled);
+    return { tokens, logProbs: withLogProbs ? pick(logSoftmax(scaled, -1), reshape(tokens, [b, 1])) : undefined };
+  }
+  // Sort (the k largest, descending), filter in sorted order, sample a rank, map it back to a token id.
+  const { values, indices } = topk(scaled, k);
+  let kept = values;
+  if (topP < 1) {
+    // A token stays if the probability of the tokens ranked before it is below p (so the first always stays).
+    const before = cumsum(softmax(values), -1, { exclusive: true });
+    kept = where(less(before, topP), values, FILTERED_LOGIT);
+  }
+  const rank = reshape(draw(kept), [b, 1]);
+  const tokens = reshape(takeAlongAxis(indices, rank, -1), [b]);
+  return { tokens, logProbs: withLogProbs ? pick(logSoftmax(kept, -1), rank) : undefined };
+}
+
+/** x [B, V] at column index [B, 1] -> [B]. */
+function pick(x: Tensor, index: Tensor): Tensor {
+  return reshape(takeAlongAxis(x, index, -1), [x.shape[0]]);
 }

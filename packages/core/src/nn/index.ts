@@ -17,3 +17,4 @@ export { YARN_DEFAULTS, type YarnScaling, yarnActive, yarnCorrectionDim, yarnCor
 export * from "./moe-gate.ts";
 export * from "./moe.ts";
 export * from "./moe-balance.ts";
+export * from "./dropout.ts";

@@ -1,4 +1,5 @@
-/** Linear: y = x W^T + b with an HF-layout weight [out, in]. */
+/** Linear: y = x W^T + b with an HF-layout weight [out, in], plus an optional adapter's output (LoRA). */
+import { add } from "../ops/elementwise.ts";
 import { linear } from "../ops/matmul.ts";
 import { type Fp8LinearOptions, fp8Linear } from "../quant/fp8-linear.ts";
 import { blockScaleShape, dequantizeBlockWeight } from "../quant/fp8-block-weights.ts";
@@ -16,6 +17,16 @@ export interface LinearOptions extends InitOptions {
    * DeepSeek-V3's released checkpoints), dequantised at every use; such a weight is not trainable.
    */
   fp8Weight?: boolean;
+}
+
+/** A trainable addition to a Linear layer's output (a LoRA adapter: lora/lora-adapter.ts). */
+export interface LinearAdapter {
+  /** x [..., in] -> the adapter's contribution [..., out]. */
+  forward(x: Tensor): Tensor;
+  /** The adapter as a weight delta [out, in] (what merging adds to W). */
+  deltaWeight(): Tensor;
+  /** The adapter's own parameters (not the layer's). */
+  parameters(): Variable[];
 }
 
 export class Linear extends Module {
@@ -50,10 +61,19 @@ export class Linear extends Module {
     return this.weight_scale_inv ? dequantizeBlockWeight(this.weight, this.weight_scale_inv) : this.weight;
   }
 
+  /** Added to the output when set (not a child module: its parameters are not the layer's). */
+  adapter: LinearAdapter | undefined;
+
   /** x [..., in] -> [..., out] */
   forward(x: Tensor): Tensor {
-    if (this.weight_scale_inv) return tidy(() => this.multiply(x, this.denseWeight()));
-    return this.multiply(x, this.weight);
+    const y = this.weight_scale_inv ? tidy(() => this.multiply(x, this.denseWeight())) : this.multiply(x, this.weight);
+    return this.adapter ? add(y, this.adapter.forward(x)) : y;
+  }
+
+  /** The weight the layer applies as f32: W (dequantised when stored as FP8) plus the adapter's delta. */
+  effectiveWeight(): Tensor {
+    const w = this.denseWeight();
+    return this.adapter ? add(w, this.adapter.deltaWeight()) : w;
   }
 
   private multiply(x: Tensor, w: Tensor): Tensor {
@@ -63,4 +83,15 @@ export class Linear extends Module {
 
 export function checkDim(layer: string, what: string, n: number): void {
   if (!Number.isSafeInteger(n) || n <= 0) throw new RangeError(`${layer}: ${what} must be a positive integer, got ${n}`);
+}
+
+/** Every parameter a module's forward pass reads: its own and those of adapters on its Linear layers. */
+export function parametersWithAdapters(module: Module): Variable[] {
+  const out = module.parameters();
+  const visit = (m: Module): void => {
+    if (m instanceof Linear && m.adapter) out.push(...m.adapter.parameters());
+    for (const child of m.namedChildren().values()) visit(child);
+  };
+  visit(module);
+  return out;
 }

@@ -164,7 +164,8 @@ export class MultiHeadLatentAttention extends Module {
   absorbedWeights(): { wk: Tensor; wv: Tensor } {
     const { nHeads: h, qkNopeHeadDim: dn, vHeadDim: dv, kvLoraRank } = this.config;
     return tidy(() => {
-      const [wk, wv] = split(reshape(this.kv_b_proj.denseWeight(), [h, dn + dv, kvLoraRank]), [dn, dv], 1);
+      // The effective weight: dequantised when stored as FP8, plus a LoRA adapter's delta when there is one.
+      const [wk, wv] = split(reshape(this.kv_b_proj.effectiveWeight(), [h, dn + dv, kvLoraRank]), [dn, dv], 1);
       return { wk, wv };
     });
   }

@@ -2,6 +2,7 @@
  * A decoder-only transformer language model (Llama / Qwen-style blocks, DeepSeek-style config), laid
  * out like HF's `*ForCausalLM`: `model.embed_tokens`, `model.layers.N`, `model.norm`, `lm_head`.
  */
+import { checkpoint } from "../autograd/checkpoint.ts";
 import { ShapeError } from "../errors.ts";
 import { KVCache } from "../generate/kv-cache.ts";
 import { type StaticCacheEntry, StaticKVCache } from "../generate/static-kv-cache.ts";
@@ -21,7 +22,7 @@ import type { Tensor } from "../tensor/tensor.ts";
 import { DecoderBlock } from "./decoder-block.ts";
 import { Embedding } from "./embedding.ts";
 import type { InitOptions } from "./init.ts";
-import { Linear } from "./linear.ts";
+import { Linear, parametersWithAdapters } from "./linear.ts";
 import { Module, ModuleList } from "./module.ts";
 import type { MoEForwardOptions } from "./moe.ts";
 import { RMSNorm } from "./rms-norm.ts";
@@ -48,6 +49,12 @@ export class TransformerModel extends Module {
   readonly norm: RMSNorm;
   /** RoPE tables for positions 0 .. maxSeqLen - 1 (buffers: not trained, not saved). */
   private readonly rope: RopeTables;
+  /**
+   * Recompute each decoder block's activations in the backward pass instead of keeping them on the tape
+   * (autograd/checkpoint.ts): the same gradients, bit for bit, for less memory and one more forward pass.
+   * Cached decoding is unaffected.
+   */
+  gradientCheckpointing = false;
 
   constructor(
     readonly config: TransformerConfig,
@@ -73,7 +80,10 @@ export class TransformerModel extends Module {
       const tables = { cos: slice(this.rope.cos, [0, 0], [s, -1]), sin: slice(this.rope.sin, [0, 0], [s, -1]) };
       const aux: Tensor[] = [];
       let h = this.embed_tokens.forward(tokens);
-      for (const layer of this.layers) h = layer.forward(h, tables, { ...moe, auxLosses: auxLosses ? aux : undefined });
+      for (const layer of this.layers) {
+        const options = { ...moe, auxLosses: auxLosses ? aux : undefined };
+        h = this.gradientCheckpointing ? checkpointedBlock(layer, h, tables, options) : layer.forward(h, tables, options);
+      }
       return { h: this.norm.forward(h), aux };
     });
     auxLosses?.push(...aux);
@@ -197,6 +207,19 @@ export class TransformerLM extends Module {
   }
 
   /**
+   * tokens i32 [B, S] -> the final hidden states [B, S, dim] the output head reads (see `head`); MoE
+   * balance losses go into `moe.auxLosses`.
+   */
+  hiddenStates(tokens: Tensor, moe: MoEForwardOptions = {}): Tensor {
+    return this.model.forward(tokens, moe);
+  }
+
+  /** Turns gradient checkpointing of the decoder blocks on or off (HF's gradient_checkpointing_enable). */
+  setGradientCheckpointing(enabled: boolean): void {
+    this.model.gradientCheckpointing = enabled;
+  }
+
+  /**
    * Logits and the summed MoE balance loss (a scalar; undefined without MoE layers or with alpha 0).
    * `moe` says whether the pass counts expert loads and which alpha it uses (training forwards set both).
    */
@@ -279,6 +302,24 @@ export class TransformerLM extends Module {
       return auxLoss ? add(loss, auxLoss) : loss;
     });
   }
+}
+
+/** One block under gradient checkpointing; the RoPE tables travel as inputs so the tape keeps them. */
+function checkpointedBlock(layer: DecoderBlock, h: Tensor, tables: RopeTables, moe: MoEForwardOptions): Tensor {
+  let runs = 0;
+  const [out, ...aux] = checkpoint(
+    (x, cos, sin) => {
+      const blockAux: Tensor[] = [];
+      // Expert loads are counted (when asked) in the first run only, not again in the recomputation.
+      const countLoad = runs++ === 0 ? moe.countLoad : false;
+      const y = layer.forward(x, { cos, sin }, { ...moe, countLoad, auxLosses: moe.auxLosses ? blockAux : undefined });
+      return [y, ...blockAux];
+    },
+    [h, tables.cos, tables.sin],
+    parametersWithAdapters(layer),
+  );
+  moe.auxLosses?.push(...aux);
+  return out;
 }
 
 function checkTokens(what: string, tokens: Tensor, maxSeqLen: number): void {

@@ -46,7 +46,8 @@ export function artifactProblem(path: string, kind: ArtifactKind, format?: "bund
     for (const f of ["config.json", "model.safetensors"]) if (!existsSync(join(path, f))) return `${path} has no ${f}; a model is a bundle directory with config.json and model.safetensors`;
     return undefined;
   }
-  if (isDir) return `${path} is a directory; a ${kind} is a ${kind === "dataset" ? "JSON Lines" : "JSON"} file`;
+  // A dataset may also be a Hugging Face dataset folder (its split files are found when it is read).
+  if (isDir && kind !== "dataset") return `${path} is a directory; a ${kind} is a JSON file`;
   return undefined;
 }
 

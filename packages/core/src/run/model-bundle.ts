@@ -17,7 +17,8 @@ import { CHECKPOINT_FILES, type Checkpoint, loadCheckpoint, readCheckpointConfig
 import { TransformerLM } from "../nn/transformer-lm.ts";
 import { type TransformerConfig, transformerConfig } from "../nn/transformer-config.ts";
 import { countParameters } from "../models/parameter-count.ts";
-import { splitReference } from "../train/grpo/grpo-trainer.ts";
+import { mergeAdapterTensors } from "../lora/lora-model.ts";
+import { splitTrainerWeights } from "../train/grpo/grpo-trainer.ts";
 import { previewValue } from "../util/preview.ts";
 
 export interface BundleConfig {
@@ -96,8 +97,9 @@ export async function loadModelBundle(dir: string, tokenizers?: ReadonlyMap<stri
   if (!fits) {
     throw new ModelBundleError(`${where}: model.vocabSize ${modelConfig.vocabSize} differs from the tokenizer's ${tokenizer.vocabSize} tokens`);
   }
-  // A GRPO checkpoint also holds its reference model (under ref_model.); a bundle is the policy.
-  const weights = splitReference(checkpoint.weights).policy;
+  // A GRPO checkpoint also holds its reference model (under ref_model.) and, with LoRA, its adapters
+  // (under PEFT's names, applied with the config in trainer_state.json); a bundle is the policy.
+  const { policy: weights, adapters } = splitTrainerWeights(checkpoint.weights);
   // Check the sizes before allocating: a config that claims more parameters than the weights hold
   // would otherwise build (and randomly initialise) a model of any size.
   const stored = Object.values(weights).reduce((n, t) => n + t.data.length, 0);
@@ -106,6 +108,7 @@ export async function loadModelBundle(dir: string, tokenizers?: ReadonlyMap<stri
   const model = new TransformerLM(modelConfig);
   try {
     model.loadStateDict(weights);
+    if (Object.keys(adapters).length > 0) mergeAdapterTensors(model, checkpoint.trainerState?.lora, adapters, `${dir}/trainer_state.json`);
   } catch (error) {
     model.dispose();
     if (error instanceof R1tsError) throw new ModelBundleError(`${dir}/model.safetensors does not fit the model of ${where}: ${error.message}`, { cause: error });

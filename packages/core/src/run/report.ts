@@ -34,7 +34,7 @@ export function chartSpecs(metrics: readonly Record<string, unknown>[]): ChartSp
     keys.has("kl")
       ? { id: "kl", title: "KL to the reference (k3)", source: "metrics", series: [{ key: "kl", label: "kl" }] }
       : { id: "kl", title: "Policy entropy (no KL term: beta = 0)", source: "metrics", series: [{ key: "entropy", label: "entropy" }] },
-    { id: "length", title: "Completion length (tokens)", source: "metrics", series: [{ key: "completionLengthMean", label: "mean" }, { key: "completionLengthMax", label: "max" }, { key: "completionLengthMin", label: "min" }] },
+    { id: "length", title: "Completion length (tokens)", source: "metrics", series: [{ key: "completions/mean_length", label: "mean" }, { key: "completions/max_length", label: "max" }, { key: "completions/min_length", label: "min" }] },
   ];
   return charts;
 }

@@ -21,7 +21,7 @@ export class LocalRolloutEngine implements RolloutEngine {
     const chunk = Math.max(1, Math.min(rows.length, this.maxBatchRows));
     for (let start = 0; start < rows.length; start += chunk) {
       const result = await generate(this.model, rows.slice(start, start + chunk), {
-        maxNewTokens, temperature, topP, topK, eosTokenId, tokenizer: this.tokenizer, rowSeeds: rowSeeds.slice(start, start + chunk), returnLogProbs: true,
+        maxNewTokens, temperature, topP, topK, eosTokenId, tokenizer: this.tokenizer, rowSeeds: rowSeeds.slice(start, start + chunk), returnLogProbs: true, logProbsMode: "processed",
       });
       out.completionIds.push(...result.completionIds);
       out.texts.push(...result.texts!);

@@ -29,8 +29,11 @@ export const rejectionSamplingSchema = z.object({
   topP: z.number().gt(0).max(1).default(1),
   /** Default: as many as fit after the longest prompt. */
   maxNewTokens: int(1).optional(),
-  /** Reward name -> the least score kept (inclusive). A null score (not applicable) fails. */
-  thresholds: z.record(z.string(), z.number()).default({ accuracy: 1 }),
+  /**
+   * Reward name -> the least score kept (inclusive). A null score (not applicable) fails. Default: the
+   * run's correctness reward (`eval.correctness`) at 1, i.e. keep the correct completions.
+   */
+  thresholds: z.record(z.string(), z.number()).optional(),
   filters: readabilityFiltersSchema.default(readabilityFiltersSchema.parse({})),
   /** Drop completions that hit the token limit without an end-of-text token. */
   dropTruncated: z.boolean().default(true),
@@ -45,3 +48,14 @@ export const rejectionSamplingSchema = z.object({
 
 export type ReadabilityFilters = z.output<typeof readabilityFiltersSchema>;
 export type RejectionSamplingOptions = z.output<typeof rejectionSamplingSchema>;
+/** ... with the thresholds resolved (the default taken from the run's evaluation settings). */
+export type ResolvedRejectionSamplingOptions = RejectionSamplingOptions & { thresholds: Record<string, number> };
+
+/**
+ * The thresholds in force: the options' own, else the run's correctness reward (eval.correctness) at 1;
+ * undefined when there are neither (no reward name is assumed).
+ */
+export function rejectionThresholds(options: Pick<RejectionSamplingOptions, "thresholds">, correctness: string | undefined | null): Record<string, number> | undefined {
+  if (options.thresholds) return options.thresholds;
+  return correctness ? { [correctness]: 1 } : undefined;
+}

@@ -15,7 +15,7 @@ import type { ModelBundle } from "../run/model-bundle.ts";
 import type { Problem } from "../tasks/task.ts";
 import { R1tsError } from "../errors.ts";
 import { readabilityRewardUses } from "./readability.ts";
-import type { RejectionSamplingOptions } from "./rejection-options.ts";
+import type { ResolvedRejectionSamplingOptions } from "./rejection-options.ts";
 import { type Candidate, type SelectionStats, selectSamples } from "./select-samples.ts";
 
 export interface RejectionResult {
@@ -44,7 +44,7 @@ export async function rejectionSample(
   bundle: ModelBundle,
   problems: readonly Problem[],
   rewards: RewardRunner,
-  options: RejectionSamplingOptions & { seed: number },
+  options: ResolvedRejectionSamplingOptions & { seed: number },
   io: RejectionIo,
 ): Promise<RejectionResult> {
   await mkdir(io.workDir, { recursive: true });

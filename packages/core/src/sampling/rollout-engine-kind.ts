@@ -1,9 +1,11 @@
 /**
  * Rollout engine kinds a plugin provides (the queue engine of @r1ts/queue): registered in the run's
  * container under a name, chosen by a run config's `rollout.engine` with options of their own, and made per
- * training stage with the policy they serve. (`registerRolloutEngine` instead replaces the default engine a
- * config's `engine: local` gets, for code that swaps the engine without options.) An engine's own options (its Redis, queue, weight store) sit beside `engine` in the
- * `rollout` section and are validated by its schema; `maxStaleness`, `importanceCap` and `rewardsOn` are the trainer's.
+ * training stage with the policy they serve (pipeline/stages/stage-rollout-engine.ts makes every engine).
+ * The built-in kind `local` takes no options: it is the container's rollout-engine part, which
+ * `registerRolloutEngine` replaces (for code that swaps the engine without options). An engine's own
+ * options (its Redis, queue, weight store) sit beside `engine` in the `rollout` section and are validated
+ * by its schema; `maxStaleness`, `importanceCap` and `rewardsOn` are the trainer's.
  */
 import { z } from "zod";
 import type { Tokenizer } from "../data/tokenizer.ts";

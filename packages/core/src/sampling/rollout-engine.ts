@@ -39,7 +39,11 @@ export interface Rollouts {
   /** Decoded completions, without the EOS token. */
   texts: string[];
   finishReasons: FinishReason[];
-  /** The sampler's log p(token) of each completion token (temperature 1, unfiltered), when the engine reports them. */
+  /**
+   * When the engine reports them: the log-prob of each completion token under the distribution it was
+   * sampled from (temperature, top-k / top-p applied: generate's logProbsMode "processed"). The trainer
+   * compares them with its own to correct a rollout/trainer mismatch or stale rollouts (TIS).
+   */
   logProbs?: number[][];
   /** The policy version that sampled these rollouts, when the engine knows it. */
   policyVersion?: number;

@@ -3,5 +3,6 @@ export * from "./template.ts";
 export * from "./task.ts";
 export * from "./arithmetic.ts";
 export * from "./countdown.ts";
+export * from "./final-answer.ts";
 export * from "./task-config.ts";
 export * from "./task-factory.ts";

@@ -8,10 +8,11 @@ import { NON_DIFFERENTIABLE_KERNELS, PRIMITIVE_KERNELS } from "../backend/kernel
 import { inferOutputs } from "../backend/shape-inference.ts";
 import { BackendError, ShapeError, TensorStateError } from "../errors.ts";
 import { Tape } from "../autograd/tape.ts";
-import type { TapeKernel } from "../autograd/tape.ts";
+import type { CustomGradient, TapeKernel } from "../autograd/tape.ts";
+import { savedTensorsOf } from "../autograd/saved-tensors.ts";
 import type { TensorSpec } from "../backend/shape-inference.ts";
 import type { DType, TypedArray } from "./dtype.ts";
-import { allocateStorage, isStorageOf } from "./dtype.ts";
+import { allocateStorage, bytesPerElement, isStorageOf } from "./dtype.ts";
 import { assertValidShape, formatShape, shapesEqual, sizeOf } from "./shape.ts";
 import { Tensor, Variable, setTensorHost } from "./tensor.ts";
 
@@ -28,6 +29,8 @@ export interface MemoryInfo {
   numBuffers: number;
   /** Distinct buffers referenced by live tensors, over all backends. */
   numDataIds: number;
+  /** Bytes of those buffers (element storage only, as torch.cuda.memory_allocated counts tensors). */
+  numBytes: number;
 }
 
 /**
@@ -57,6 +60,10 @@ export class Engine {
   private readonly tapes: Tape[] = [];
   private tapePaused = 0;
   private liveTensors = 0;
+  /** Bytes of each referenced buffer, their sum, and the sum's high-water mark. */
+  private readonly bufferBytes = new Map<DataId, number>();
+  private liveBytes = 0;
+  private peakLiveBytes = 0;
   private tracer: KernelTracer | null = null;
   /** The variable holding each buffer (so a capture sees a view of a variable, e.g. a reshaped weight, as that variable). */
   private readonly variableOfData = new Map<DataId, Variable>();
@@ -156,10 +163,17 @@ export class Engine {
 
   private wrap(dataId: DataId, shape: readonly number[], dtype: DType, backend: Backend): Tensor {
     const t = new Tensor(dataId, shape, dtype, backend);
+    if (!this.refCounts.has(dataId)) this.countBytes(dataId, sizeOf(shape) * bytesPerElement(dtype));
     this.retain(dataId);
     this.liveTensors++;
     this.track(t);
     return t;
+  }
+
+  private countBytes(dataId: DataId, bytes: number): void {
+    this.bufferBytes.set(dataId, bytes);
+    this.liveBytes += bytes;
+    if (this.liveBytes > this.peakLiveBytes) this.peakLiveBytes = this.liveBytes;
   }
 
   private retain(dataId: DataId): void {
@@ -171,6 +185,8 @@ export class Engine {
     if (n > 0) this.refCounts.set(dataId, n);
     else {
       this.refCounts.delete(dataId);
+      this.liveBytes -= this.bufferBytes.get(dataId) ?? 0;
+      this.bufferBytes.delete(dataId);
       backend.disposeData(dataId);
     }
   }
@@ -317,7 +333,18 @@ export class Engine {
       numTensors: this.liveTensors,
       numBuffers: this.currentBackend ? this.currentBackend.numBuffers() : 0,
       numDataIds: this.refCounts.size,
+      numBytes: this.liveBytes,
     };
+  }
+
+  /** The most `memory().numBytes` has been since the start or the last `resetPeakMemory()`. */
+  peakBytes(): number {
+    return this.peakLiveBytes;
+  }
+
+  /** Starts a new high-water mark for `peakBytes()` from the bytes held now. */
+  resetPeakMemory(): void {
+    this.peakLiveBytes = this.liveBytes;
   }
 
   // ---- autograd ----
@@ -363,19 +390,54 @@ export class Engine {
     }
   }
 
+  /**
+   * Records one tape node for a computation whose gradient is `gradient` rather than a registered
+   * kernel's (gradient checkpointing, custom gradients): `inputs` are every tensor it depends on that
+   * may be watched, `outputs` what it returned. Nothing is recorded outside a tape or under noGrad.
+   */
+  recordCustom(inputs: readonly Tensor[], outputs: Tensor[], gradient: CustomGradient): void {
+    this.record("Custom", { gradient }, inputs, outputs);
+  }
+
+  /**
+   * Runs `fn` (under noGrad) failing on any kernel input that a tape in progress watches unless its id
+   * is in `allowed`: a checkpointed function must declare every such tensor, or its gradient would be lost.
+   */
+  guardReads<T>(allowed: ReadonlySet<number>, what: string, fn: () => T): T {
+    const previous = this.readGuard;
+    this.readGuard = { allowed, what };
+    try {
+      return this.noGrad(fn);
+    } finally {
+      this.readGuard = previous;
+    }
+  }
+
+  private readGuard: { allowed: ReadonlySet<number>; what: string } | undefined;
+
   private record(kernel: TapeKernel, attrs: Record<string, unknown>, inputs: readonly Tensor[], outputs: Tensor[]): void {
+    if (this.readGuard && this.tapes.length > 0) {
+      const { allowed, what } = this.readGuard;
+      for (const t of inputs) {
+        if (!allowed.has(t.id) && this.tapes.some((tape) => tape.isWatched(t))) {
+          throw new TensorStateError(`${what}: ${kernel} reads tensor #${t.id} ${formatShape(t.shape)}${t instanceof Variable ? ` "${t.name}"` : ""}, which gradients flow to, but it is not one of the declared inputs or captured tensors`);
+        }
+      }
+    }
     if (this.tapes.length === 0 || this.tapePaused > 0) return;
     for (const tape of this.tapes) {
       if (!tape.dependsOnWatched(inputs)) continue;
       const diffOutputs = outputs.filter((o) => o.dtype === "f32");
       if (diffOutputs.length === 0) continue;
+      const saves = savedTensorsOf(kernel);
+      const keep = (t: Tensor, i: number, which: readonly number[] | "all" | undefined) => (!which || which === "all" || which.includes(i) ? this.untrackedView(t) : shapeStub(t));
       tape.push({
         kernel,
         attrs,
         inputIds: inputs.map((t) => t.id),
         outputIds: outputs.map((t) => t.id),
-        inputs: inputs.map((t) => this.untrackedView(t)),
-        outputs: outputs.map((t) => this.untrackedView(t)),
+        inputs: inputs.map((t, i) => keep(t, i, saves?.inputs)),
+        outputs: outputs.map((t, i) => keep(t, i, saves?.outputs)),
       });
     }
   }
@@ -388,6 +450,14 @@ export class Engine {
     v.kept = true;
     return v;
   }
+}
+
+/** A tensor's shape and dtype without its buffer (a released view: reading it fails). */
+function shapeStub(t: Tensor): Tensor {
+  const stub = new Tensor(t.dataId, t.shape, t.dtype, t.backend);
+  stub.markDisposed();
+  stub.kept = true;
+  return stub;
 }
 
 function collectTensors(value: unknown, out: Set<Tensor>, depth = 0): void {

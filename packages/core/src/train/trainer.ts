@@ -21,6 +21,7 @@ import { type Checkpoint, loadCheckpoint, saveCheckpoint } from "../io/checkpoin
 import type { HostTensor } from "../io/safetensors.ts";
 import { updateMoeBiases } from "../nn/moe-balance.ts";
 import type { MoEForwardOptions } from "../nn/moe.ts";
+import type { Module } from "../nn/module.ts";
 import type { TransformerLM } from "../nn/transformer-lm.ts";
 import type { AdamW } from "../optim/adamw.ts";
 import type { LrSchedule } from "../optim/schedules.ts";
@@ -59,6 +60,8 @@ export interface TrainerKind<H extends TrainerHooks> {
   readonly createHooks: () => H;
   /** Steps of the LR schedule (default: steps; GRPO: steps x numIterations). */
   readonly scheduleSteps?: number;
+  /** The module whose parameters are trained (default: the model; with LoRA, its adapters). */
+  readonly trainable?: Module;
 }
 
 /** The metrics the base adds to a step's: the max / mean expert load over the MoE gates (MoE models only). */
@@ -76,6 +79,8 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
   /** The trainer's seeded generator (which rows or prompts a step draws); saved in every checkpoint. */
   protected readonly rng: Generator;
   protected readonly schedule: LrSchedule;
+  /** The parameters the optimizer updates: the model's, or (LoRA) the adapters'. */
+  protected readonly trainable: Module;
   /** What a training forward passes to MoE layers: count expert loads, the trainer's balance-loss alpha. */
   protected readonly moeForward: Omit<MoEForwardOptions, "auxLosses">;
   private readonly error: new (message: string) => R1tsError;
@@ -98,7 +103,8 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
     this.checkpointConfig = parts.checkpointConfig ?? (() => null);
     this.evaluators = [...(parts.evaluators ?? [])];
     this.warn = parts.warn ?? ((m) => console.warn(m));
-    this.optimizer = createOptimizer(model, loop);
+    this.trainable = kind.trainable ?? model;
+    this.optimizer = createOptimizer(this.trainable, loop);
     this.schedule = createSchedule(loop, kind.scheduleSteps ?? loop.steps);
     this.rng = new Generator(loop.seed);
     this.moeForward = trainingForwardOptions(loop.moe.balanceLossAlpha);
@@ -154,7 +160,7 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
    * maxGradNorm, one AdamW step at the schedule's rate for `scheduleStep` (default: the step).
    */
   protected update<B>(microBatches: readonly B[], lossOf: (microBatch: B, index: number) => MicroBatchLoss, scheduleStep = this.step): Promise<GradientStepResult> {
-    return gradientStep(this.model.parameters(), this.optimizer, microBatches, lossOf, { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm });
+    return gradientStep(this.trainable.parameters(), this.optimizer, microBatches, lossOf, { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm });
   }
 
   /**
@@ -172,8 +178,8 @@ export abstract class Trainer<M extends object, H extends TrainerHooks = Trainer
    */
   protected updateTensors<T>(key: string, microBatches: readonly T[], lossOf: (microBatch: T) => MicroBatchLoss, scheduleStep = this.step): Promise<GradientStepResult> {
     const options = { lr: this.schedule(scheduleStep), maxGradNorm: this.loop.maxGradNorm };
-    if (!this.capturing()) return gradientStep(this.model.parameters(), this.optimizer, microBatches, (m) => lossOf(m), options);
-    this.capturedUpdates ??= new CapturedUpdates(() => this.model.parameters(), this.optimizer);
+    if (!this.capturing()) return gradientStep(this.trainable.parameters(), this.optimizer, microBatches, (m) => lossOf(m), options);
+    this.capturedUpdates ??= new CapturedUpdates(() => this.trainable.parameters(), this.optimizer);
     return this.capturedUpdates.run(key, microBatches, lossOf, options);
   }
 

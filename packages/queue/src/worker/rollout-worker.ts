@@ -95,7 +95,7 @@ export async function startRolloutWorker(options: RolloutWorkerOptions): Promise
       const rows = data.prompts.flatMap((p) => Array.from({ length: data.groupSize }, () => p));
       const result = await generate(model, rows, {
         maxNewTokens: data.maxNewTokens, temperature: data.temperature, topP: data.topP, topK: data.topK, eosTokenId: data.eosTokenId,
-        rowSeeds: rolloutRowSeeds(data.seed, data.firstPrompt, data.prompts.length, data.groupSize), returnLogProbs: true,
+        rowSeeds: rolloutRowSeeds(data.seed, data.firstPrompt, data.prompts.length, data.groupSize), returnLogProbs: true, logProbsMode: "processed",
       });
       if (options.tokenDelayMs) await new Promise((r) => setTimeout(r, options.tokenDelayMs! * Math.max(...result.completionLengths)));
       const seconds = (performance.now() - started) / 1000;

@@ -28,6 +28,8 @@ function composedGradient(kernel: Exclude<FusedKernel, "AdamW">): void {
         tape.dispose();
       }
     }),
+    // The composed fallback is recomputed from the inputs: the outputs are not needed.
+    { inputs: "all", outputs: [] },
   );
 }
 

@@ -24,4 +24,4 @@ registerGradient<{ transposeA: boolean; transposeB: boolean }>("MatMul", (dc, { 
     needsGrad[0] ? engine.tidy(() => sumToShape(da(), a.shape)) : null,
     needsGrad[1] ? engine.tidy(() => sumToShape(db(), b.shape)) : null,
   ];
-});
+}, { inputs: [0, 1], outputs: [] });

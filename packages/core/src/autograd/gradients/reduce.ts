@@ -15,7 +15,7 @@ function keptDims(dy: Tensor, shape: readonly number[], axes: number[]): Tensor 
 
 registerGradient<ReduceAttrs>("Sum", (dy, { inputs: [x], attrs: { axes } }) => [
   engine.tidy(() => broadcastTo(keptDims(dy, x.shape, axes), x.shape)),
-]);
+], { inputs: [], outputs: [] });
 
 // Max: the gradient is shared equally among the elements that attain the maximum.
 registerGradient<ReduceAttrs>("Max", (dy, { inputs: [x], outputs: [y], attrs: { axes } }) => [
@@ -24,14 +24,14 @@ registerGradient<ReduceAttrs>("Max", (dy, { inputs: [x], outputs: [y], attrs: { 
     const count = sum(hits, axes, { keepDims: true });
     return mul(div(hits, count), keptDims(dy, x.shape, axes));
   }),
-]);
+], { inputs: [0], outputs: [0] });
 
 // softmax: dx = y * (dy - sum(dy * y))
 registerGradient("Softmax", (dy, { outputs: [y] }) => [
   engine.tidy(() => mul(y, sub(dy, sum(mul(dy, y), -1, { keepDims: true })))),
-]);
+], { inputs: [], outputs: [0] });
 
 // log-softmax: dx = dy - softmax(x) * sum(dy) = dy - exp(y) * sum(dy)
 registerGradient("LogSoftmax", (dy, { outputs: [y] }) => [
   engine.tidy(() => sub(dy, mul(exp(y), sum(dy, -1, { keepDims: true })))),
-]);
+], { inputs: [], outputs: [0] });

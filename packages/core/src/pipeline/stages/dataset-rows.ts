@@ -1,11 +1,12 @@
 /**
- * SFT rows from a dataset artifact (JSONL or Parquet): prompt and completion columns, tokenized, EOS
+ * SFT rows from a dataset artifact (a JSONL or Parquet file, or one split of a Hugging Face dataset folder:
+ * data/hf-dataset.ts): prompt and completion columns, tokenized, EOS
  * appended. The prompt goes into the R1-Zero template (`template`), or, with `chat`, into the model's chat
  * template with its generation prompt (a text as one user turn, a conversation as it is).
  */
 import type { ChatMessage } from "../../data/chat-template.ts";
 import { HfPromptTokenizer } from "../../data/hf-tokenizer.ts";
-import { readDataset } from "../../data/parquet-dataset.ts";
+import { readHfDataset } from "../../data/hf-dataset.ts";
 import type { ModelBundle } from "../../run/model-bundle.ts";
 import { r1ZeroPrompt } from "../../tasks/template.ts";
 import type { SequenceRow } from "../../train/sequence-batch.ts";
@@ -27,6 +28,9 @@ export interface DatasetColumns {
   dropTooLong?: boolean;
   /** Leave out rows without a completion (held-out rows of a task that only some rows have completions for). */
   skipIncomplete?: boolean;
+  /** When `file` is a dataset folder: the split to read (default "train") and its config (subset) folder. */
+  split?: string;
+  subset?: string;
 }
 
 export interface DatasetSequenceRows {
@@ -37,7 +41,7 @@ export interface DatasetSequenceRows {
 
 /** The rows of dataset `file` (named `label` in errors, e.g. `input "data"`). */
 export async function datasetSequenceRows(ctx: StageContext, file: string, label: string, bundle: EncodingModel, columns: DatasetColumns): Promise<DatasetSequenceRows> {
-  const rows = await readDataset(file);
+  const { rows } = await readHfDataset(file, { split: columns.split, config: columns.subset });
   if (rows.length === 0) throw new StageError(ctx.id, ctx.stage, `${label} (${file}) has no rows; the stage that made it kept nothing (see its stage.json)`);
   const limit = bundle.model.config.maxSeqLen + 1;
   const chat = columns.chat ? bundle.tokenizer : undefined;

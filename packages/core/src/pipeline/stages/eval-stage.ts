@@ -23,7 +23,7 @@ export const evalStage = defineStage({
       await writeFileAtomic(ctx.outputPath("report"), JSON.stringify(report, (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v), 2) + "\n");
       const passAt = Object.fromEntries(Object.entries(report.passAtK).map(([k, v]) => [`pass@${k}`, v]));
       return {
-        metrics: { accuracy: report.accuracy, format: report.format, meanLength: report.meanLength, ...passAt },
+        metrics: { accuracy: report.accuracy, [`mean@${report.samplesPerProblem}`]: report.meanAtN, [`maj@${report.samplesPerProblem}`]: report.majAtN, format: report.format, meanLength: report.meanLength, ...passAt },
         tokens: { generated: report.generatedTokens },
         eval: report,
         note: `${report.problems} problems x ${report.samplesPerProblem} samples at temperature ${report.temperature}`,

@@ -1,4 +1,5 @@
 /** The `grpo` stage: GRPO (docs/grpo-algorithm.md) on a model, with the pipeline's task and the stage's rewards. */
+import { join } from "node:path";
 import { z } from "zod";
 import { rolloutConfigSchema } from "../../sampling/rollout-engine-kind.ts";
 import { grpoOptionsSchema } from "../../train/grpo/grpo-options.ts";
@@ -30,7 +31,7 @@ export const grpoStage = defineStage({
     const task = ctx.task();
     const { rollout: rolloutOptions, ...grpo } = o;
     const rollout = rolloutConfigSchema.parse(rolloutOptions ?? {});
-    let made;
+    let made: Awaited<ReturnType<typeof stageRolloutEngine>>;
     try {
       made = await stageRolloutEngine(ctx, bundle, rollout, ctx.rewards());
     } catch (error) {
@@ -39,13 +40,18 @@ export const grpoStage = defineStage({
     }
     const trainer = new GRPOTrainer({
       ...stageTrainerParts<GrpoHooks>(ctx, bundle, ctx.heldOutEvaluator(bundle)),
-      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made?.rewards ?? ctx.rewards(),
+      model: bundle.model, tokenizer: bundle.tokenizer, eosTokenId: bundle.eosTokenId, rewards: made.rewards ?? ctx.rewards(),
       prompts: (rng) => task.sampleTrain(rng),
       config: { ...grpo, seed: o.seed ?? ctx.seed, evalEvery: ctx.evalEvery, maxStaleness: rollout.maxStaleness, importanceCap: rollout.importanceCap },
-      rolloutEngine: made?.engine ?? (await ctx.rolloutEngine(bundle)),
+      rolloutEngine: made.engine,
     });
     try {
       await trainInStage(ctx, trainer);
+      if (trainer.lora) {
+        // The adapters as a PEFT folder beside the stage's outputs; the output model is the merged policy.
+        await trainer.saveAdapters(join(ctx.dir, "adapter"));
+        trainer.mergeAdapters();
+      }
       await saveStageModel(ctx, bundle);
       const history = trainer.history;
       const last = history.slice(-Math.max(1, Math.floor(history.length / 10)));
@@ -53,12 +59,12 @@ export const grpoStage = defineStage({
       const rows = o.promptsPerStep * o.groupSize;
       return {
         metrics: { steps: trainer.step, rewardFirst: mean(history.slice(0, last.length), "reward"), rewardLast: mean(last, "reward") },
-        tokens: { generated: Math.round(history.reduce((a, h) => a + h.completionLengthMean * rows, 0)), trained: sumOf(history, "tokens") * o.numIterations },
+        tokens: { generated: Math.round(history.reduce((a, h) => a + h["completions/mean_length"] * rows, 0)), trained: sumOf(history, "tokens") * o.numIterations },
         note: `${trainer.step} steps of ${o.promptsPerStep}x${o.groupSize} rollouts`,
       };
     } finally {
       trainer.dispose();
-      await made?.close();
+      await made.close();
       bundle.model.dispose();
     }
   },

@@ -8,7 +8,8 @@ import { writeFileAtomic } from "../../io/atomic-write.ts";
 import { Generator } from "../../random/generator.ts";
 import { defineStage, type StageContext, type StageResult } from "../stage.ts";
 import { distinctTrainProblems } from "../../tasks/task-factory.ts";
-import { rejectionSamplingSchema, type RejectionSamplingOptions } from "../../sampling/rejection-options.ts";
+import { rejectionSamplingSchema, rejectionThresholds, type RejectionSamplingOptions } from "../../sampling/rejection-options.ts";
+import { StageError } from "../errors.ts";
 import { readabilityRewardUses } from "../../sampling/readability.ts";
 import { datasetRows, rejectionSample, writeJsonl } from "../../sampling/rejection-sample.ts";
 import type { SelectionStats } from "../../sampling/select-samples.ts";
@@ -40,7 +41,11 @@ export async function sampleToDataset(ctx: StageContext, bundle: Awaited<ReturnT
   const problems = distinctTrainProblems(() => task.sampleTrain(rng), o.prompts);
   if (problems.length < o.prompts) ctx.log(`only ${problems.length} distinct training prompts found (asked for ${o.prompts})`);
   const readability = readabilityRewardUses(o.filters);
-  const result = await rejectionSample(bundle, problems, ctx.rewards(), { ...o, seed }, {
+  const thresholds = rejectionThresholds(o, ctx.evalSettings.correctness);
+  if (!thresholds) {
+    throw new StageError(ctx.id, ctx.stage, "rejection sampling keeps the completions that pass its thresholds: give sampling thresholds (e.g. { accuracy: 1 }) or name the correctness reward in eval.correctness");
+  }
+  const result = await rejectionSample(bundle, problems, ctx.rewards(), { ...o, seed, thresholds }, {
     workDir: join(ctx.dir, "samples"),
     readability: readability.length > 0 ? ctx.runContext.createRewardRunner(readability, { warn: (m) => ctx.log(`warning: ${m}`) }) : undefined,
     log: (m) => ctx.log(m),

@@ -33,6 +33,11 @@ export const datasetColumnsSchema = {
   chat: z.boolean().default(false),
   /** Leave out rows longer than the model's context (default: fail, naming the row). */
   dropTooLong: z.boolean().default(false),
+  /** A Hugging Face dataset folder as `data`: its split (default "train") and config (subset) folder. */
+  split: z.string().min(1).default("train"),
+  subset: z.string().min(1).optional(),
+  /** The split of an `evalData` folder (default "test"). */
+  evalSplit: z.string().min(1).default("test"),
 };
 
 /** SFT's options (batch, optimization, checkpoints), its length in steps or epochs, and the dataset's columns. */
@@ -48,7 +53,7 @@ export const sftStage = defineStage({
   options: sftStageOptions,
   inputs: {
     model: { kind: "model", description: "the model to fine-tune" },
-    data: { kind: "dataset", description: "rows with a prompt and a completion column (JSONL or Parquet)" },
+    data: { kind: "dataset", description: "rows with a prompt and a completion column (JSONL or Parquet, or a Hugging Face dataset folder)" },
     evalData: { kind: "dataset", optional: true, description: "held-out rows: their completion loss is measured before and after" },
   },
   outputs: { model: { kind: "model", description: "the fine-tuned model" } },
@@ -56,9 +61,9 @@ export const sftStage = defineStage({
     const bundle = await ctx.loadModel("model");
     try {
       const { rows, dropped } = await datasetSequenceRows(ctx, ctx.inputs.data.path, `input "data"`, bundle, o);
-      const evalRows = ctx.inputs.evalData ? (await datasetSequenceRows(ctx, ctx.inputs.evalData.path, `input "evalData"`, bundle, { ...o, dropTooLong: true, skipIncomplete: true })).rows : [];
+      const evalRows = ctx.inputs.evalData ? (await datasetSequenceRows(ctx, ctx.inputs.evalData.path, `input "evalData"`, bundle, { ...o, split: o.evalSplit, dropTooLong: true, skipIncomplete: true })).rows : [];
       const steps = o.steps ?? stepsForEpochs(o.epochs!, rows.length, o.batchSize);
-      const { seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, chat: _chat, dropTooLong: _d, ...sft } = o;
+      const { seed, epochs: _e, promptColumn: _p, completionColumn: _c, template: _t, chat: _chat, dropTooLong: _d, split: _s, subset: _sub, evalSplit: _es, ...sft } = o;
       const trainer = new SFTTrainer(bundle.model, rows, { ...sft, steps, seed: seed ?? ctx.seed, padId: bundle.eosTokenId, evalEvery: ctx.evalEvery }, evalRows, stageTrainerParts(ctx, bundle, ctx.heldOutEvaluator(bundle)));
       try {
         // The input model's held-out loss (a resumed attempt restores its checkpoint only inside trainInStage).

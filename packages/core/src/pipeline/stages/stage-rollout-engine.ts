@@ -1,7 +1,9 @@
 /**
- * The rollout engine of a GRPO stage, from its `rollout` options: `local` (none to make: the trainer
- * generates on its own model), or an engine a plugin registered (the queue engine of @r1ts/queue), made
- * with the stage's policy and validated against the engine's own options schema.
+ * The rollout engine of a GRPO stage, from its `rollout` options: the one place engines are made.
+ * `rollout.engine` names the kind: `local` is the run container's rollout-engine part (generation on the
+ * training model, or what a plugin's `registerRolloutEngine` put in its place), any other name an engine
+ * kind a plugin registered (`registerRolloutEngineKind`: the queue engine of @r1ts/queue), made with the
+ * stage's policy and validated against the engine's own options schema.
  */
 import { createHash } from "node:crypto";
 import { basename } from "node:path";
@@ -15,14 +17,15 @@ import type { StageContext } from "../stage.ts";
 /** A `rollout` section that names no registered engine, or whose options the engine refuses. */
 export class RolloutConfigError extends R1tsError {}
 
-/** The made engine (and remote reward runner), or undefined for the local engine. */
-export async function stageRolloutEngine(ctx: StageContext, bundle: ModelBundle, rollout: RolloutConfig, rewards: RewardRunner): Promise<MadeRolloutEngine | undefined> {
+/** The made engine (and, for engines with workers, a remote reward runner). */
+export async function stageRolloutEngine(ctx: StageContext, bundle: ModelBundle, rollout: RolloutConfig, rewards: RewardRunner): Promise<MadeRolloutEngine> {
   const { engine, maxStaleness, importanceCap: _cap, rewardsOn, ...own } = rollout;
   if (engine === "local") {
     if (rewardsOn === "workers") throw new RolloutConfigError(`rollout.rewardsOn: "workers" needs an engine with workers (rollout.engine: queue), but rollout.engine is "local"`);
     const extra = Object.keys(own);
     if (extra.length > 0) throw new RolloutConfigError(`rollout: the local engine takes no options, got ${extra.map((k) => JSON.stringify(k)).join(", ")} (set rollout.engine to the engine they belong to, e.g. queue)`);
-    return undefined;
+    // The trainer disposes its engine; nothing else to close.
+    return { engine: await ctx.rolloutEngine(bundle), close: async () => {} };
   }
   const factory = ctx.runContext.rolloutEngineKinds.get(engine);
   if (!factory) {

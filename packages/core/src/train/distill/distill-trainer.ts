@@ -1,15 +1,18 @@
 /**
  * SFT of a student on teacher traces with the logit-level KL term of `distillationLoss` (teacher and
  * student share a tokenizer; docs/distillation.md). Rows are drawn like the SFT trainer's; the loop,
- * hooks, checkpoints and resume are the Trainer base's.
+ * hooks, checkpoints and resume are the Trainer base's. On a graph backend (onnx) the update, teacher
+ * forward included, is captured as one graph per bucketed batch width, like SFT's.
  */
-import { noGrad } from "../../memory.ts";
+import { lengthBucket } from "../../generate/captured-decoding.ts";
+import { dispose, noGrad, tidy } from "../../memory.ts";
 import type { TransformerLM } from "../../nn/transformer-lm.ts";
+import { scalar } from "../../ops/creation.ts";
 import { add } from "../../ops/elementwise.ts";
-import { tidy } from "../../memory.ts";
+import type { Tensor } from "../../tensor/tensor.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
 import { createTrainerHooks } from "../hooks/trainer-hooks.ts";
-import { type BatchTensors, type SequenceRow, batchTensors, drawMicroBatches, rowsProblem } from "../sequence-batch.ts";
+import { type BatchTensors, type SequenceBatch, type SequenceRow, batchTensors, drawMicroBatches, padBatch, rowsProblem } from "../sequence-batch.ts";
 import { Trainer, type TrainerParts } from "../trainer.ts";
 import { type DistillationConfig, DistillationError, type ResolvedDistillationConfig, resolveDistillationConfig } from "./distill-options.ts";
 import { distillationLoss } from "./logit-kl.ts";
@@ -51,17 +54,31 @@ export class DistillationTrainer extends Trainer<DistillationStepMetrics> {
     const micro = drawMicroBatches(this.rows, this.rng, batchSize, gradientAccumulation, { padId }).filter((m) => m.activeTokens > 0);
     const totalTokens = micro.reduce((n, m) => n + m.activeTokens, 0);
     const lr = this.schedule(this.step);
-    const { microBatches, gradNorm } = await this.update(micro, (m) => tidy(() => this.loss(batchTensors(m), totalTokens)));
+    const { microBatches, gradNorm } = this.capturing()
+      ? await this.capturedUpdate(micro, totalTokens, padId)
+      : await this.update(micro, (m) => tidy(() => this.loss(batchTensors(m), totalTokens)));
     const sum = (k: string) => microBatches.reduce((a, m) => a + m[k], 0);
     const stepSeconds = (performance.now() - started) / 1000;
     return { loss: sum("loss"), ce: sum("ce"), kl: sum("kl"), lr, gradNorm, tokens: totalTokens, stepSeconds, tokensPerSecond: totalTokens / stepSeconds };
+  }
+
+  /** The update captured as one graph: micro-batches padded to a bucketed width, the step's token count a scalar input. */
+  private async capturedUpdate(micro: SequenceBatch[], totalTokens: number, padId: number) {
+    const maxSeqLen = Math.min(this.model.config.maxSeqLen, this.teacher.config.maxSeqLen);
+    const width = Math.min(lengthBucket(Math.max(...micro.map((m) => m.width))), maxSeqLen);
+    const tensors = micro.map((m) => ({ ...batchTensors(padBatch(m, width, padId)), total: scalar(totalTokens) }));
+    try {
+      return await this.updateTensors("distill", tensors, (b) => this.loss(b, b.total));
+    } finally {
+      dispose(tensors);
+    }
   }
 
   /**
    * CE + klWeight T^2 KL(teacher || student) of a micro-batch, as sums over its tokens divided by the step's
    * `totalTokens` (so the micro-batches add up to the step's mean), plus the MoE balance loss.
    */
-  loss(b: BatchTensors, totalTokens: number): MicroBatchLoss {
+  loss(b: BatchTensors, totalTokens: number | Tensor): MicroBatchLoss {
     const teacherLogits = noGrad(() => this.teacher.forward(b.inputs));
     const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
     const parts = distillationLoss(logits, teacherLogits, b.targets, b.mask, totalTokens, this.config);

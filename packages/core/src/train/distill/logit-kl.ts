@@ -10,7 +10,7 @@
  * (d kl / d z_S = (p_S - p_T) / T). The teacher's logits carry no gradient.
  */
 import { crossEntropy } from "../../ops/fused/index.ts";
-import { add, div, exp, mul, stopGradient, sub } from "../../ops/elementwise.ts";
+import { add, div, exp, maximum, mul, stopGradient, sub } from "../../ops/elementwise.ts";
 import { reshape } from "../../ops/layout.ts";
 import { sum } from "../../ops/reduce.ts";
 import { logSoftmax } from "../../ops/softmax.ts";
@@ -38,13 +38,14 @@ export function klDivergence(teacherLogits: Tensor, studentLogits: Tensor, tempe
 /**
  * logits and teacherLogits [B, S, V], targets [B, S] i32, mask [B, S] f32 (1 = a completion token).
  * Both terms are sums over the masked-in positions divided by `activeTokens` (the mask's sum, or the
- * whole step's active tokens when gradients are accumulated over micro-batches).
+ * whole step's active tokens when gradients are accumulated over micro-batches; a scalar tensor in a
+ * captured update, where it changes between steps).
  */
-export function distillationLoss(logits: Tensor, teacherLogits: Tensor, targets: Tensor, mask: Tensor, activeTokens: number, options: LogitKlOptions): DistillationLoss {
+export function distillationLoss(logits: Tensor, teacherLogits: Tensor, targets: Tensor, mask: Tensor, activeTokens: number | Tensor, options: LogitKlOptions): DistillationLoss {
   const [b, s, v] = logits.shape;
   const n = b * s;
   const weights = reshape(mask, [n]);
-  const active = Math.max(1e-9, activeTokens);
+  const active = typeof activeTokens === "number" ? Math.max(1e-9, activeTokens) : maximum(activeTokens, 1e-9);
   const flat = reshape(logits, [n, v]);
   const ce = div(sum(mul(crossEntropy(flat, reshape(targets, [n])), weights)), active);
   const kl = div(sum(mul(klDivergence(reshape(teacherLogits, [n, v]), flat, options.temperature), weights)), active);

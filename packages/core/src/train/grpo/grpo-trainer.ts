@@ -1,49 +1,60 @@
 /**
- * The GRPO trainer (DeepSeekMath §4.1; docs/grpo-algorithm.md). One step:
- *   host work     1. draw promptsPerStep prompts; the rollout engine samples G completions of each;
- *                 2. the reward runner scores them (weighted sum, null = not applicable);
- *                 3. group advantages (scaleRewards group / batch / none);
- *                 4. old log-probs (only when numIterations > 1) and reference log-probs (only when beta > 0);
- *   update        5. numIterations optimizer steps of the clipped surrogate + beta k3 KL (`policyLoss`),
- *                    aggregated by lossType, over micro-batches whose gradients are accumulated;
- *   host work     6. metrics (every one the algorithm page lists) and new weights to the rollout engine.
- * The loop, hooks, checkpoints and resume are the Trainer base's. Sampling is seeded from the run seed,
- * the step, the prompt and the sample (docs/distributed.md), so a resumed run continues exactly. With
- * maxStaleness k > 0 the rollouts of steps t+1..t+k are handed out while step t trains (RolloutSchedule).
+ * The GRPO trainer (DeepSeekMath §4.1; docs/grpo-algorithm.md), with the variants of docs/grpo.md as
+ * options whose defaults are plain GRPO. One step:
+ *   host work     1. the reference syncs toward the policy every refSyncSteps;
+ *                 2. rollouts: promptsPerStep prompts, G completions each, scored by the reward runner;
+ *                    with dynamic sampling, groups whose rewards all agree are dropped and more are
+ *                    sampled (at most maxSamplingRounds rounds);
+ *                 3. frozen passes at the rollout weights (no gradient), each only when an option needs it:
+ *                    old log-probs (numIterations > 1, rollout correction, KL in the reward), reference
+ *                    log-probs (beta > 0), entropies (topEntropyQuantile < 1); then the rollout-correction
+ *                    weights, the entropy mask and the advantages (advantageEstimator, rewardAggregation);
+ *   update        4. numIterations optimizer steps of `policyLoss` over micro-batches (gradients accumulated);
+ *   host work     5. metrics under TRL's names, and the new weights to the rollout engine.
+ * Log-probs are taken at the sampling temperature, over completion positions only. With LoRA the
+ * adapters are trained on a frozen base and the rollouts use the adapted model. The loop, hooks,
+ * checkpoints and resume are the Trainer base's; sampling is seeded from the run seed, the step and
+ * the sampling round (and per row from the prompt and the sample: docs/distributed.md), so a resumed
+ * run continues exactly. With maxStaleness k > 0 the rollouts of steps t+1..t+k are handed out while
+ * step t trains (RolloutSchedule), and corrected by the same truncated importance weights.
  */
 import type { Tokenizer } from "../../data/tokenizer.ts";
 import { R1tsError } from "../../errors.ts";
 import type { HostTensor } from "../../io/safetensors.ts";
+import { applyLora, type LoraModel } from "../../lora/lora-model.ts";
+import { PEFT_PREFIX, saveLoraAdapter } from "../../lora/peft-adapter-io.ts";
 import { dispose, keep, noGrad, tidy } from "../../memory.ts";
 import { TransformerLM } from "../../nn/transformer-lm.ts";
-import { scalar, tensor } from "../../ops/creation.ts";
 import { lengthBucket } from "../../generate/captured-decoding.ts";
-import { add, stopGradient } from "../../ops/elementwise.ts";
+import { scalar, tensor } from "../../ops/creation.ts";
+import { add, mul, stopGradient } from "../../ops/elementwise.ts";
 import type { Generator } from "../../random/generator.ts";
 import type { RewardBatch } from "../../reward/reward.ts";
-import type { RewardRunner, RewardScores } from "../../reward/runner.ts";
+import type { RewardRunner } from "../../reward/runner.ts";
 import { LocalRolloutEngine } from "../../sampling/local-rollout-engine.ts";
 import type { RolloutEngine, Rollouts } from "../../sampling/rollout-engine.ts";
 import { type PlannedStep, RolloutSchedule, type ScheduledRollouts } from "../../sampling/rollout-schedule.ts";
 import type { Checkpoint } from "../../io/checkpoint.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
+import { completionLogProbs, type CompletionTensors } from "../completion-log-probs.ts";
 import type { MicroBatchLoss } from "../gradient-step.ts";
 import type { LogEvent } from "../hooks/events.ts";
-import { type BatchTensors, type SequenceBatch, batchTensors, packSequences, padBatch } from "../sequence-batch.ts";
-import { logProbsOfLogits, tokenLogProbs } from "../token-log-probs.ts";
 import { Trainer, type TrainerParts } from "../trainer.ts";
-import { groupAdvantages, meanAndStd } from "./advantages.ts";
+import { estimateAdvantages } from "./advantage-estimators.ts";
+import { highEntropyMask } from "./entropy-mask.ts";
+import { type GrpoMicroBatch, completionTensors, layoutTokens, packMicroBatches, rowsOfTokens } from "./grpo-batch.ts";
 import { type GrpoHooks, createGrpoHooks } from "./grpo-hooks.ts";
+import { type UpdateSums, grpoStepMetrics } from "./grpo-metrics.ts";
 import { type GrpoConfig, type ResolvedGrpoConfig, resolveGrpoConfig } from "./grpo-options.ts";
+import { sampleInformativeGroups } from "./dynamic-sampling.ts";
+import { klEstimate } from "./kl-estimators.ts";
 import { grpoLoss, maskedMean } from "./loss.ts";
-import { staleImportanceWeights } from "./stale-importance.ts";
+import { isReferenceSyncStep, mixReference } from "./reference-sync.ts";
+import { type RolloutCorrection, rolloutCorrectionWeights } from "./rollout-correction.ts";
+import { type GrpoPrompt, type RolloutGroups, aggregatedRewards, concatGroups, informativeGroups, selectGroups } from "./rollout-groups.ts";
 
-/** A prompt to roll out, with the dataset columns its rewards read (a task's Problem fits). */
-export interface GrpoPrompt {
-  readonly prompt: string;
-  readonly columns: Readonly<Record<string, unknown>>;
-  readonly question?: string;
-}
+export type { GrpoPrompt } from "./rollout-groups.ts";
+export type { GrpoMicroBatch } from "./grpo-batch.ts";
 
 export interface GrpoTrainerOptions extends TrainerParts<GrpoHooks> {
   model: TransformerLM;
@@ -66,23 +77,29 @@ export interface GrpoSample {
 /** A GRPO run that cannot go on (bad prompts, a checkpoint of another trainer). */
 export class GrpoError extends R1tsError {}
 
-/** One micro-batch of the update: packed rows, their advantages, and the frozen passes' log-probs. */
-export interface GrpoMicroBatch {
-  readonly batch: SequenceBatch;
-  readonly advantages: Float32Array;
+/** What the update reads of a micro-batch: its tensors, the frozen passes' and the advantages. */
+export type GrpoLossBatch = CompletionTensors & {
+  mask: Tensor;
+  /** [B] or [B, completionWidth]. */
+  advantages: Tensor;
   oldLogProbs?: Tensor;
   refLogProbs?: Tensor;
-  /** The sampler's log-probs laid out like the batch's targets [B * width] (stale rollouts, to weight them). */
-  samplerLogProbs?: Float32Array;
-}
+  rolloutWeights?: Tensor;
+  entropyMask?: Tensor;
+};
 
 const REF_PREFIX = "ref_model.";
+
+type Sampling = NonNullable<Parameters<typeof grpoStepMetrics>[3]["sampling"]>;
 
 export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
   readonly config: ResolvedGrpoConfig;
   readonly rolloutEngine: RolloutEngine;
-  /** The frozen reference policy (only when beta > 0). */
+  /** The LoRA adapters being trained (config.lora), or undefined for full fine-tuning. */
+  readonly lora: LoraModel | undefined;
+  /** The frozen reference policy (beta > 0; with LoRA and no reference sync the base model serves instead). */
   private ref: TransformerLM | undefined;
+  private readonly checkpointingBefore: boolean;
   /** Which policy version samples each step, and the steps handed out ahead (built on first use). */
   private rolloutSchedule: RolloutSchedule<GrpoPrompt[]> | undefined;
   /** The last step's sample completions. */
@@ -90,21 +107,63 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
 
   constructor(private readonly options: GrpoTrainerOptions) {
     const config = resolveGrpoConfig(options.config);
-    super(options.model, config, options, { kind: "grpo", error: GrpoError, createHooks: createGrpoHooks, scheduleSteps: config.steps * config.numIterations });
+    const checkpointingBefore = options.model.model.gradientCheckpointing;
+    const lora = config.lora ? applyLora(options.model, config.lora) : undefined;
+    super(options.model, config, options, { kind: "grpo", error: GrpoError, createHooks: createGrpoHooks, scheduleSteps: config.steps * config.numIterations, trainable: lora });
     this.config = config;
+    this.lora = lora;
+    this.checkpointingBefore = checkpointingBefore;
+    if (config.gradientCheckpointing) this.model.setGradientCheckpointing(true);
+    this.lora?.setTraining(false);
     this.rolloutEngine = options.rolloutEngine ?? new LocalRolloutEngine(this.model, options.tokenizer);
   }
 
-  /** Builds the reference model from the policy's current weights (when beta > 0 and none is held). */
-  private async ensureReference(): Promise<void> {
-    if (this.config.beta <= 0 || this.ref) return;
-    this.ref = new TransformerLM(this.model.config);
-    this.ref.loadStateDict(await this.model.stateDict());
+  /** The temperature log-probs are taken at: the sampling temperature (1 for greedy rollouts). */
+  private get temperature(): number {
+    return this.config.temperature > 0 ? this.config.temperature : 1;
   }
 
-  /** Stale rollouts (maxStaleness > 0) are weighted by truncated importance ratios (importanceCap > 0). */
-  private get correctsStaleness(): boolean {
-    return this.config.maxStaleness > 0 && this.config.importanceCap > 0;
+  /** The policy's weights as one plain set (with LoRA: merged). */
+  private policyWeights(): Promise<Record<string, HostTensor>> {
+    return this.lora ? this.lora.mergedStateDict() : this.model.stateDict();
+  }
+
+  /** Builds the reference model from the policy (beta > 0, when the base model cannot serve as it). */
+  private async ensureReference(): Promise<void> {
+    const c = this.config;
+    if (c.beta <= 0 || this.ref || (this.lora && c.refSyncSteps === 0)) return;
+    this.ref = new TransformerLM(this.model.config);
+    this.ref.loadStateDict(await this.policyWeights());
+  }
+
+  /** ref = alpha policy + (1 - alpha) ref every refSyncSteps steps. */
+  private syncReference(): void {
+    const c = this.config;
+    if (!this.ref || !isReferenceSyncStep(this.step, c.refSyncSteps)) return;
+    if (!this.lora) return mixReference(this.ref, this.model, c.refMixupAlpha);
+    const merged = this.lora.mergedWeights();
+    try {
+      mixReference(this.ref, merged, c.refMixupAlpha);
+    } finally {
+      for (const t of merged.values()) t.dispose();
+    }
+  }
+
+  /** The sampling seed of a step's round: a hash of the run seed, the step and (after the first) the round. */
+  private rolloutSeed(step: number, round: number): number {
+    const base = (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+    return round === 0 ? base : (base ^ Math.imul(round, 0xc2b2ae35)) >>> 0;
+  }
+
+  /**
+   * The rollout correction in force: the configured one, else, for stale rollouts (maxStaleness > 0,
+   * importanceCap > 0), truncated per-token weights min(pi_old / pi_sampler, importanceCap).
+   */
+  private get correction(): { mode: Exclude<RolloutCorrection, "none">; cap: number } | undefined {
+    const c = this.config;
+    if (c.rolloutCorrection !== "none") return { mode: c.rolloutCorrection, cap: c.rolloutCorrectionCap };
+    if (c.maxStaleness > 0 && c.importanceCap > 0) return { mode: "token_truncate", cap: c.importanceCap };
+    return undefined;
   }
 
   private rollouts(): RolloutSchedule<GrpoPrompt[]> {
@@ -112,10 +171,16 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     return this.rolloutSchedule;
   }
 
-  /** Draws step `step`'s prompts (in step order, whatever the staleness) and its rollout request. */
-  private planStep(step: number): PlannedStep<GrpoPrompt[]> {
+  /** The prompts of a step's first sampling round (with dynamic sampling, over-sampled). */
+  private get firstRoundPrompts(): number {
     const c = this.config;
-    const drawn = Array.from({ length: c.promptsPerStep }, () => this.options.prompts(this.rng));
+    return c.dynamicSampling ? Math.ceil(c.promptsPerStep * c.samplingOversample) : c.promptsPerStep;
+  }
+
+  /** Draws `n` prompts for step `step` and the rollout request of its round `round`. */
+  private planRound(step: number, round: number, n: number): PlannedStep<GrpoPrompt[]> {
+    const c = this.config;
+    const drawn = Array.from({ length: n }, () => this.options.prompts(this.rng));
     const prompts = drawn.map((p, i) => {
       const ids = this.options.tokenizer.encode(p.prompt);
       if (ids.length === 0) throw new GrpoError(`prompt ${i} of step ${step} encodes to no tokens`);
@@ -126,95 +191,222 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     });
     return {
       plan: drawn,
-      request: { prompts, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK, eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(step), step },
+      request: { prompts, groupSize: c.groupSize, maxNewTokens: c.maxNewTokens, temperature: c.temperature, topP: c.topP, topK: c.topK, eosTokenId: this.options.eosTokenId, seed: this.rolloutSeed(step, round), step },
     };
   }
 
-  /** The sampling seed of a step: a hash of the run seed and the step. */
-  private rolloutSeed(step: number): number {
-    return (Math.imul(this.config.seed + 1, 0x9e3779b1) ^ Math.imul(step + 1, 0x85ebca6b)) >>> 0;
+  /** Step `step`'s first round (drawn in step order, whatever the staleness). */
+  private planStep(step: number): PlannedStep<GrpoPrompt[]> {
+    return this.planRound(step, 0, this.firstRoundPrompts);
   }
 
   protected async runStep(): Promise<Record<string, number>> {
     const c = this.config;
     const t0 = performance.now();
     await this.ensureReference();
-    if (this.ref && c.refResetEvery > 0 && this.step > 0 && this.step % c.refResetEvery === 0) {
-      this.ref.loadStateDict(await this.model.stateDict());
-    }
+    this.syncReference();
 
-    // 1. Rollouts (handed out up to maxStaleness steps ahead; this step's sampled by `policyVersion`).
-    const scheduled = await this.rollouts().next(this.step, this.step);
-    const { rollouts } = scheduled;
-    const drawn = scheduled.plan;
-    const promptIds = scheduled.request.prompts as number[][];
+    // 1-2. Rollouts and rewards (dynamic sampling: more rounds until promptsPerStep informative groups).
+    const timing = { rollout: 0, reward: 0 };
+    const { groups, dynamic, policyVersion } = await this.sampleGroups(timing);
+    const t2 = performance.now();
+
+    // 3. Frozen passes, advantages; 4. the update.
+    // Captured updates pad to bucketed widths, so a run builds a few graphs rather than one per width.
+    const maxSeqLen = this.model.config.maxSeqLen;
+    const padTo = this.capturing() ? (w: number, cw: number): [number, number] => [Math.min(lengthBucket(w), maxSeqLen), Math.min(lengthBucket(cw), maxSeqLen)] : undefined;
+    const micro = packMicroBatches(groups, { microBatchSize: c.microBatchSize, padId: this.options.eosTokenId, maskTruncated: c.maskTruncatedCompletions, padTo });
+    let train: UpdateSums;
+    let prepared: Awaited<ReturnType<GRPOTrainer["prepare"]>>;
+    try {
+      prepared = await this.prepare(micro, groups);
+      train = await this.optimize(micro);
+    } finally {
+      dispose(micro.map((m) => [m.oldLogProbs, m.refLogProbs, m.rolloutWeights, m.entropyMask]));
+    }
+    const t3 = performance.now();
+    if (this.rolloutEngine.syncWeights) await this.rolloutEngine.syncWeights(() => this.policyWeights());
+
+    // 5. Metrics.
+    const metrics = grpoStepMetrics(groups, groups.scores, train, {
+      step: this.step, learningRate: this.schedule(this.step * c.numIterations), withKl: c.beta > 0, rewardKl: prepared.rewardKl,
+      fracRewardZeroStd: prepared.fracRewardZeroStd, sampling: prepared.sampling, dynamicSampling: dynamic, policyLag: this.step - policyVersion,
+      seconds: { rollout: timing.rollout, reward: timing.reward, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 },
+    });
+    this.lastSamples = groups.batch.prompts.slice(0, c.logSamples).map((_, i) => {
+      const p = groups.prompts[Math.floor(i / c.groupSize)];
+      return { prompt: p.question ?? p.prompt, completion: groups.batch.completions[i], reward: groups.scores.total[i] };
+    });
+    return metrics;
+  }
+
+  /**
+   * One sampling round: `n` prompts drawn, G completions each, scored (the rollout hooks fire per round).
+   * Round 0 comes from the rollout schedule (sampled up to maxStaleness steps ago); later rounds of
+   * dynamic sampling are sampled now, by the current policy.
+   */
+  private async rolloutRound(n: number, round: number, timing: { rollout: number; reward: number }): Promise<RolloutGroups & { policyVersion: number }> {
+    const c = this.config;
+    const t0 = performance.now();
+    let drawn: GrpoPrompt[];
+    let promptIds: number[][];
+    let rollouts: Rollouts;
+    let policyVersion = this.step;
+    if (round === 0) {
+      const scheduled = await this.rollouts().next(this.step, this.step);
+      if (scheduled.plan.length !== n) throw new GrpoError(`step ${this.step}: the rollouts handed out hold ${scheduled.plan.length} prompts, the step needs ${n}`);
+      ({ rollouts, plan: drawn, policyVersion } = scheduled);
+      promptIds = scheduled.request.prompts as number[][];
+    } else {
+      const { plan, request } = this.planRound(this.step, round, n);
+      drawn = plan;
+      promptIds = request.prompts as number[][];
+      rollouts = await this.rolloutEngine.generate({ ...request, policyVersion });
+    }
+    const correction = this.correction;
+    if (correction && !rollouts.logProbs) {
+      throw new GrpoError(`${c.rolloutCorrection !== "none" ? `rolloutCorrection "${c.rolloutCorrection}"` : "the correction of stale rollouts (maxStaleness > 0)"} needs the sampler's log-probs, and rollout engine "${this.rolloutEngine.name}" returned none`);
+    }
     const t1 = performance.now();
     const rows = drawn.flatMap((p) => Array.from({ length: c.groupSize }, () => p));
     const columns: Record<string, unknown[]> = {};
     for (const key of new Set(drawn.flatMap((p) => Object.keys(p.columns)))) columns[key] = rows.map((p) => p.columns[key]);
     const batch: RewardBatch = { prompts: rows.map((p) => p.prompt), completions: rollouts.texts, completionIds: rollouts.completionIds, columns };
-    const truncated = rollouts.finishReasons.map((r) => r === "length");
-    await this.hooks.afterRollout.promise({ ...this.event(), batch, groupSize: c.groupSize, truncated });
-
-    // 2-3. Rewards and advantages.
+    await this.hooks.afterRollout.promise({ ...this.event(), batch, groupSize: c.groupSize, truncated: rollouts.finishReasons.map((r) => r === "length") });
     const scores = await this.options.rewards.score(batch);
     await this.hooks.afterRewards.promise({ ...this.event(), batch, scores });
-    const adv = groupAdvantages(scores.total, c.groupSize, c.scaleRewards);
-    const t2 = performance.now();
-
-    // 4-5. Policy update(s).
-    const train = await this.optimize(this.microBatches(promptIds, rollouts, adv.advantages, truncated));
-    const t3 = performance.now();
-    if (this.rolloutEngine.syncWeights) await this.rolloutEngine.syncWeights(() => this.model.stateDict());
-
-    // 6. Metrics.
-    const metrics = this.metrics(scores, adv, rollouts, truncated, train, this.step - scheduled.policyVersion, { rollout: (t1 - t0) / 1000, reward: (t2 - t1) / 1000, train: (t3 - t2) / 1000, total: (performance.now() - t0) / 1000 });
-    this.lastSamples = rows.slice(0, c.logSamples).map((p, i) => ({ prompt: p.question ?? p.prompt, completion: rollouts.texts[i], reward: scores.total[i] }));
-    return metrics;
+    timing.rollout += (t1 - t0) / 1000;
+    timing.reward += (performance.now() - t1) / 1000;
+    return { groupSize: c.groupSize, prompts: drawn, promptIds, completionIds: rollouts.completionIds, finishReasons: rollouts.finishReasons, samplerLogProbs: rollouts.logProbs, batch, scores, policyVersion };
   }
 
-  /** The rollouts packed into micro-batches of microBatchSize rows; truncated completions masked when asked. */
-  private microBatches(promptIds: number[][], rollouts: Rollouts, advantages: Float64Array, truncated: boolean[]): GrpoMicroBatch[] {
+  /** The step's groups: one round, or DAPO's dynamic sampling over several. */
+  private async sampleGroups(timing: { rollout: number; reward: number }): Promise<{ groups: RolloutGroups; policyVersion: number; dynamic?: { rounds: number; generated: number; dropped: number; surplus: number; filled: number } }> {
     const c = this.config;
-    const rows = rollouts.completionIds.map((completion, i) => ({ prompt: promptIds[Math.floor(i / c.groupSize)], completion }));
-    const size = c.microBatchSize ?? rows.length;
-    const micro: GrpoMicroBatch[] = [];
-    for (let start = 0; start < rows.length; start += size) {
-      const packed = packSequences(rows.slice(start, start + size), { padId: this.options.eosTokenId });
-      // Captured updates pad to a bucketed width, so a run builds a few graphs rather than one per width.
-      const batch = this.capturing() ? padBatch(packed, Math.min(lengthBucket(packed.width), this.model.config.maxSeqLen), this.options.eosTokenId) : packed;
-      if (c.maskTruncatedCompletions) {
-        for (let b = 0; b < batch.batch; b++) {
-          if (!truncated[start + b]) continue;
-          for (let t = 0; t < batch.width; t++) batch.mask[b * batch.width + t] = 0;
-        }
-        batch.activeTokens = batch.mask.reduce((a, v) => a + v, 0);
-      }
-      const samplerLogProbs = this.correctsStaleness && rollouts.logProbs ? samplerLayout(batch, rows.slice(start, start + size), rollouts.logProbs.slice(start, start + size)) : undefined;
-      micro.push({ batch, advantages: Float32Array.from(advantages.subarray(start, start + batch.batch)), samplerLogProbs });
+    if (!c.dynamicSampling) {
+      const groups = await this.rolloutRound(c.promptsPerStep, 0, timing);
+      return { groups, policyVersion: groups.policyVersion };
     }
-    return micro;
+    // The oldest policy that sampled any round (round 0 may be stale; later rounds are the current policy's).
+    let policyVersion = this.step;
+    const result = await sampleInformativeGroups({
+      target: c.promptsPerStep,
+      maxRounds: c.maxSamplingRounds,
+      oversample: c.samplingOversample,
+      sampleRound: async (n, round) => {
+        const r = await this.rolloutRound(n, round, timing);
+        policyVersion = Math.min(policyVersion, r.policyVersion);
+        const informative = informativeGroups(r, c.rewardAggregation);
+        return r.prompts.map((_, index) => ({ round: r, index, informative: informative[index] }));
+      },
+      informative: (g) => g.informative,
+    });
+    // Consecutive groups of one round are selected together, then the rounds' selections joined.
+    const parts: RolloutGroups[] = [];
+    for (let i = 0; i < result.groups.length; ) {
+      const round = result.groups[i].round;
+      const indices: number[] = [];
+      for (; i < result.groups.length && result.groups[i].round === round; i++) indices.push(result.groups[i].index);
+      parts.push(selectGroups(round, indices));
+    }
+    const { generated, dropped, surplus, filled, rounds } = result;
+    return { groups: concatGroups(parts), policyVersion, dynamic: { rounds, generated, dropped, surplus, filled } };
   }
 
-  /** The frozen passes (old policy when numIterations > 1, reference when beta > 0), then numIterations updates. */
-  private async optimize(micro: GrpoMicroBatch[]) {
+  /**
+   * The frozen passes (no gradient, at the rollout weights) each option needs, the rollout-correction
+   * weights, the entropy mask and the advantages, set on the micro-batches.
+   */
+  private async prepare(micro: GrpoMicroBatch[], groups: RolloutGroups): Promise<{ fracRewardZeroStd: number; sampling?: Sampling; rewardKl?: number }> {
+    const c = this.config;
+    const klInReward = c.beta > 0 && c.klIn === "reward";
+    const correction = this.correction;
+    const needOld = c.numIterations > 1 || correction !== undefined || klInReward;
+    const needEntropy = c.topEntropyQuantile < 1;
+    const T = this.temperature;
+    const entropies: Float32Array[] = [];
+    const klRows: number[][] = groups.completionIds.map(() => []);
+    const sampling: Sampling[] = [];
+    const samplingCounts: { tokens: number; weights: number }[] = [];
+    for (const m of micro) {
+      const t = completionTensors(m.batch);
+      try {
+        if (needOld || needEntropy) {
+          const out = noGrad(() => completionLogProbs(this.model, t, { temperature: T, entropy: needEntropy ? "detached" : false }));
+          if (out.entropy) entropies.push(Float32Array.from(await out.entropy.data()));
+          if (needOld) m.oldLogProbs = keep(out.logProbs);
+          dispose([needOld ? undefined : out.logProbs, out.entropy]);
+        }
+        if (c.beta > 0) {
+          const ref = this.ref;
+          const pass = () => noGrad(() => tidy(() => completionLogProbs(ref ?? this.model, t, { temperature: T }).logProbs));
+          m.refLogProbs = keep(ref || !this.lora ? pass() : this.lora.withAdaptersDisabled(pass));
+        }
+        if (klInReward) {
+          const kl = tidy(() => mul(klEstimate(m.oldLogProbs!, m.refLogProbs!, c.klEstimator), t.mask));
+          rowsOfTokens(await kl.data(), m, groups.completionIds.map((ids) => ids.length)).forEach((row, b) => (klRows[m.rows[b]] = row));
+          kl.dispose();
+          m.refLogProbs!.dispose();
+          m.refLogProbs = undefined;
+        }
+        if (correction) {
+          const sampler = tensor(layoutTokens(groups.samplerLogProbs!, m), [m.batch.batch, m.batch.completionWidth]);
+          const r = rolloutCorrectionWeights(m.oldLogProbs!, sampler, t.mask, correction.mode, correction.cap);
+          m.rolloutWeights = keep(r.weights);
+          const stats = [r.logpDifferenceMean, r.logpDifferenceMax, r.ratioMin, r.ratioMean, r.ratioMax, r.cappedFraction];
+          const [dMean, dMax, rMin, rMean, rMax, capped] = await Promise.all(stats.map(async (x) => (await x.data())[0]));
+          sampling.push({ logpDifferenceMean: dMean, logpDifferenceMax: dMax, ratioMin: rMin, ratioMean: rMean, ratioMax: rMax, cappedFraction: capped });
+          samplingCounts.push({ tokens: m.batch.activeTokens, weights: correction.mode.startsWith("sequence") ? m.rows.filter((_, b) => m.batch.mask[b * m.batch.completionWidth] > 0).length : m.batch.activeTokens });
+          dispose([sampler, ...stats]);
+        }
+        if (!(c.numIterations > 1 || correction) && m.oldLogProbs) {
+          // Old log-probs made only for the KL in the reward: the first pass of the update has them anyway.
+          m.oldLogProbs.dispose();
+          m.oldLogProbs = undefined;
+        }
+      } finally {
+        dispose(t);
+      }
+    }
+    if (needEntropy) {
+      // One threshold over the active tokens of the whole step (TRL: of the whole global batch).
+      const all = highEntropyMask(concat(entropies), concat(micro.map((m) => m.batch.mask)), c.topEntropyQuantile);
+      let at = 0;
+      for (const m of micro) {
+        const n = m.batch.mask.length;
+        m.entropyMask = keep(tensor(all.slice(at, at + n), [m.batch.batch, m.batch.completionWidth]));
+        at += n;
+      }
+    }
+    // Advantages, from the aggregated rewards (less the KL when it goes into the reward).
+    const lengths = new Array<number>(groups.completionIds.length).fill(0);
+    for (const m of micro) m.rows.forEach((row, b) => (lengths[row] = m.batch.mask.subarray(b * m.batch.completionWidth, (b + 1) * m.batch.completionWidth).reduce((a, v) => a + v, 0)));
+    const adv = estimateAdvantages(aggregatedRewards(groups, c.rewardAggregation), {
+      estimator: c.advantageEstimator, groupSize: c.groupSize, scaleRewards: c.scaleRewards, lengths,
+      batchNormalize: c.rewardAggregation === "normalize_then_sum",
+      klPenalty: klInReward ? { beta: c.beta, perToken: klRows } : undefined,
+    });
+    for (const m of micro) m.advantages = adv.tokenAdvantages ? layoutTokens(adv.tokenAdvantages, m) : Float32Array.from(m.rows, (row) => adv.advantages[row]);
+    const activeTokens = lengths.reduce((a, b) => a + b, 0);
+    return {
+      fracRewardZeroStd: adv.fracRewardZeroStd,
+      sampling: sampling.length ? combineSampling(sampling, samplingCounts) : undefined,
+      rewardKl: klInReward ? klRows.reduce((a, row, i) => a + (lengths[i] > 0 ? row.reduce((x, y) => x + y, 0) : 0), 0) / Math.max(activeTokens, 1) : undefined,
+    };
+  }
+
+  /** numIterations updates over the micro-batches; returns the first pass's token-weighted metrics. */
+  private async optimize(micro: GrpoMicroBatch[]): Promise<UpdateSums> {
     const c = this.config;
     const globalActive = micro.reduce((a, m) => a + m.batch.activeTokens, 0);
-    const frozen = (model: TransformerLM) => (m: GrpoMicroBatch) =>
-      keep(noGrad(() => tidy(() => {
-        const t = batchTensors(m.batch);
-        return tokenLogProbs(model, t.inputs, t.targets).logProbs;
-      })));
-    if (c.numIterations > 1) for (const m of micro) m.oldLogProbs = frozen(this.model)(m);
-    if (c.beta > 0) for (const m of micro) m.refLogProbs = frozen(this.ref!)(m);
-
-    const sums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0, isMean: 0, isMin: Infinity, isMax: -Infinity, isCapped: 0 };
+    const sums: UpdateSums = { loss: 0, kl: 0, clipLow: 0, clipHigh: 0, clipRegion: 0, entropy: 0, gradNorm: 0, activeTokens: globalActive };
+    this.lora?.setTraining(true);
     try {
       for (let it = 0; it < c.numIterations; it++) {
         const scheduleStep = this.step * c.numIterations + it;
         const result = this.capturing()
           ? await this.capturedUpdate(micro, globalActive, it === 0, scheduleStep)
-          : await this.update(micro, (m) => tidy(() => this.policyLoss({ ...batchTensors(m.batch), ...m }, globalActive, micro.length, it === 0)), scheduleStep);
+          : await this.update(micro, (m) => tidy(() => this.policyLoss(this.lossBatch(m), globalActive, micro.length, it === 0)), scheduleStep);
         if (it > 0) continue;
         result.microBatches.forEach((r, k) => {
           const share = micro[k].batch.activeTokens / Math.max(globalActive, 1);
@@ -224,114 +416,88 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
           sums.clipHigh += r.clipHigh * share;
           sums.clipRegion += r.clipRegion * share;
           sums.entropy += r.entropy * share;
-          if (micro[k].samplerLogProbs) {
-            sums.isMean += r.isMean * share;
-            sums.isCapped += r.isCapped * share;
-            sums.isMin = Math.min(sums.isMin, r.isMin);
-            sums.isMax = Math.max(sums.isMax, r.isMax);
-          }
         });
         sums.gradNorm = result.gradNorm;
       }
     } finally {
-      dispose(micro.map((m) => [m.oldLogProbs, m.refLogProbs]));
+      this.lora?.setTraining(false);
     }
-    return { ...sums, activeTokens: globalActive };
+    return sums;
   }
 
-  /** One update captured as a graph: the micro-batches (already padded to a bucketed width) and every per-step number as tensors. */
+  /** One update captured as a graph: the micro-batches (padded to bucketed widths) and every per-step number as tensors. */
   private async capturedUpdate(micro: GrpoMicroBatch[], globalActive: number, withEntropy: boolean, scheduleStep: number) {
     // Every value that changes between steps is an input of the graph, the batch's active tokens (dapo's normaliser) included.
-    // The sampler's log-probs of stale rollouts are an input too (the graph of a corrected step has one more).
-    const tensors = micro.map((m) => ({
-      ...batchTensors(m.batch), advantages: tensor(m.advantages, [m.advantages.length], "f32"), oldLogProbs: m.oldLogProbs, refLogProbs: m.refLogProbs, globalActive: scalar(globalActive),
-      samplerLogProbs: m.samplerLogProbs ? tensor(m.samplerLogProbs, [m.batch.batch, m.batch.width], "f32") : undefined,
-    }));
-    const stale = micro.some((m) => m.samplerLogProbs !== undefined);
+    const tensors = micro.map((m) => ({ ...this.lossBatch(m), globalActive: scalar(globalActive) }));
+    const first = tensors[0];
+    // One graph per computation: which of the optional inputs there are, and whether advantages are per token.
+    const key = `grpo|entropy=${withEntropy}|advantages=${first.advantages.rank}|${["oldLogProbs", "refLogProbs", "rolloutWeights", "entropyMask"].filter((k) => first[k as keyof GrpoLossBatch]).join(",")}`;
     try {
-      return await this.updateTensors(`grpo|entropy=${withEntropy}|stale=${stale}`, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
+      return await this.updateTensors(key, tensors, (b) => this.policyLoss(b, b.globalActive, micro.length, withEntropy), scheduleStep);
     } finally {
-      dispose(tensors.map((t) => [t.inputs, t.targets, t.mask, t.advantages, t.globalActive, t.samplerLogProbs]));
+      dispose(tensors.map((t) => [t.inputs, t.positions, t.targets, t.mask, t.advantages, t.globalActive]));
     }
   }
 
   /**
-   * The numerical part of GRPO, on tensors only: the training forward (MoE loads counted, balance loss
-   * added), per-token log-probs, the clipped surrogate + k3 KL aggregated by lossType, and the metrics.
+   * Whether updates are captured (the base's rule), except with LoRA dropout: its masks are drawn on
+   * the host each step, and a graph would replay the first step's.
    */
-  policyLoss(b: BatchTensors & Omit<GrpoMicroBatch, "batch" | "advantages" | "samplerLogProbs"> & { advantages: Float32Array | Tensor; samplerLogProbs?: Float32Array | Tensor }, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
-    const c = this.config;
-    const { logits, auxLoss } = this.model.forwardWithAux(b.inputs, this.moeForward);
-    const lp = logProbsOfLogits(logits, b.targets, { entropy: withEntropy });
-    const advantages = b.advantages instanceof Float32Array ? tensor(b.advantages, [b.advantages.length], "f32") : b.advantages;
-    const sampler = b.samplerLogProbs instanceof Float32Array ? tensor(b.samplerLogProbs, lp.logProbs.shape, "f32") : b.samplerLogProbs;
-    const stale = sampler ? staleImportanceWeights(b.oldLogProbs ?? stopGradient(lp.logProbs), sampler, b.mask, c.importanceCap) : undefined;
-    const result = grpoLoss(
-      { logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: b.refLogProbs, advantages, mask: b.mask, importanceWeights: stale?.weights },
-      { lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.beta, maxCompletionLength: c.maxNewTokens, globalActiveTokens, microBatches },
-    );
+  protected override capturing(): boolean {
+    return super.capturing() && !(this.lora && this.lora.config.dropout > 0);
+  }
+
+  /** A micro-batch's tensors for the update. */
+  private lossBatch(m: GrpoMicroBatch): GrpoLossBatch {
+    const { batch: b } = m;
+    const tokenLevel = m.advantages.length !== b.batch;
     return {
-      loss: auxLoss ? add(result.loss, auxLoss) : result.loss,
-      metrics: {
-        kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(lp.entropy, b.mask) : undefined,
-        isMean: stale?.ratioMean, isMin: stale?.ratioMin, isMax: stale?.ratioMax, isCapped: stale?.cappedFraction,
-      },
+      ...completionTensors(b),
+      advantages: tensor(m.advantages, tokenLevel ? [b.batch, b.completionWidth] : [b.batch], "f32"),
+      oldLogProbs: m.oldLogProbs, refLogProbs: m.refLogProbs, rolloutWeights: m.rolloutWeights, entropyMask: m.entropyMask,
     };
   }
 
-  private metrics(
-    scores: RewardScores,
-    adv: ReturnType<typeof groupAdvantages>,
-    rollouts: Rollouts,
-    truncated: boolean[],
-    train: Awaited<ReturnType<GRPOTrainer["optimize"]>>,
-    policyLag: number,
-    seconds: { rollout: number; reward: number; train: number; total: number },
-  ): Record<string, number> {
+  /**
+   * The numerical part of GRPO, on tensors only: the training forward (MoE loads counted, balance loss
+   * added), completion log-probs at the sampling temperature, the configured loss aggregated by
+   * lossType, and the metrics.
+   */
+  policyLoss(b: GrpoLossBatch, globalActiveTokens: number | Tensor, microBatches: number, withEntropy: boolean): MicroBatchLoss {
     const c = this.config;
-    const valid = scores.total.filter((v): v is number => v !== null && !Number.isNaN(v));
-    const lengths = rollouts.completionIds.map((ids) => ids.length);
-    const groupStds = Array.from(adv.groupStd).filter((s) => !Number.isNaN(s));
-    const m: Record<string, number> = {
-      step: this.step,
-      reward: meanAndStd(valid).mean,
-      rewardStd: groupStds.length ? groupStds.reduce((a, b) => a + b, 0) / groupStds.length : Number.NaN,
-      fracRewardZeroStd: adv.fracRewardZeroStd,
+    const bonus = c.entropyCoef > 0;
+    const lp = completionLogProbs(this.model, b, { temperature: this.temperature, entropy: bonus ? "differentiable" : withEntropy ? "detached" : false, moe: this.moeForward });
+    const result = grpoLoss(
+      {
+        logProbs: lp.logProbs, oldLogProbs: b.oldLogProbs, refLogProbs: c.klIn === "loss" ? b.refLogProbs : undefined, advantages: b.advantages, mask: b.mask,
+        rolloutWeights: b.rolloutWeights, entropyMask: b.entropyMask, entropy: bonus ? lp.entropy : undefined,
+      },
+      {
+        lossType: c.lossType, epsilonLow: c.epsilonLow, epsilonHigh: c.epsilonHigh, beta: c.klIn === "loss" ? c.beta : 0, maxCompletionLength: c.maxNewTokens,
+        globalActiveTokens, microBatches, importanceSampling: c.importanceSampling, policyLoss: c.policyLoss, delta: c.delta,
+        klEstimator: c.klEstimator, entropyCoef: c.entropyCoef,
+      },
+    );
+    return {
+      loss: lp.auxLoss ? add(result.loss, lp.auxLoss) : result.loss,
+      metrics: { kl: result.kl, clipLow: result.clipLow, clipHigh: result.clipHigh, clipRegion: result.clipRegion, entropy: lp.entropy ? maskedMean(stopGradient(lp.entropy), b.mask) : undefined },
     };
-    for (const name of scores.names) {
-      const values = scores.perReward[name].filter((v): v is number => v !== null && !Number.isNaN(v));
-      const { mean, std } = meanAndStd(values);
-      m[`rewards/${name}/mean`] = mean;
-      m[`rewards/${name}/std`] = std;
-    }
-    Object.assign(m, {
-      completionLengthMean: lengths.reduce((a, b) => a + b, 0) / lengths.length,
-      completionLengthMin: Math.min(...lengths),
-      completionLengthMax: Math.max(...lengths),
-      clippedRatio: truncated.filter(Boolean).length / truncated.length,
-      loss: train.loss,
-      entropy: train.entropy,
-      clipRatioLow: train.clipLow,
-      clipRatioHigh: train.clipHigh,
-      clipRatioRegion: train.clipRegion,
-      gradNorm: train.gradNorm,
-      lr: this.schedule(this.step * c.numIterations),
-      tokens: train.activeTokens,
-      policyLag,
-      rolloutSeconds: seconds.rollout,
-      rewardSeconds: seconds.reward,
-      trainSeconds: seconds.train,
-      stepSeconds: seconds.total,
-    });
-    if (c.beta > 0) m.kl = train.kl;
-    if (this.correctsStaleness && Number.isFinite(train.isMin)) {
-      // The truncated importance weights of stale rollouts (stale-importance.ts): the uncapped ratio pi_old / pi_sampler.
-      m["importanceRatio/mean"] = train.isMean;
-      m["importanceRatio/min"] = train.isMin;
-      m["importanceRatio/max"] = train.isMax;
-      m["importanceRatio/cappedFraction"] = train.isCapped;
-    }
-    return m;
+  }
+
+  /** Folds the trained LoRA adapters into the base model (W += s B A): the model alone is then the trained policy. */
+  mergeAdapters(): void {
+    if (!this.lora) throw new GrpoError("mergeAdapters: this trainer trains no LoRA adapters (config.lora is not set)");
+    this.lora.merge();
+  }
+
+  /** Saves the trained LoRA adapters as a PEFT adapter folder. */
+  async saveAdapters(dir: string, options: { baseModelNameOrPath?: string | null } = {}): Promise<void> {
+    if (!this.lora) throw new GrpoError("saveAdapters: this trainer trains no LoRA adapters (config.lora is not set)");
+    await saveLoraAdapter(this.lora, dir, options);
+  }
+
+  protected override logSamples(): LogEvent["samples"] {
+    return this.lastSamples;
   }
 
   /** Also the steps already handed out (maxStaleness > 0): drawn, and sampled by versions older than these weights. */
@@ -347,54 +513,80 @@ export class GRPOTrainer extends Trainer<Record<string, number>, GrpoHooks> {
     if (inFlight.length > 0) this.rollouts().restore(inFlight);
   }
 
-  protected override logSamples(): LogEvent["samples"] {
-    return this.lastSamples;
+  /** LoRA's configuration, so that a checkpoint records how its adapter tensors apply. */
+  protected override ownState(): Record<string, unknown> {
+    return this.config.lora ? { lora: this.config.lora } : {};
   }
 
-  /** The reference model's weights, under `ref_model.`. */
+  /** The reference model's weights under `ref_model.`; LoRA adapters under PEFT's names. */
   protected override async extraWeights(): Promise<Record<string, HostTensor>> {
-    if (!this.ref) return {};
-    return Object.fromEntries(Object.entries(await this.ref.stateDict()).map(([name, t]) => [REF_PREFIX + name, t]));
+    const out: Record<string, HostTensor> = {};
+    if (this.ref) for (const [name, t] of Object.entries(await this.ref.stateDict())) out[REF_PREFIX + name] = t;
+    if (this.lora) for (const [name, t] of Object.entries(await this.lora.stateDict())) out[PEFT_PREFIX + name] = t;
+    return out;
   }
 
   protected override restoreWeights(weights: Record<string, HostTensor>): void {
-    const { policy, ref } = splitReference(weights);
+    const { policy, ref, adapters } = splitTrainerWeights(weights);
     this.model.loadStateDict(policy);
     if (Object.keys(ref).length > 0) {
       this.ref?.dispose();
       this.ref = new TransformerLM(this.model.config);
       this.ref.loadStateDict(ref);
     }
+    if (this.lora) this.lora.loadStateDict(adapters);
+    else if (Object.keys(adapters).length > 0) throw new GrpoError("the checkpoint holds LoRA adapters, but this trainer has no config.lora: give the run's lora options to resume it");
   }
 
   override dispose(): void {
     super.dispose();
     this.ref?.dispose();
     this.ref = undefined;
+    this.lora?.dispose();
+    this.model.setGradientCheckpointing(this.checkpointingBefore);
     this.rolloutEngine.dispose?.();
   }
 }
 
-/** Policy weights and the reference model's (saved under `ref_model.`) of a GRPO checkpoint. */
-export function splitReference(weights: Record<string, HostTensor>): { policy: Record<string, HostTensor>; ref: Record<string, HostTensor> } {
+/** A GRPO checkpoint's policy weights, its reference model's (under `ref_model.`) and its LoRA adapters (PEFT names, prefix removed). */
+export function splitTrainerWeights(weights: Record<string, HostTensor>): { policy: Record<string, HostTensor>; ref: Record<string, HostTensor>; adapters: Record<string, HostTensor> } {
   const policy: Record<string, HostTensor> = {};
   const ref: Record<string, HostTensor> = {};
+  const adapters: Record<string, HostTensor> = {};
   for (const [name, t] of Object.entries(weights)) {
     if (name.startsWith(REF_PREFIX)) ref[name.slice(REF_PREFIX.length)] = t;
+    else if (name.startsWith(PEFT_PREFIX)) adapters[name.slice(PEFT_PREFIX.length)] = t;
     else policy[name] = t;
   }
+  return { policy, ref, adapters };
+}
+
+/** Policy weights and the reference model's (saved under `ref_model.`) of a GRPO checkpoint. */
+export function splitReference(weights: Record<string, HostTensor>): { policy: Record<string, HostTensor>; ref: Record<string, HostTensor> } {
+  const { policy, ref } = splitTrainerWeights(weights);
   return { policy, ref };
 }
 
-/**
- * Each row's sampler log-probs at its completion tokens' target positions in a packed batch (row b's
- * completion token j is the target at prompt length - 1 + j); 0 elsewhere (masked out).
- */
-function samplerLayout(batch: SequenceBatch, rows: readonly { prompt: readonly number[]; completion: readonly number[] }[], logProbs: readonly (readonly number[])[]): Float32Array {
-  const out = new Float32Array(batch.batch * batch.width);
-  rows.forEach((row, b) => {
-    const lp = logProbs[b];
-    for (let j = 0; j < row.completion.length; j++) out[b * batch.width + row.prompt.length - 1 + j] = lp[j] ?? 0;
-  });
+function concat(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
   return out;
+}
+
+/** The micro-batches' rollout-correction statistics as the step's: means weighted by the tokens (or sequences) they are over. */
+function combineSampling(parts: readonly Sampling[], counts: readonly { tokens: number; weights: number }[]): Sampling {
+  const weighted = (f: (s: Sampling) => number, by: (c: { tokens: number; weights: number }) => number) =>
+    parts.reduce((a, s, i) => a + f(s) * by(counts[i]), 0) / Math.max(counts.reduce((a, c) => a + by(c), 0), 1);
+  return {
+    logpDifferenceMean: weighted((s) => s.logpDifferenceMean, (c) => c.tokens),
+    logpDifferenceMax: Math.max(...parts.map((s) => s.logpDifferenceMax)),
+    ratioMin: Math.min(...parts.map((s) => s.ratioMin)),
+    ratioMean: weighted((s) => s.ratioMean, (c) => c.weights),
+    ratioMax: Math.max(...parts.map((s) => s.ratioMax)),
+    cappedFraction: weighted((s) => s.cappedFraction, (c) => c.weights),
+  };
 }
