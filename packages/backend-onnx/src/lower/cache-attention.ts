@@ -59,7 +59,7 @@ export function planCacheAttention(trace: Trace): CacheAttentionPlan {
       const [cache, update, start] = p.node.inputs;
       const input = inputIndex.get(cache);
       const source = input === undefined ? undefined : trace.inputs[input].source;
-      if (source?.kind !== "variable" || uses.get(cache) !== 1 || uses.get(written) !== 1) return;
+      if (source?.kind !== "variable" || uses.get(cache) !== 1 || uses.get(written) !== 1 || trace.values[cache].dtype !== "f32") return;
       const assignment = trace.assignments.findIndex((a) => a.value === written && a.variable === source.variable);
       if (assignment < 0) return;
       writes.push({ write: p.index, cache, update, start, assignment, input: input! });

@@ -58,8 +58,9 @@ export interface GenerateOptions extends SamplingOptions {
   useCache?: boolean;
   /**
    * Capture prefill and decode as graphs over a preallocated cache (prompt width and cache length
-   * rounded up to buckets): default true on backends that build graphs (onnx) for models that support
-   * it, false elsewhere. Tokens are the same either way.
+   * rounded up to buckets), and with `rowSeeds` or greedy decoding the sampling step too: default true
+   * on backends that build graphs (onnx) for models that support it, false elsewhere. Tokens are the
+   * same either way.
    */
   capture?: boolean;
 }
