@@ -13,11 +13,12 @@ import {
   type KernelImpl, type KernelName, type PrimitiveKernelImpls, type TensorInfo, type TensorSpec, type Trace, type TypedArray, FUSED_KERNELS,
   PRIMITIVE_KERNELS, allocateStorage, createReferenceBackend, sizeOf,
 } from "@r1ts/core";
-import { OnnxBuffer, ortTensorOf } from "./buffer.ts";
+import { OnnxBuffer, ortTensorOf, valuesOf } from "./buffer.ts";
 import { BufferPool } from "./buffer-pool.ts";
 import { ORT_TYPE } from "./dtypes.ts";
 import { NotExpressibleError } from "./lower/index.ts";
 import { lowerTrace } from "./lower-trace.ts";
+import { writeRows } from "./lower/cache-attention.ts";
 import { type NativeSession, createSession, cudaProviderInstalled, loadOrt, type OrtTensor, type SessionOptions } from "./ort.ts";
 import { type CachedSession, SessionCache } from "./session-cache.ts";
 
@@ -46,6 +47,8 @@ export interface OnnxBackendOptions {
   donateBuffers?: boolean;
   /** Bytes of freed buffers kept for reuse as graph outputs (default 256 MiB; 0 turns recycling off). */
   bufferPoolBytes?: number;
+  /** ORT's memory pattern: one planned block per run (default false: intermediates are freed as they die; a lower peak). */
+  memoryPattern?: boolean;
 }
 
 /** The reference backend's kernels, for what a graph cannot express (storage-dtype casts): they read `.values` like ours. */
@@ -55,7 +58,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const ort = loadOrt();
   const providers = checkProviders(options.executionProviders ?? ["cpu"], ort.binding.listSupportedBackends());
   const cores = availableParallelism();
-  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores };
+  const sessionOptions: SessionOptions = { executionProviders: providers, intraOpThreads: options.intraOpThreads ?? cores, memPattern: options.memoryPattern ?? false };
   const threadsFor = (trace: Trace): number => options.intraOpThreads ?? (matmulFlops(trace) >= (options.parallelFlops ?? 2e8) ? cores : 1);
   const eager = new SessionCache(options.eagerSessionLimit ?? 2048);
   const pool = new BufferPool(options.bufferPoolBytes ?? 2 ** 28);
@@ -67,6 +70,10 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
   const wrap = (values: TypedArray): OnnxBuffer => {
     live++;
     return new OnnxBuffer(values);
+  };
+  const disposeBuffer = (dataId: DataId): void => {
+    live--;
+    pool.give((dataId as OnnxBuffer).values);
   };
 
   /**
@@ -135,16 +142,26 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     const intraOpThreads = threadsFor(trace);
     const { session, cachedModelPath, warmStart } = sessionFromCache(lowered.model, { ...sessionOptions, intraOpThreads, profilePrefix }, options.modelCache);
     const donate = options.donateBuffers ?? true;
-    const outputSpecs = [...trace.outputs, ...trace.assignments.map((a) => a.value)].map((id) => ({ shape: [...trace.values[id].shape], dtype: trace.values[id].dtype }));
+    const results = lowered.outputSpecs.length - lowered.extraOutputs;
     const buildMs = performance.now() - t0;
     graphBuildMs += buildMs;
     let runs = 0;
     return {
       run(inputs) {
         runs++;
-        return runSession(session, lowered.inputNames, lowered.outputNames, inputs, outputSpecs, donate ? lowered.donations : undefined);
+        const ids = runSession(session, lowered.inputNames, lowered.outputNames, inputs, lowered.outputSpecs, donate ? lowered.donations : undefined);
+        // Caches the graph read in place get their new rows here (lower/cache-attention.ts).
+        for (const w of lowered.hostWrites) {
+          const cache = inputs[w.input];
+          const update = lowered.outputSpecs[w.result];
+          writeRows(valuesOf(cache) as Float32Array, cache.shape, (ids[w.result] as OnnxBuffer).values as Float32Array, update.shape, (ids[w.start] as OnnxBuffer).values[0]);
+          disposeBuffer(ids[w.result]);
+          ids[w.result] = cache.dataId;
+        }
+        for (const id of ids.splice(results)) disposeBuffer(id);
+        return ids;
       },
-      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0, intraOpThreads }),
+      describe: () => ({ onnxNodes: lowered.nodes, modelBytes: lowered.model.byteLength, buildMs, runs, warmStart, cachedModelPath, donatedOutputs: donate ? lowered.donations.size : 0, hostCacheWrites: lowered.hostWrites.length, intraOpThreads }),
       dispose: () => {
         if (profilePrefix) (session as unknown as { endProfiling(): void }).endProfiling();
         session.dispose();
@@ -163,10 +180,7 @@ export function createOnnxBackend(options: OnnxBackendOptions = {}): Backend {
     readSync(dataId: DataId, _dtype: DType): TypedArray {
       return (dataId as OnnxBuffer).values.slice();
     },
-    disposeData(dataId: DataId): void {
-      live--;
-      pool.give((dataId as OnnxBuffer).values);
-    },
+    disposeData: disposeBuffer,
     numBuffers: () => live,
     kernels,
     fused,

@@ -5,6 +5,7 @@
  */
 import type { KernelAttrs, KernelName, Trace, TensorSpec } from "@r1ts/core";
 import { GraphBuilder } from "./graph-builder.ts";
+import { lowerCacheAttention, planCacheAttention } from "./lower/cache-attention.ts";
 import { LOWERINGS } from "./lower/index.ts";
 import { reshape } from "./lower/lowering.ts";
 
@@ -19,6 +20,16 @@ export interface LoweredGraph {
    * index, for variables whose only use is a CacheWrite whose result is the variable's new value.
    */
   donations: Map<number, number>;
+  /** Every graph output's shape and dtype: the trace's results, then `extraOutputs` more. */
+  outputSpecs: TensorSpec[];
+  /**
+   * Cache writes done on the host after a run (lower/cache-attention.ts): result `result` is then the
+   * variable of input `input`, with the rows of graph output `result` (the update) written in at the
+   * column in graph output `start` (an index past the results).
+   */
+  hostWrites: { result: number; input: number; start: number }[];
+  /** Graph outputs after the trace's results (the host writes' start columns). */
+  extraOutputs: number;
 }
 
 export function lowerTrace(trace: Trace, name: string): LoweredGraph {
@@ -41,8 +52,15 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
       if (c.values[0] === 0) zeros.add(c.value);
     } else names.set(c.value, g.constant(c.values, v.dtype, v.shape));
   }
-  for (const node of trace.nodes) {
+  const plan = planCacheAttention(trace);
+  for (const [index, node] of trace.nodes.entries()) {
+    if (plan.skipped.has(index)) continue;
     const ins = node.inputs.map((id) => names.get(id)!);
+    const cacheAttention = plan.attention.get(index);
+    if (cacheAttention) {
+      names.set(node.outputs[0], lowerCacheAttention(g, node, ins, cacheAttention, (id) => names.get(id)!, (id) => trace.values[id].shape));
+      continue;
+    }
     if (node.kernel === "Add" && zeros.has(node.inputs[1])) {
       // x + zeros(shape) is core's broadcastTo: an Expand, without the addition.
       names.set(node.outputs[0], g.op("Expand", [ins[0], g.int64s(trace.values[node.outputs[0]].shape)]));
@@ -57,7 +75,9 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
     const outs = lower(g, ins, node.attrs as KernelAttrs[KernelName], { inputs: node.inputs.map(spec), outputs: node.outputs.map(spec) });
     node.outputs.forEach((id, i) => names.set(id, outs[i]));
   }
-  const results = [...trace.outputs, ...trace.assignments.map((a) => a.value)];
+  // Host-written caches output their new rows (and, once per start column, the column) instead.
+  const starts = [...new Set([...plan.writes.values()].map((w) => w.start))];
+  const results = [...trace.outputs, ...trace.assignments.map((a, k) => plan.writes.get(k)?.update ?? a.value), ...starts];
   const inputsAndConstants = new Set([...trace.inputs.map((i) => i.value), ...trace.constants.map((c) => c.value)]);
   const renamed = new Set<number>();
   const outputNames = results.map((id, i) => {
@@ -73,13 +93,18 @@ export function lowerTrace(trace: Trace, name: string): LoweredGraph {
     g.output(n, v.dtype, v.shape);
     return n;
   });
-  return { model: g.encode(), inputNames, outputNames, nodes: g.nodeCount, donations: donations(trace) };
+  const hostWrites = [...plan.writes.entries()].map(([k, w]) => ({ result: trace.outputs.length + k, input: w.input, start: trace.outputs.length + trace.assignments.length + starts.indexOf(w.start) }));
+  const donated = donations(trace);
+  for (const w of hostWrites) donated.delete(w.result);
+  return { model: g.encode(), inputNames, outputNames, nodes: g.nodeCount, donations: donated, outputSpecs: results.map(spec), hostWrites, extraOutputs: starts.length };
 }
 
 /**
  * A variable whose single use is CacheWrite(variable, ...) and whose new value is that CacheWrite's
- * result: ORT's ScatterND copies its input to its output only when they differ, so running it with the
- * output buffer equal to the input buffer writes just the new rows (the old value is read by nothing else).
+ * result: ScatterND runs with the output buffer equal to the input buffer, so no second cache-sized
+ * buffer is allocated (the old value is read by nothing else). ORT still copies the cache on the way
+ * (a decode step's cost grew with the cache), so the caches a bounded attention reads are written on
+ * the host instead (lower/cache-attention.ts); this covers the other CacheWrites.
  */
 function donations(trace: Trace): Map<number, number> {
   const uses = new Map<number, number>();

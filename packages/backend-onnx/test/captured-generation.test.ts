@@ -1,6 +1,7 @@
 /**
  * Generation on ONNX Runtime: prefill and decode captured as graphs over a static cache give the same
- * tokens as eager kernel-by-kernel generation for the same seed (GQA and absorbed MLA).
+ * tokens as eager kernel-by-kernel generation for the same seed (GQA and absorbed MLA); with row seeds
+ * or greedy decoding the sampling step is captured as well.
  */
 import { afterAll, describe, expect, it } from "vitest";
 import { TransformerLM, type TransformerConfigInput, captureStats, engine, generate, releaseCapturedDecoding } from "@r1ts/core";
@@ -30,6 +31,25 @@ describe("captured generation on onnx", () => {
       expect(decode.graphs[0].mode).toBe("graph");
       expect(decode.graphs[0].runs).toBe(10);
       releaseCapturedDecoding(model);
+      model.dispose();
+    }, 60_000);
+
+    it(`${name}: with row seeds (and greedy) sampling runs as one captured graph too, with the same tokens and log-probs`, async () => {
+      const model = engine.withBackend(backend, () => new TransformerLM(config));
+      const rowSeeds = PROMPTS.map((_, b) => 1000 + 17 * b);
+      const settings = [{ temperature: 1 }, { temperature: 0.7, topP: 0.9, topK: 8 }, { temperature: 0 }, { temperature: 0.7, topP: 0.9, topK: 8, logProbsMode: "processed" as const }];
+      for (const sampling of settings) {
+        const options = { maxNewTokens: 6, rowSeeds, returnLogProbs: true, ...sampling };
+        const eager = await generate(model, PROMPTS, { ...options, capture: false });
+        const captured = await generate(model, PROMPTS, options);
+        expect(captured.completionIds).toEqual(eager.completionIds);
+        captured.completionLogProbs!.forEach((row, b) => row.forEach((lp, j) => expect(lp).toBeCloseTo(eager.completionLogProbs![b][j], 4)));
+      }
+      const samplers = captureStats().filter((s) => s.name === "sample[6]");
+      // One graph per sampling setting, each run at every one of the 6 steps of its generation.
+      expect(samplers.flatMap((s) => s.graphs.map((g) => [g.mode, g.runs]))).toEqual(settings.map(() => ["graph", 6]));
+      releaseCapturedDecoding(model);
+      expect(captureStats().filter((s) => s.name === "sample[6]")).toHaveLength(0);
       model.dispose();
     }, 60_000);
   }

@@ -59,6 +59,13 @@ const CASES: AnyKernelCase[] = [
   // a causal prefill whose 30 (head, query) rows span two row groups.
   kernelCase({ name: "MLAAttention: decode Dc=512 Dr=64 H=4 T=70", kernel: "MLAAttention", attrs: { scale: 0.072, causal: true, queryOffset: 69 }, inputs: [randn([2, 4, 1, 512]), randn([2, 4, 1, 64]), randn([2, 70, 512]), randn([2, 70, 64])], gradient: false }),
   kernelCase({ name: "MLAAttention: causal prefill H=3 S=10 T=12", kernel: "MLAAttention", attrs: { scale: 0.2, causal: true, queryOffset: 2 }, inputs: [randn([1, 3, 10, 64]), randn([1, 3, 10, 16]), randn([1, 12, 64]), randn([1, 12, 16])], gradient: false }),
+  // Per-row bounds (keyStart, keyEnd, queryStart) on both attention paths: two query blocks where row 1's
+  // first 30 queries see no key (output 0) and keys from 60 on are right padding; a non-causal block;
+  // a split decode over 300 keys at a data column; a bounded MLA prefill over two row groups.
+  kernelCase({ name: "Attention: bounds, query blocks S=70 T=80 H=4 Hkv=2", kernel: "Attention", attrs: { scale: 0.25, causal: true, queryOffset: 0 }, inputs: [randn([2, 4, 70, 16]), randn([2, 2, 80, 16]), randn([2, 2, 80, 8]), i32([2, 3], [5, 80, 10, 30, 60, 0])], gradient: false }),
+  kernelCase({ name: "Attention: bounds, non-causal query block S=12 T=20", kernel: "Attention", attrs: { scale: 0.3, causal: false, queryOffset: 0 }, inputs: [randn([2, 2, 12, 8]), randn([2, 1, 20, 8]), randn([2, 1, 20, 4]), i32([2, 3], [3, 17, 0, 0, 20, 0])] }),
+  kernelCase({ name: "Attention: bounds, decode split over 300 keys at column 250", kernel: "Attention", attrs: { scale: 0.2, causal: true, queryOffset: 0 }, inputs: [randn([2, 8, 1, 32]), randn([2, 2, 300, 32]), randn([2, 2, 300, 16]), i32([2, 3], [0, 300, 250, 100, 300, 250])], gradient: false }),
+  kernelCase({ name: "MLAAttention: bounds, prefill H=3 S=10 T=12", kernel: "MLAAttention", attrs: { scale: 0.2, causal: true, queryOffset: 0 }, inputs: [randn([2, 3, 10, 64]), randn([2, 3, 10, 16]), randn([2, 12, 64]), randn([2, 12, 16]), i32([2, 3], [0, 12, 2, 4, 12, 2])], gradient: false }),
   // Concat of more inputs than one dispatch binds (chained), and of a packed dtype with odd sizes.
   kernelCase({ name: "Concat: 9 inputs axis 1", kernel: "Concat", attrs: { axis: 1 }, inputs: Array.from({ length: 9 }, (_, i) => randn([2, 1 + (i % 3), 3])) }),
   kernelCase({ name: "Concat: f16 [3,5] + [3,2] axis 1", kernel: "Concat", attrs: { axis: 1 }, inputs: [codes("f16", [3, 5]), codes("f16", [3, 2])] }),
@@ -111,7 +118,7 @@ const GOLDEN_CASES: AnyKernelCase[] = [
 ];
 
 /** Gradients compared with the reference's on a few large cases. */
-const GRADIENT_CASES = new Set(["Attention: query blocks, causal S=T=12, batch 2, H=2 Hkv=1", "Softmax: [3,300] (workgroup)", "RMSNorm: [3,300] (workgroup)", "MatMul: [65,33] x [33,67] scalar", "CrossEntropy: [4,500] (workgroup)"]);
+const GRADIENT_CASES = new Set(["Attention: query blocks, causal S=T=12, batch 2, H=2 Hkv=1", "Attention: bounds, non-causal query block S=12 T=20", "Softmax: [3,300] (workgroup)", "RMSNorm: [3,300] (workgroup)", "MatMul: [65,33] x [33,67] scalar", "CrossEntropy: [4,500] (workgroup)"]);
 
 describe.skipIf(unavailable !== undefined)("webgpu shader paths beyond the core table", () => {
   let webgpu: Backend;

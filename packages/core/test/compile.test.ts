@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  AdamW, CaptureError, TransformerLM, add, reshape, compile, compileTrainingStep, dispose, engine, exp, matmul, memory, mul, scalar, sum, tensor, tidy,
+  AdamW, CaptureError, TransformerLM, add, captureStats, reshape, compile, compileTrainingStep, dispose, engine, exp, matmul, memory, mul, scalar, sum, tensor, tidy,
   valueAndGradsOf, variable, clipGradNorm,
 } from "../src/index.ts";
 
@@ -15,6 +15,21 @@ const close = (a: ArrayLike<number>, b: ArrayLike<number>, rtol = 1e-5, atol = 1
 };
 
 describe("compile", () => {
+  it("reports run time per graph, and the stats of disposed functions on request", () => {
+    const g = compile((x: ReturnType<typeof tensor>) => mul(x, 2), { name: "released-stats-probe" });
+    const x = tensor([1, 2, 3]);
+    for (let i = 0; i < 3; i++) g(x).dispose();
+    const live = g.stats().graphs[0];
+    expect(live.runs).toBe(3);
+    expect(live.runMs).toBeGreaterThan(0);
+    expect(captureStats().some((s) => s.name === "released-stats-probe")).toBe(true);
+    g.dispose();
+    expect(captureStats().some((s) => s.name === "released-stats-probe")).toBe(false);
+    const released = captureStats({ released: true }).filter((s) => s.name === "released-stats-probe");
+    expect(released.map((s) => [s.calls, s.graphs[0].runs])).toEqual([[3, 3]]);
+    x.dispose();
+  });
+
   it("traces once per signature without computing, and replays equal to eager", () => {
     const f = (x: ReturnType<typeof tensor>, y: ReturnType<typeof tensor>) => exp(add(matmul(x, y), 1));
     const g = compile(f, { name: "f" });

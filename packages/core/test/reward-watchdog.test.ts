@@ -93,3 +93,22 @@ describe("rewards under a watchdog in worker threads", () => {
     expect(stopped.warnings[0]).toMatch(/was stopped/);
   });
 });
+
+describe("warming the reward workers", () => {
+  it("preload starts every worker of the pool with the rewards loaded, and scoring then uses them", async () => {
+    const warm = new RewardWorkerPool({ size: 2 });
+    try {
+      expect(warm.workers).toBe(0);
+      const runner = createRewardRunner([{ reward: whereReward }], { pool: warm, warn: () => {} });
+      runner.warm!();
+      // warm() returns at once; a preload resolves when every worker has the reward loaded (after warm's loads).
+      await warm.preload([{ source: { kind: "module", url: whereReward.module! }, name: whereReward.name }]);
+      expect(warm.workers).toBe(2);
+      const scores = await runner.score(batch);
+      expect(scores.perReward.where).toEqual([1, 1]);
+      expect(warm.workers).toBe(2);
+    } finally {
+      await warm.close();
+    }
+  });
+});

@@ -4,8 +4,8 @@
  */
 import type { FusedAttrs } from "@r1ts/core";
 /** Added to masked scores: far below any real score, yet finite (as core's composed attention). */
-const MASKED_SCORE = -1e9;
-import { INT64 } from "../dtypes.ts";
+export const MASKED_SCORE = -1e9;
+import { INT64, ONNX_TYPE } from "../dtypes.ts";
 import type { GraphBuilder } from "../graph-builder.ts";
 import { type Lowering, reshape } from "./lowering.ts";
 
@@ -16,8 +16,38 @@ function causalMask(g: GraphBuilder, rows: number, s: number, t: number, offset:
   return g.constant(values, "f32", [rows, t]);
 }
 
-function slice(g: GraphBuilder, x: string, axis: number, begin: number, end: number): string {
+export function slice(g: GraphBuilder, x: string, axis: number, begin: number, end: number): string {
   return g.op("Slice", [x, g.int64s([begin]), g.int64s([end]), g.int64s([axis])]);
+}
+
+/**
+ * The per-row bounds mask (core's kernel contract) from bounds i32 [B, 3] = (keyStart, keyEnd, queryStart):
+ * key t is visible to score row r (query r mod s) of row b when keyStart <= t < keyEnd and, if causal,
+ * t <= queryOffset + queryStart + r mod s. Returns the additive mask [B, 1, rows, T] and [B, 1, rows, 1]
+ * f32: whether the row sees any key (its output is 0 otherwise).
+ */
+export function boundsMask(g: GraphBuilder, bounds: string, b: number, rows: number, s: number, t: number, causal: boolean, queryOffset: number, keyColumns?: string): { additive: string; anyVisible: string } {
+  const column = (i: number): string => reshape(g, slice(g, bounds, 1, i, i + 1), [b, 1, 1, 1]);
+  // The key columns: 0..T-1, or given (i32 [1, 1, 1, t]: where a block of keys sits in the row).
+  const keys = keyColumns ?? g.constant(Int32Array.from({ length: t }, (_, i) => i), "i32", [1, 1, 1, t]);
+  let visible = g.op("Cast", [g.op("And", [g.op("GreaterOrEqual", [keys, column(0)]), g.op("Less", [keys, column(1)])])], { to: ONNX_TYPE.f32 });
+  const query = g.constant(Int32Array.from({ length: rows }, (_, r) => queryOffset + (r % s)), "i32", [1, 1, rows, 1]);
+  const perRow = causal ? g.op("Cast", [g.op("LessOrEqual", [keys, g.op("Add", [query, column(2)])])], { to: ONNX_TYPE.f32 }) : g.constant(new Float32Array(rows).fill(1), "f32", [1, 1, rows, 1]);
+  visible = g.op("Mul", [visible, perRow]);
+  return {
+    additive: g.op("Mul", [g.op("Sub", [g.f32(1), visible]), g.f32(MASKED_SCORE)]),
+    anyVisible: g.op("ReduceMax", [visible, g.int64s([3])], { keepdims: 1 }),
+  };
+}
+
+/** softmax(scores + mask) values over score rows [B, *, rows, T]: the causal mask, or the per-row bounds mask when given. */
+function maskedSoftmaxTimes(g: GraphBuilder, scores: string, values: string, bounds: string | undefined, m: { b: number; rows: number; s: number; t: number; causal: boolean; queryOffset: number }): string {
+  if (!bounds) {
+    const masked = m.causal ? g.op("Add", [scores, causalMask(g, m.rows, m.s, m.t, m.queryOffset)]) : scores;
+    return g.op("MatMul", [g.op("Softmax", [masked], { axis: -1 }), values]);
+  }
+  const { additive, anyVisible } = boundsMask(g, bounds, m.b, m.rows, m.s, m.t, m.causal, m.queryOffset);
+  return g.op("Mul", [g.op("MatMul", [g.op("Softmax", [g.op("Add", [scores, additive])], { axis: -1 }), values]), anyVisible]);
 }
 
 export const fusedLowerings = {
@@ -52,29 +82,27 @@ export const fusedLowerings = {
   }) as Lowering<FusedAttrs["CrossEntropy"]>,
 
   // softmax(q k^T * scale + causal mask) v; the query heads of a group share one kv head.
-  Attention: ((g, [q, k, v], { scale, causal, queryOffset }, { inputs }) => {
+  // With per-row bounds (a 4th input) the mask is computed in the graph from them.
+  Attention: ((g, [q, k, v, bounds], { scale, causal, queryOffset }, { inputs }) => {
     const [b, h, s, dk] = inputs[0].shape;
     const [, hkv, t] = inputs[1].shape;
     const dv = inputs[2].shape[3];
     const group = h / hkv;
     const qg = reshape(g, q, [b, hkv, group * s, dk]);
-    let scores = g.op("Mul", [g.op("MatMul", [qg, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]), g.f32(scale)]);
-    if (causal) scores = g.op("Add", [scores, causalMask(g, group * s, s, t, queryOffset)]);
-    return [reshape(g, g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), v]), [b, h, s, dv])];
+    const scores = g.op("Mul", [g.op("MatMul", [qg, g.op("Transpose", [k], { perm: [0, 1, 3, 2] })]), g.f32(scale)]);
+    return [reshape(g, maskedSoftmaxTimes(g, scores, v, bounds, { b, rows: group * s, s, t, causal, queryOffset }), [b, h, s, dv])];
   }) as Lowering<FusedAttrs["Attention"]>,
 
   // Absorbed MLA (DeepSeek-V3): softmax((qLat . c + qPe . kPe) * scale) c over one shared latent "kv head".
-  MLAAttention: ((g, [qLat, qPe, c, kPe], { scale, causal, queryOffset }, { inputs }) => {
-    const [b, h, s] = inputs[0].shape;
+  MLAAttention: ((g, [qLat, qPe, c, kPe, bounds], { scale, causal, queryOffset }, { inputs }) => {
+    const [b, , s] = inputs[0].shape;
     const [, t, dc] = inputs[2].shape;
     const dr = inputs[3].shape[2];
     const latent = reshape(g, c, [b, 1, t, dc]);
     const ropeKey = reshape(g, kPe, [b, 1, t, dr]);
     const dots = g.op("Add", [g.op("MatMul", [qLat, g.op("Transpose", [latent], { perm: [0, 1, 3, 2] })]), g.op("MatMul", [qPe, g.op("Transpose", [ropeKey], { perm: [0, 1, 3, 2] })])]);
-    let scores = g.op("Mul", [dots, g.f32(scale)]);
-    if (causal) scores = g.op("Add", [scores, causalMask(g, s, s, t, queryOffset)]);
-    void h;
-    return [g.op("MatMul", [g.op("Softmax", [scores], { axis: -1 }), latent])];
+    const scores = g.op("Mul", [dots, g.f32(scale)]);
+    return [maskedSoftmaxTimes(g, scores, latent, bounds, { b, rows: s, s, t, causal, queryOffset })];
   }) as Lowering<FusedAttrs["MLAAttention"]>,
 
   // ScatterND: index (lead..., start' + s) takes update row (lead..., s), start' = clip(start, 0, T - S): one copy

@@ -72,7 +72,7 @@ function causalMask(group: number, s: number, t: number, queryOffset: number): F
 
 // Scaled dot-product attention (Vaswani et al. 2017, eq. 1) with grouped KV heads: softmax(q k^T * scale + mask) v.
 export const attentionKernel: TfKernel<FusedAttrs["Attention"]> = (args) => {
-  const { tf, x: [q, k, v], attrs: { scale, causal, queryOffset } } = args;
+  const { tf, x: [q, k, v, bounds], attrs: { scale, causal, queryOffset } } = args;
   const [b, h, s, dk] = q.shape;
   const [, hkv, t] = k.shape;
   const dv = v.shape[3] as number;
@@ -81,22 +81,50 @@ export const attentionKernel: TfKernel<FusedAttrs["Attention"]> = (args) => {
   // [B, H, S, Dk] -> [B, Hkv, group * S, Dk]: the query heads of a group share one kv head.
   const qg = tf.reshape(q, [b, hkv, group * s, dk]);
   const scores = tf.mul(matMulOf(args, tf.reshape(qg, [b * hkv, group * s, dk]), tf.reshape(k, [b * hkv, t, dk]), false, true), scale);
+  if (bounds) {
+    const { additive, anyVisible } = boundsMask(tf, bounds, group * s, s, t, causal, queryOffset);
+    const p = softmaxRows(tf, tf.add(tf.reshape(scores, [b, hkv, group * s, t]), additive));
+    return tf.reshape(tf.mul(tf.matMul(p, tf.reshape(v, [b, hkv, t, dv])), anyVisible), [b, h, s, dv]);
+  }
   const p = maskedSoftmax(tf, scores, causal, group, s, t, queryOffset);
   return tf.reshape(tf.matMul(p, tf.reshape(v, [b * hkv, t, dv])), [b, h, s, dv]);
 };
 
 /** softmax(scores + causal mask) along the last axis, max-subtracted. Rows are (head, query) pairs, `group` heads per block of S rows. */
 function maskedSoftmax(tf: Tf, scores: TfTensor, causal: boolean, group: number, s: number, t: number, queryOffset: number): TfTensor {
-  const masked = causal ? tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32")) : scores;
+  return softmaxRows(tf, causal ? tf.add(scores, tf.tensor2d(causalMask(group, s, t, queryOffset), [group * s, t], "float32")) : scores);
+}
+
+function softmaxRows(tf: Tf, masked: TfTensor): TfTensor {
   const e = tf.exp(tf.sub(masked, tf.max(masked, -1, true)));
   return tf.div(e, tf.sum(e, -1, true));
+}
+
+/**
+ * The per-row bounds mask (core's kernel contract): row b = (keyStart, keyEnd, queryStart) sees keys
+ * keyStart <= t < keyEnd, and query row r (query r mod S) sits at column queryOffset + queryStart + r mod S.
+ * Returns the additive mask [B, 1, rows, T] and [B, 1, rows, 1]: whether the row sees any key.
+ */
+function boundsMask(tf: Tf, bounds: TfTensor, rows: number, s: number, t: number, causal: boolean, queryOffset: number): { additive: TfTensor; anyVisible: TfTensor } {
+  const b = bounds.shape[0] as number;
+  const column = (i: number): TfTensor => tf.reshape(tf.slice(bounds, [0, i], [b, 1]), [b, 1, 1, 1]);
+  const keys = tf.reshape(tf.range(0, t, 1, "int32"), [1, 1, 1, t]);
+  let visible = tf.logicalAnd(tf.greaterEqual(keys, column(0)), tf.less(keys, column(1)));
+  if (causal) {
+    const query = tf.reshape(tf.tensor1d(Int32Array.from({ length: rows }, (_, r) => queryOffset + (r % s)), "int32"), [1, 1, rows, 1]);
+    visible = tf.logicalAnd(visible, tf.lessEqual(keys, tf.add(query, column(2))));
+  } else {
+    visible = tf.logicalAnd(visible, tf.ones([1, 1, rows, 1], "bool"));
+  }
+  const v = tf.cast(visible, "float32");
+  return { additive: tf.mul(tf.sub(1, v), MASKED_SCORE), anyVisible: tf.max(v, -1, true) };
 }
 
 // Absorbed multi-head latent attention (DeepSeek-V3 MLA, docs/mla.md): MQA over the latent cache,
 //   scores = (qLat . c_t + qPe . kPe_t) * scale, out = softmax(scores) c. Heads fold into rows, so each
 // batch is two 2-D matmuls in and one out.
 export const mlaAttentionKernel: TfKernel<FusedAttrs["MLAAttention"]> = (args) => {
-  const { tf, x: [qLat, qPe, c, kPe], attrs: { scale, causal, queryOffset } } = args;
+  const { tf, x: [qLat, qPe, c, kPe, bounds], attrs: { scale, causal, queryOffset } } = args;
   const [b, h, s, dc] = qLat.shape;
   const dr = qPe.shape[3] as number;
   const t = c.shape[1] as number;
@@ -104,6 +132,11 @@ export const mlaAttentionKernel: TfKernel<FusedAttrs["MLAAttention"]> = (args) =
   const latent = tf.reshape(qLat, [b, h * s, dc]);
   const rope = tf.reshape(qPe, [b, h * s, dr]);
   const scores = tf.mul(tf.add(matMulOf(args, latent, c, false, true), matMulOf(args, rope, kPe, false, true)), scale);
+  if (bounds) {
+    const { additive, anyVisible } = boundsMask(tf, bounds, h * s, s, t, causal, queryOffset);
+    const p = softmaxRows(tf, tf.add(tf.reshape(scores, [b, 1, h * s, t]), additive));
+    return tf.reshape(tf.mul(tf.matMul(tf.reshape(p, [b, h * s, t]), c), tf.reshape(anyVisible, [b, h * s, 1])), [b, h, s, dc]);
+  }
   const p = maskedSoftmax(tf, scores, causal, h, s, t, queryOffset);
   return tf.reshape(tf.matMul(p, c), [b, h, s, dc]);
 };

@@ -10,6 +10,7 @@ import { UsageError } from "../command.ts";
 import type { Command } from "../command.ts";
 import { resolveBundle } from "./bundles.ts";
 import { parseFlags } from "./flags.ts";
+import { graphReport } from "./graph-report.ts";
 import { progressPrinter } from "./progress.ts";
 import { rolloutPlugins } from "./rollout-plugins.ts";
 
@@ -39,6 +40,8 @@ export async function runConfigured(config: RunConfig, { baseDir, json, resumeDi
   console.error("");
   console.error(summaryTable(summary));
   console.error(`\n${summary.steps} steps in ${summary.seconds.toFixed(0)} s on the ${summary.backend} backend, peak memory ${summary.peakRssMiB} MiB`);
+  const graphs = graphReport(summary.seconds);
+  if (graphs) console.error(graphs);
   console.error(`run directory: ${summary.runDir} (config.json, metrics.jsonl, samples.jsonl, evals.jsonl, checkpoints/, summary.json, report.html)`);
   if (json) console.log(JSON.stringify(summary));
   return summary;

@@ -79,14 +79,21 @@ export interface FusedAttrs {
   /** (logits [N, V], labels: i32 [N]) -> f32 [N]: -log softmax(logits)[label] */
   CrossEntropy: NoAttrs;
   /**
-   * (q [B, H, S, Dk], k [B, Hkv, T, Dk], v [B, Hkv, T, Dv]) -> [B, H, S, Dv].
-   * Head h reads kv head floor(h / (H / Hkv)). Causal: query s sits at position queryOffset + s and sees keys t <= it.
+   * (q [B, H, S, Dk], k [B, Hkv, T, Dk], v [B, Hkv, T, Dv], bounds?: i32 [B, 3]) -> [B, H, S, Dv].
+   * Head h reads kv head floor(h / (H / Hkv)). Causal: query s sits at column queryOffset + s and sees keys t <= it.
+   *
+   * Per-row bounds (padded batches; see docs/backends.md, "Attention over padded rows"): with the
+   * optional 4th input, row b = (keyStart, keyEnd, queryStart) sees only the keys keyStart <= t < keyEnd
+   * (left padding lies before keyStart, right padding from keyEnd on), and its query s sits at column
+   * queryOffset + queryStart + s (so a step's query columns can be data: one captured decoding step
+   * serves every position). Causal then also hides the keys after the query. Bounds are clamped to
+   * [0, T]; a query that sees no key at all (a padding query) returns 0, with gradient 0.
    */
   Attention: { scale: number; causal: boolean; queryOffset: number };
   /**
    * Absorbed multi-head latent attention (DeepSeek-V3 MLA; MQA over a latent cache):
-   * (qLat [B, H, S, Dc], qPe [B, H, S, Dr], c [B, T, Dc], kPe [B, T, Dr]) -> [B, H, S, Dc] =
-   * softmax((qLat . c_t + qPe . kPe_t) * scale) weighted sum of c_t. Causal like Attention.
+   * (qLat [B, H, S, Dc], qPe [B, H, S, Dr], c [B, T, Dc], kPe [B, T, Dr], bounds?: i32 [B, 3]) -> [B, H, S, Dc] =
+   * softmax((qLat . c_t + qPe . kPe_t) * scale) weighted sum of c_t. Causal and per-row bounds as Attention.
    */
   MLAAttention: { scale: number; causal: boolean; queryOffset: number };
   /**

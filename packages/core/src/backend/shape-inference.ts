@@ -26,6 +26,17 @@ function expectInputs(kernel: string, inputs: TensorSpec[], n: number): void {
   if (inputs.length !== n) fail(kernel, `expected ${n} input(s), got ${inputs.length}`);
 }
 
+function expectInputRange(kernel: string, inputs: TensorSpec[], min: number, max: number): void {
+  if (inputs.length < min || inputs.length > max) fail(kernel, `expected ${min} to ${max} inputs, got ${inputs.length}`);
+}
+
+/** The optional per-row attention bounds: i32 [batch, 3] (keyStart, keyEnd, queryStart). */
+function expectRowBounds(kernel: string, bounds: TensorSpec | undefined, batch: number | undefined): void {
+  if (!bounds) return;
+  expectDType(kernel, "bounds", bounds, ["i32"]);
+  if (bounds.shape.length !== 2 || bounds.shape[0] !== batch || bounds.shape[1] !== 3) fail(kernel, `bounds must be [${batch}, 3] (keyStart, keyEnd, queryStart per row), got ${formatShape(bounds.shape)}`);
+}
+
 function expectDType(kernel: string, what: string, t: TensorSpec, allowed: DType[]): void {
   if (!allowed.includes(t.dtype)) fail(kernel, `${what} must have dtype ${allowed.join(" or ")}, got ${t.dtype}`);
 }
@@ -262,8 +273,9 @@ const table: { [K in KernelName]: Infer<K> } = {
     return [{ shape: [logits.shape[0]], dtype: "f32" }];
   },
   Attention: (inputs) => {
-    expectInputs("Attention", inputs, 3);
+    expectInputRange("Attention", inputs, 3, 4);
     const [q, k, v] = inputs;
+    expectRowBounds("Attention", inputs[3], q.shape[0]);
     for (const [name, t] of [["q", q], ["k", k], ["v", v]] as const) {
       expectDType("Attention", name, t, FLOAT);
       if (t.shape.length !== 4) fail("Attention", `${name} must be [batch, heads, seq, dim], got ${formatShape(t.shape)}`);
@@ -277,8 +289,9 @@ const table: { [K in KernelName]: Infer<K> } = {
     return [{ shape: [b, h, s, v.shape[3]], dtype: "f32" }];
   },
   MLAAttention: (inputs) => {
-    expectInputs("MLAAttention", inputs, 4);
+    expectInputRange("MLAAttention", inputs, 4, 5);
     const [qLat, qPe, c, kPe] = inputs;
+    expectRowBounds("MLAAttention", inputs[4], qLat.shape[0]);
     for (const [name, t, rank] of [["qLat", qLat, 4], ["qPe", qPe, 4], ["c", c, 3], ["kPe", kPe, 3]] as const) {
       expectDType("MLAAttention", name, t, FLOAT);
       if (t.shape.length !== rank) fail("MLAAttention", `${name} must have rank ${rank}, got ${formatShape(t.shape)}`);

@@ -39,6 +39,8 @@ export interface GraphStats {
   outputs: number;
   assignments: number;
   runs: number;
+  /** Milliseconds spent running it, all runs together (the executor's synchronous run, or the replay). */
+  runMs: number;
   /** "graph" (the backend's executor) or "interpreted" (kernel by kernel). */
   mode: "graph" | "interpreted";
   /** Why the backend could not build a graph (when it has an executor but the trace did not fit). */
@@ -74,8 +76,16 @@ interface Entry {
 const live = new Set<{ stats(): CompileStats }>();
 
 /** Stats of every compiled function not yet disposed (for run summaries and benchmarks). */
-export function captureStats(): CompileStats[] {
-  return [...live].map((f) => f.stats());
+/** Stats of compiled functions disposed so far (the most recent 1000), for `captureStats({ released: true })`. */
+const released: CompileStats[] = [];
+
+/**
+ * What every live compiled function built and ran; with `released`, also those disposed since the
+ * process started (a trainer's or a generation's graphs after it finished), oldest first.
+ */
+export function captureStats({ released: withReleased = false }: { released?: boolean } = {}): CompileStats[] {
+  const current = [...live].map((f) => f.stats());
+  return withReleased ? [...released, ...current] : current;
 }
 
 export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: CompileOptions = {}): CompiledFunction<A, R> {
@@ -104,6 +114,10 @@ export function compile<A extends unknown[], R>(fn: (...args: A) => R, options: 
     stats: (): CompileStats => ({ name, graphs: [...entries.values()].map((e) => ({ ...e.stats, backend: e.executable?.describe?.() ?? {} })), calls }),
     traces: (): Trace[] => [...entries.values()].map((e) => e.trace),
     dispose: (): void => {
+      if (live.has(compiled) && entries.size > 0) {
+        released.push(compiled.stats());
+        if (released.length > 1000) released.shift();
+      }
       for (const e of entries.values()) {
         e.executable?.dispose();
         for (const t of e.held) t.dispose();
@@ -183,6 +197,7 @@ function build(
       outputs: trace.outputs.length,
       assignments: trace.assignments.length,
       runs: 0,
+      runMs: 0,
       mode: executable ? "graph" : "interpreted",
       fallbackReason,
       backend: {},
@@ -213,6 +228,7 @@ function run(name: string, entry: Entry, args: readonly Tensor[]): unknown {
     return v;
   });
   entry.stats.runs++;
+  const started = performance.now();
   let outputs: Tensor[];
   let assigned: Tensor[];
   if (entry.executable) {
@@ -226,6 +242,7 @@ function run(name: string, entry: Entry, args: readonly Tensor[]): unknown {
   } else {
     ({ outputs, assigned } = interpretTrace(trace, feeds, backend));
   }
+  entry.stats.runMs += performance.now() - started;
   trace.assignments.forEach((a, i) => {
     a.variable.assign(assigned[i]);
     assigned[i].dispose();

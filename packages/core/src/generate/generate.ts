@@ -1,10 +1,9 @@
 /**
  * Batched autoregressive generation with a KV cache. Prompts of different lengths are left-padded into
- * one batch; padding is masked out of attention and every row keeps its own positions (0 at its first
- * real token), so each row decodes exactly as it would alone. Rows stop on an EOS token, a stop string
+ * one batch; padding is masked out of attention (the fused kernels' per-row bounds) and every row keeps
+ * its own positions (0 at its first real token), so each row decodes exactly as it would alone. Rows stop on an EOS token, a stop string
  * or the token budget; finished rows keep their slot (fed padding) until the whole batch is done.
  */
-import type { Backend } from "../backend/backend.ts";
 import { logSoftmax } from "../ops/softmax.ts";
 import { reshape } from "../ops/layout.ts";
 import { takeAlongAxis } from "../ops/indexing.ts";
@@ -13,7 +12,7 @@ import { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
 import type { Tensor, Variable } from "../tensor/tensor.ts";
 import type { KVCache } from "./kv-cache.ts";
-import { type StaticDecodingModel, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
+import { type CapturedSampler, type StaticDecodingModel, capturedSampler, capturedStep, capturesByDefault, lengthBucket } from "./captured-decoding.ts";
 import { counterUniform } from "../random/counter-hash.ts";
 import { GenerationError, type SamplingOptions, checkSampling, sampleTokens, sampleTokensAt, sampleTokensWithLogProbs } from "./sampling.ts";
 import type { TokenDecoder } from "../data/tokenizer.ts";
@@ -22,7 +21,7 @@ import type { TokenDecoder } from "../data/tokenizer.ts";
 export interface GenerationModel {
   readonly config: { readonly vocabSize: number; readonly maxSeqLen: number };
   createCache(): KVCache;
-  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number>; mask?: Tensor }, options?: { lastOnly?: boolean }): Tensor;
+  forwardCached(tokens: Tensor, cache: KVCache, input: { positions: ArrayLike<number>; padding?: ArrayLike<number> }, options?: { lastOnly?: boolean }): Tensor;
   parameters(): Variable[];
 }
 
@@ -59,8 +58,9 @@ export interface GenerateOptions extends SamplingOptions {
   useCache?: boolean;
   /**
    * Capture prefill and decode as graphs over a preallocated cache (prompt width and cache length
-   * rounded up to buckets): default true on backends that build graphs (onnx) for models that support
-   * it, false elsewhere. Tokens are the same either way.
+   * rounded up to buckets), and with `rowSeeds` or greedy decoding the sampling step too: default true
+   * on backends that build graphs (onnx) for models that support it, false elsewhere. Tokens are the
+   * same either way.
    */
   capture?: boolean;
 }
@@ -81,9 +81,6 @@ export interface GenerateResult {
   completionLogProbs?: number[][];
 }
 
-/** Masked attention score for padding and future keys (finite on every backend). */
-const MASKED = -1e9;
-
 /** Generates completions for each prompt (token ids) in one batch. */
 export async function generate(model: GenerationModel, prompts: readonly (readonly number[])[], options: GenerateOptions): Promise<GenerateResult> {
   const { maxNewTokens, stopStrings = [], tokenizer, returnLogProbs = false, useCache = true } = options;
@@ -101,8 +98,9 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   // Captured steps pad prompts further left, to a bucket width, so prompts of nearby lengths share a graph.
   const promptWidth = capture ? lengthBucket(longest) : longest;
   const padding = prompts.map((p) => promptWidth - p.length);
-  // With row seeds every batch takes the masked attention path, padded or not, so a row's numbers do not
-  // depend on whether its batch happens to need padding (a backend's fused unmasked kernel rounds differently).
+  // With row seeds every batch passes its padding to attention (the kernels' per-row bounds), padded or not,
+  // so a row's numbers do not depend on whether its batch happens to need padding (a backend's unbounded
+  // attention may round differently).
   const masked = padding.some((n) => n > 0) || rowSeeds !== undefined;
   // columns[b][c]: the token in column c of row b (left padding first).
   const columns = prompts.map((p, b) => [...new Array<number>(padding[b]).fill(padId), ...p]);
@@ -124,8 +122,7 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
     }
     return tidy(() => {
       const tokenTensor = engine.makeTensor(tokens, [batch, s], "i32", backend);
-      const mask = masked ? paddingMask(padding, from, width, backend) : undefined;
-      const logits = model.forwardCached(tokenTensor, cache, { positions, mask }, { lastOnly: true });
+      const logits = model.forwardCached(tokenTensor, cache, { positions, padding: masked ? padding : undefined }, { lastOnly: true });
       return reshape(logits, [batch, model.config.vocabSize]);
     });
   };
@@ -168,15 +165,20 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
 
   /** Prefill, then one sampled token per row per step until every row stops; `forward(from, width)` gives the logits. */
   async function decodeLoop(forward: (from: number, width: number) => Tensor): Promise<GenerateResult> {
+    // Captured generation samples in a graph too, when the draw takes uniforms (row seeds) or none (greedy):
+    // the host generator's per-step seed of the other path is an attribute, which would build a graph per step.
+    const greedy = (options.temperature ?? 1) === 0;
+    const sampler: CapturedSampler | undefined = capture && (rowSeeds || greedy) ? capturedSampler(model, batch, options, { logProbs: returnLogProbs ? (options.logProbsMode ?? "raw") : undefined }) : undefined;
     let logits = forward(0, promptWidth);
     for (let i = 0; i < maxNewTokens; i++) {
-      const [next, picked] = tidy(() => {
-        const uniforms = rowSeeds ? { uniforms: rowSeeds.map((s) => counterUniform(s, i)) } : undefined;
+      const uniforms = rowSeeds && !greedy ? rowSeeds.map((s) => counterUniform(s, i)) : new Array<number>(batch).fill(0);
+      const [next, picked] = sampler ? sampler(logits, uniforms) : tidy(() => {
+        const source = rowSeeds ? { uniforms } : undefined;
         if (returnLogProbs && options.logProbsMode === "processed") {
-          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, uniforms ?? generator);
+          const { tokens, logProbs: lp } = sampleTokensWithLogProbs(logits, options, source ?? generator);
           return [tokens, lp] as const;
         }
-        const n = uniforms ? sampleTokensAt(logits, options, uniforms.uniforms) : sampleTokens(logits, options, generator);
+        const n = source ? sampleTokensAt(logits, options, source.uniforms) : sampleTokens(logits, options, generator);
         const lp = returnLogProbs ? reshape(takeAlongAxis(logSoftmax(logits, -1), reshape(n, [batch, 1]), -1), [batch]) : undefined;
         return [n, lp] as const;
       });
@@ -227,20 +229,6 @@ export async function generate(model: GenerationModel, prompts: readonly (readon
   if (returnLogProbs) result.completionLogProbs = logProbs;
   return result;
   }
-}
-
-/** [B, 1, S, width] additive mask for the columns [from, width): keys are real tokens at or before the query. */
-function paddingMask(padding: readonly number[], from: number, width: number, backend: Backend): Tensor {
-  const batch = padding.length;
-  const s = width - from;
-  const values = new Float32Array(batch * s * width);
-  for (let b = 0; b < batch; b++) {
-    for (let j = 0; j < s; j++) {
-      const row = (b * s + j) * width;
-      for (let t = 0; t < width; t++) if (t < padding[b] || t > from + j) values[row + t] = MASKED;
-    }
-  }
-  return engine.makeTensor(values, [batch, 1, s, width], "f32", backend);
 }
 
 /** The end index of the earliest stop string in `text`, or -1. */

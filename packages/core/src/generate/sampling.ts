@@ -15,7 +15,7 @@ import { logSoftmax, softmax } from "../ops/softmax.ts";
 import { tidy } from "../memory.ts";
 import type { Generator } from "../random/generator.ts";
 import { engine } from "../tensor/engine.ts";
-import type { Tensor } from "../tensor/tensor.ts";
+import { Tensor } from "../tensor/tensor.ts";
 
 /** A bad generation option: names the option, what it must be and what was given. */
 export class GenerationError extends R1tsError {}
@@ -65,8 +65,17 @@ export function sampleTokensWithLogProbs(logits: Tensor, options: SamplingOption
   });
 }
 
+/**
+ * sampleTokensAt / sampleTokensWithLogProbs with the uniforms as an f32 [B] tensor (data, so one captured
+ * sampling step serves every step of a generation; the caller keeps them in [0, 1)): the tokens, and with
+ * `processedLogProbs` each token's log-prob under the filtered distribution.
+ */
+export function sampleTokensAtTensor(logits: Tensor, options: SamplingOptions, uniforms: Tensor, { processedLogProbs = false }: { processedLogProbs?: boolean } = {}): { tokens: Tensor; logProbs?: Tensor } {
+  return tidy(() => sampleFiltered(logits, options, drawWith({ uniforms }), processedLogProbs));
+}
+
 /** A draw of one rank per row of filtered logits [B, V'] -> i32 [B]: the counter-based kernel, or per-row uniforms. */
-function drawWith(source: Generator | { uniforms: ArrayLike<number> }): (kept: Tensor) => Tensor {
+function drawWith(source: Generator | { uniforms: ArrayLike<number> | Tensor }): (kept: Tensor) => Tensor {
   if ("uniforms" in source) return (kept) => inverseCdf(kept, source.uniforms);
   return (kept) => reshape(multinomial(kept, 1, source), [kept.shape[0]]);
 }
@@ -88,12 +97,13 @@ function checkUniforms(logits: Tensor, uniforms: ArrayLike<number>): ArrayLike<n
  * exclusive cumulative probability is at most u * total. A token of probability zero is never drawn,
  * even where rounding puts u * total at the very end of the CDF.
  */
-function inverseCdf(logits: Tensor, uniforms: ArrayLike<number>): Tensor {
+function inverseCdf(logits: Tensor, uniforms: ArrayLike<number> | Tensor): Tensor {
   const [b, vocab] = logits.shape;
   const backend = logits.backend;
   const p = softmax(logits);
   const before = cumsum(p, -1, { exclusive: true });
-  const threshold = mul(sum(p, -1, { keepDims: true }), engine.makeTensor(Float32Array.from(uniforms), [b, 1], "f32", backend));
+  const u = uniforms instanceof Tensor ? reshape(uniforms, [b, 1]) : engine.makeTensor(Float32Array.from(uniforms), [b, 1], "f32", backend);
+  const threshold = mul(sum(p, -1, { keepDims: true }), u);
   const index = arange(0, vocab, 1, "f32", backend);
   const candidates = where(lessEqual(before, threshold), where(greater(p, 0), index, -1), -1);
   return argmax(candidates, -1);

@@ -47,8 +47,14 @@ export interface CachedStep {
   /** RoPE cos/sin of the new tokens: [S, rot/2] (shared positions) or [B * S, rot/2] (per-row positions). */
   tables: RopeTables;
   /**
-   * Additive mask [B, 1, S, T] over all T = cachedLength + S keys (0 = attend, MASKED_SCORE = skip),
-   * for batches with padding; undefined means plain causal attention.
+   * Per-row attention bounds i32 [B, 3] (keyStart, keyEnd, queryStart; see the Attention kernel's
+   * contract in backend/kernels.ts) for left-padded batches: the fused kernels mask the padding.
+   * queryStart is the column of the row's first new token; `cachedLength` is then not used.
+   */
+  bounds?: Tensor;
+  /**
+   * An arbitrary additive mask [B, 1, S, T] over all T = cachedLength + S keys (0 = attend,
+   * MASKED_SCORE = skip), taking a composed path; undefined (and no bounds) means plain causal attention.
    */
   mask?: Tensor;
   /** Tokens (columns) already in the cache: the column of the first new token. */
@@ -115,11 +121,14 @@ export class CausalSelfAttention extends Module {
     });
   }
 
-  /** softmax(q k^T * scale + causal mask) v over q [B, H, S, hd], k/v [B, Hkv, T, hd]; then o_proj -> [B, S, dim]. */
-  attend(q: Tensor, k: Tensor, v: Tensor, queryOffset: number): Tensor {
+  /**
+   * softmax(q k^T * scale + causal mask) v over q [B, H, S, hd], k/v [B, Hkv, T, hd] (with per-row
+   * bounds: padding masked too, queries at their rows' columns); then o_proj -> [B, S, dim].
+   */
+  attend(q: Tensor, k: Tensor, v: Tensor, queryOffset: number, bounds?: Tensor): Tensor {
     return tidy(() => {
       const [b, h, s, hd] = q.shape;
-      const out = attention(q, k, v, { causal: true, scale: this.scale, queryOffset });
+      const out = attention(q, k, v, { causal: true, scale: this.scale, queryOffset: bounds ? 0 : queryOffset, bounds });
       return this.o_proj.forward(reshape(transpose(out, [0, 2, 1, 3]), [b, s, h * hd]));
     });
   }
@@ -130,7 +139,7 @@ export class CausalSelfAttention extends Module {
       const { q, k, v } = this.projectQKV(x, step.tables);
       const keys = cache.append("k", k, 2);
       const values = cache.append("v", v, 2);
-      if (!step.mask) return this.attend(q, keys, values, step.cachedLength);
+      if (!step.mask) return this.attend(q, keys, values, step.cachedLength, step.bounds);
       const [b, h, s, hd] = q.shape;
       const out = maskedAttention(q, keys, values, step.mask, this.scale);
       return this.o_proj.forward(reshape(transpose(out, [0, 2, 1, 3]), [b, s, h * hd]));
@@ -140,7 +149,7 @@ export class CausalSelfAttention extends Module {
 
 /**
  * softmax(q k^T * scale + mask) v with grouped kv heads and an explicit additive mask [B, 1, S, T]
- * (padding and causality both live in the mask): q [B, H, S, dk], k [B, Hkv, T, dk], v [B, Hkv, T, dv] -> [B, H, S, dv].
+ * (any mask; padded batches use the fused kernel's per-row bounds instead, `CachedStep.bounds`): q [B, H, S, dk], k [B, Hkv, T, dk], v [B, Hkv, T, dv] -> [B, H, S, dv].
  */
 export function maskedAttention(q: Tensor, k: Tensor, v: Tensor, mask: Tensor, scale: number): Tensor {
   const [b, h, s, dk] = q.shape;

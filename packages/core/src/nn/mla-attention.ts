@@ -5,7 +5,8 @@
  * and returns sum_t softmax(scores)_t c_t, a 512-wide latent per head (W_kvb's value half and W_o follow).
  * It equals `attention` with one kv head, keys [c ; k_pe] (d_k = 576) and values c (d_v = 512), without
  * building those concatenations. Runs the backend's fused `MLAAttention` kernel when it has one (the
- * WebGPU decode kernel), else core's composed fallback; with an explicit padding mask, a composed path.
+ * WebGPU decode kernel), else core's composed fallback, padded batches included (per-row `bounds`);
+ * an arbitrary additive `mask` takes a composed path.
  */
 import { ShapeError } from "../errors.ts";
 import { composedKernels } from "../ops/fused/composed.ts";
@@ -24,7 +25,9 @@ export interface MlaAttentionOptions {
   causal?: boolean;
   /** Column of the first query; default T - S. */
   queryOffset?: number;
-  /** Additive mask [B, 1, S, T] (padding and causality), replacing `causal`. */
+  /** Per-row bounds i32 [B, 3] (keyStart, keyEnd, queryStart), as the MLAAttention kernel's contract (backend/kernels.ts). */
+  bounds?: Tensor;
+  /** An arbitrary additive mask [B, 1, S, T] (padding and causality), replacing `causal` and `bounds`. */
   mask?: Tensor;
 }
 
@@ -36,15 +39,16 @@ export function mlaAttention(qLat: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor, 
   const [b, , s, dc] = qLat.shape;
   const t = c.shape[1];
   const dr = kPe.shape[2];
-  const { scale, causal = true, queryOffset = t - s, mask } = options;
+  const { scale, causal = true, bounds, queryOffset = bounds ? 0 : t - s, mask } = options;
   if (mask && (mask.rank !== 4 || mask.shape[0] !== b || mask.shape[1] !== 1 || mask.shape[2] !== s || mask.shape[3] !== t)) {
     throw new ShapeError(`mlaAttention: mask must be [${b}, 1, ${s}, ${t}], got ${formatShape(mask.shape)}`);
   }
   const attrs = { scale, causal, queryOffset };
   if (!mask) {
     // The backend's fused kernel when it has one, else core's composed fallback.
-    if (qLat.backend.fused.MLAAttention) return engine.runKernel("MLAAttention", [qLat, qPe, c, kPe], attrs)[0];
-    return composedKernels.MLAAttention([qLat, qPe, c, kPe], attrs)[0];
+    const inputs = bounds ? [qLat, qPe, c, kPe, bounds] : [qLat, qPe, c, kPe];
+    if (qLat.backend.fused.MLAAttention) return engine.runKernel("MLAAttention", inputs, attrs)[0];
+    return composedKernels.MLAAttention(inputs, attrs)[0];
   }
   return tidy(() => {
     const cache = reshape(c, [b, 1, t, dc]);

@@ -115,14 +115,14 @@ export class MultiHeadLatentAttention extends Module {
       if (this.cachePath === "absorbed") {
         const cAll = cache.append("c", c, 1);
         const kPeAll = cache.append("kpe", kPe, 1);
-        return this.attendAbsorbed(qNope, qPe, cAll, kPeAll, { queryOffset: step.cachedLength, mask: step.mask });
+        return this.attendAbsorbed(qNope, qPe, cAll, kPeAll, { queryOffset: step.bounds ? 0 : step.cachedLength, mask: step.mask, bounds: step.bounds });
       }
       const kv = this.expandKV(c, kPe);
       const k = cache.append("k", kv.k, 2);
       const v = cache.append("v", kv.v, 2);
       const q = concat([qNope, qPe], 3);
-      const o = step.mask ? maskedAttention(q, k, v, step.mask, this.scale) : attention(q, k, v, { causal: true, scale: this.scale, queryOffset: step.cachedLength });
-      return this.output(o);
+      if (step.mask) return this.output(maskedAttention(q, k, v, step.mask, this.scale));
+      return this.output(attention(q, k, v, { causal: true, scale: this.scale, queryOffset: step.bounds ? 0 : step.cachedLength, bounds: step.bounds }));
     });
   }
 
@@ -171,11 +171,11 @@ export class MultiHeadLatentAttention extends Module {
   }
 
   /** Absorbed path: fold W_kvb's key half into the queries, attend over the latents, unfold with its value half. */
-  private attendAbsorbed(qNope: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor, { queryOffset, mask }: { queryOffset: number; mask?: Tensor }): Tensor {
+  private attendAbsorbed(qNope: Tensor, qPe: Tensor, c: Tensor, kPe: Tensor, { queryOffset, mask, bounds }: { queryOffset: number; mask?: Tensor; bounds?: Tensor }): Tensor {
     return tidy(() => {
       const { wk, wv } = this.absorbedWeights();
       const qLat = matmul(qNope, wk); // [B, H, S, dn] x [H, dn, Dc] -> [B, H, S, Dc]
-      const oLat = mlaAttention(qLat, qPe, c, kPe, { scale: this.scale, causal: true, queryOffset, mask });
+      const oLat = mlaAttention(qLat, qPe, c, kPe, { scale: this.scale, causal: true, queryOffset, mask, bounds });
       return this.output(matmul(oLat, wv, { transposeB: true })); // [B, H, S, Dc] x [H, Dc, dv]
     });
   }

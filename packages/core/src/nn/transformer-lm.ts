@@ -7,9 +7,8 @@ import { ShapeError } from "../errors.ts";
 import { KVCache } from "../generate/kv-cache.ts";
 import { type StaticCacheEntry, StaticKVCache } from "../generate/static-kv-cache.ts";
 import { arange } from "../ops/creation.ts";
-import { greaterEqual, lessEqual, sub, where } from "../ops/elementwise.ts";
-import { add, cast, div, maximum, mul } from "../ops/elementwise.ts";
-import { crossEntropy } from "../ops/fused/index.ts";
+import { add, cast, div, maximum, mul, sub } from "../ops/elementwise.ts";
+import { attentionBounds, crossEntropy } from "../ops/fused/index.ts";
 import { gather, takeAlongAxis } from "../ops/indexing.ts";
 import { reshape, slice } from "../ops/layout.ts";
 import { linear } from "../ops/matmul.ts";
@@ -30,11 +29,16 @@ import { RMSNorm } from "./rms-norm.ts";
 import { type RopeTables, ropeFrequencies, ropeTableFactor, ropeTables } from "./rope.ts";
 import { type TransformerConfig, type TransformerConfigInput, transformerConfig } from "./transformer-config.ts";
 
-/** The new tokens' positions and mask for one step of cached decoding. */
+/** The new tokens' positions and padding (or mask) for one step of cached decoding. */
 export interface DecodeInput {
   /** The position of every new token, batch-major (B * S integers in [0, maxSeqLen)); rows may differ (left padding). */
   positions: ArrayLike<number>;
-  /** Additive attention mask [B, 1, S, cached + S] for batches with padding (see `CachedStep.mask`); omit for plain causal. */
+  /**
+   * Left padding of each row (B integers: the column of its first real token): the keys before it are
+   * masked by the fused attention kernels' per-row bounds. Omit for unpadded rows.
+   */
+  padding?: ArrayLike<number>;
+  /** An arbitrary additive attention mask [B, 1, S, cached + S] instead (a composed path; see `CachedStep.mask`). */
   mask?: Tensor;
 }
 
@@ -96,10 +100,16 @@ export class TransformerModel extends Module {
     for (const p of positions) {
       if (!(p >= 0 && p < this.config.maxSeqLen)) throw new ShapeError(`TransformerLM.forwardCached: position ${p} is outside [0, maxSeqLen ${this.config.maxSeqLen})`);
     }
+    if (input.padding !== undefined) {
+      const pad = Array.from(input.padding);
+      if (pad.length !== b || input.mask !== undefined) throw new ShapeError(`TransformerLM.forwardCached: padding must hold one column per row (${b}), got ${pad.length}${input.mask ? ", and cannot come with a mask" : ""}`);
+      for (const p of pad) if (!(Number.isSafeInteger(p) && p >= 0 && p <= cache.length + s)) throw new ShapeError(`TransformerLM.forwardCached: padding ${p} is outside [0, ${cache.length + s}]`);
+    }
     const out = tidy(() => {
       const index = engine.makeTensor(positions, [b * s], "i32", tokens.backend);
       const tables = { cos: gather(this.rope.cos, index), sin: gather(this.rope.sin, index) };
-      const step = { tables, mask: input.mask, cachedLength: cache.length };
+      const bounds = input.padding === undefined ? undefined : paddingBounds(input.padding, cache.length, s, tokens.backend);
+      const step = { tables, mask: input.mask, bounds, cachedLength: cache.length };
       let h = this.embed_tokens.forward(tokens);
       let i = 0;
       for (const layer of this.layers) h = layer.forwardCached(h, step, cache.layer(i++));
@@ -112,7 +122,7 @@ export class TransformerModel extends Module {
   /**
    * tokens i32 [B, S] written at cache columns [column, column + S) of a preallocated `StaticKVCache`
    * -> final hidden states [B, S, dim]. Positions (column + s - pad, at least 0), the RoPE tables, the
-   * padding + causal mask [B, 1, S, T] and the cache's write matrix are all computed from tensors.
+   * attention kernels' per-row bounds (pad, T, column) and the cache writes are all computed from tensors.
    */
   forwardStatic(tokens: Tensor, cache: StaticKVCache, { column, pad }: StaticDecodeInput): Tensor {
     const [b, s] = tokens.shape;
@@ -127,13 +137,11 @@ export class TransformerModel extends Module {
       const positions = maximum(sub(reshape(columns, [1, s]), reshape(pad, [b, 1])), 0); // [B, S]
       const index = reshape(positions, [b * s]);
       const tables = { cos: gather(this.rope.cos, index), sin: gather(this.rope.sin, index) };
-      // Key t is visible to the query at column c when pad_b <= t <= c.
-      const keys = reshape(arange(0, t, 1, "i32", tokens.backend), [1, 1, 1, t]);
-      const visible = mul(cast(greaterEqual(keys, reshape(pad, [b, 1, 1, 1])), "f32"), cast(lessEqual(keys, reshape(columns, [1, 1, s, 1])), "f32"));
-      const mask = where(greaterEqual(visible, 0.5), 0, STATIC_MASKED);
+      // Key t is visible to the query at column c when pad_b <= t <= c (causal within the bounds).
+      const bounds = attentionBounds(pad, t, column);
       cache.beginStep(reshape(column, [1]));
       try {
-        const step = { tables, mask, cachedLength: 0 };
+        const step = { tables, bounds, cachedLength: 0 };
         let h = this.embed_tokens.forward(tokens);
         let i = 0;
         for (const layer of this.layers) h = layer.forwardCached(h, step, cache.layer(i++));
@@ -168,8 +176,12 @@ export interface StaticDecodeInput {
   pad: Tensor;
 }
 
-/** Masked attention score of the static cache's invisible columns (finite on every backend). */
-const STATIC_MASKED = -1e9;
+/** The attention bounds i32 [B, 3] of left-padded rows whose S new tokens follow `cached` columns. */
+function paddingBounds(padding: ArrayLike<number>, cached: number, s: number, backend: Tensor["backend"]): Tensor {
+  const values = new Int32Array(padding.length * 3);
+  for (let b = 0; b < padding.length; b++) values.set([padding[b], cached + s, cached], b * 3);
+  return engine.makeTensor(values, [padding.length, 3], "i32", backend);
+}
 
 export class TransformerLM extends Module {
   readonly config: TransformerConfig;

@@ -390,10 +390,13 @@ async function evaluateInput(runDir: string, name: string, artifact: Artifact, t
   } catch {
     // not evaluated yet
   }
+  // The reward workers start while the model loads and the first graphs build.
+  const rewards = context.createRewardRunner(config.rewards);
+  rewards.warm?.();
   const bundle = await loadModelBundle(artifact.path, context.tokenizers);
   let report: EvalReport;
   try {
-    report = await context.parts.evaluator.evaluate(bundle, task.heldOut(settings.problems), context.createRewardRunner(config.rewards), settings);
+    report = await context.parts.evaluator.evaluate(bundle, task.heldOut(settings.problems), rewards, settings);
   } finally {
     bundle.model.dispose();
   }

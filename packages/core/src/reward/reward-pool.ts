@@ -84,6 +84,30 @@ export class RewardWorkerPool {
     }
   }
 
+  /**
+   * Starts the pool's workers and loads `rewards` in each, in the background (a worker's first load,
+   * module compilation included, can take a second: better spent while the model loads). Failures are
+   * left for the real runs to report.
+   */
+  async preload(rewards: readonly { source: RewardSource; name: string }[]): Promise<void> {
+    if (this.closed || rewards.length === 0) return;
+    const loadInto = async (): Promise<void> => {
+      const slot = await this.acquire();
+      try {
+        for (const { source, name } of rewards) {
+          const key = rewardSourceKey(source, name);
+          if (slot.loaded.has(key) || this.closed) continue;
+          const loaded = await this.request(slot, { type: "load", key, source, name }, this.loadTimeoutMs, () => {});
+          if (loaded.kind === "scores") slot.loaded.add(key);
+        }
+      } finally {
+        this.release(slot);
+      }
+    };
+    // One load per worker the pool may hold: each takes a distinct worker (spawned, or free again).
+    await Promise.all(Array.from({ length: this.size }, loadInto));
+  }
+
   /** Terminates every worker; later runs fail. */
   async close(): Promise<void> {
     this.closed = true;

@@ -65,6 +65,8 @@ export interface RewardRunner {
   /** Each use, and whether it runs in a worker thread ("worker") or on the main thread ("main"). */
   readonly uses: readonly { name: string; weight: number; reward: Reward<any>; runsIn: "worker" | "main" }[];
   score(batch: RewardBatch): Promise<RewardScores>;
+  /** Starts the worker threads and loads the rewards there now, in the background (optional; scoring does it on first use). */
+  warm?(): void;
 }
 
 /** Validates every use now (weights, unique names, options), so a bad config fails before any work starts. */
@@ -98,6 +100,10 @@ export function createRewardRunner(uses: readonly RewardUse[], runnerOptions: Re
   return {
     get uses() {
       return resolved.map(({ name, weight, reward, source }) => ({ name, weight, reward, runsIn: source !== undefined && !fellBack.has(name) ? "worker" as const : "main" as const }));
+    },
+    warm() {
+      const pooled = resolved.flatMap((u) => (u.source !== undefined ? [{ source: u.source, name: u.reward.name }] : []));
+      if (pool && pooled.length > 0) void pool.preload(pooled).catch(() => {});
     },
     async score(batch) {
       const n = batchSize(batch);

@@ -4,6 +4,7 @@
  * stream through workgroup memory a tile at a time, and each thread keeps its query's running max,
  * normaliser and output accumulator in registers. Head dims are compiled into the shader.
  * With few queries (decoding) the keys are split across workgroups instead (split-attention.ts).
+ * Per-row bounds (padded batches, core's kernel contract) narrow each row's keys and shift its queries.
  */
 import type { FusedAttrs, KernelImpl } from "@r1ts/core";
 import { gpuDataOf } from "../../gpu/gpu-tensor.ts";
@@ -22,27 +23,34 @@ function keysPerTile(dk: number, dv: number): number {
 }
 
 export function attentionKernel(rt: Runtime): KernelImpl<FusedAttrs["Attention"]> {
-  return ([q, k, v], { scale, causal, queryOffset }) => {
+  return ([q, k, v, bounds], { scale, causal, queryOffset }) => {
     const [b, h, s, dk] = q.shape;
     const [, hkv, t] = k.shape;
     const dv = v.shape[3];
+    const bounded = bounds !== undefined;
     if (s <= DECODE_QUERIES) {
       // Decoding: the query heads of a kv head share its cache; split the keys, not the queries.
       const out = runSplitAttention(
         rt,
-        { da: dk, db: 0, dv, valuesAreA: false, causal },
-        { streams: b * hkv, rows: (h / hkv) * s, s, t, scale, queryOffset },
-        { qA: gpuDataOf(q), kA: gpuDataOf(k), values: gpuDataOf(v) },
+        { da: dk, db: 0, dv, valuesAreA: false, causal, bounded },
+        { streams: b * hkv, rows: (h / hkv) * s, s, t, scale, queryOffset, perBatch: hkv },
+        { qA: gpuDataOf(q), kA: gpuDataOf(k), values: gpuDataOf(v), bounds: bounds && gpuDataOf(bounds) },
       );
       return [out];
     }
     const out = rt.alloc("f32", b * h * s * dv);
     const tt = keysPerTile(dk, dv);
-    const key = `attention:${dk}:${dv}:${causal}`;
+    const key = `attention:${dk}:${dv}:${causal}:${bounded}`;
     const p = rt.program(key, () =>
       program({
         label: key,
-        bindings: [{ name: "q", type: "f32", access: "read" }, { name: "k", type: "f32", access: "read" }, { name: "v", type: "f32", access: "read" }, { name: "out", type: "f32", access: "read_write" }],
+        bindings: [
+          { name: "q", type: "f32", access: "read" },
+          { name: "k", type: "f32", access: "read" },
+          { name: "v", type: "f32", access: "read" },
+          ...(bounded ? [{ name: "bounds", type: "i32", access: "read" as const }] : []),
+          { name: "out", type: "f32", access: "read_write" },
+        ],
         params: new ParamLayout().u32("h").u32("hkv").u32("s").u32("t").u32("qblocks").u32("offset").f32("scale"),
         workgroupSize: QUERIES,
         helpers: `const DK: u32 = ${dk}u;
@@ -61,16 +69,12 @@ var<workgroup> vs: array<f32, ${tt * Math.max(dv, 1)}>;`,
   let qBase = (bh * p_s() + si) * DK;
   var qv: array<f32, ${Math.max(dk, 1)}>;
   if (hasQuery) { for (var j = 0u; j < DK; j++) { qv[j] = q[qBase + j] * p_scale(); } }
-  // Keys this query sees: t <= offset + si when causal.
-  var last = p_t();
-  ${causal ? "last = min(p_t(), p_offset() + si + 1u);" : ""}
-  // Keys any query of the block sees (uniform across the workgroup).
-  var blockEnd = p_t();
-  ${causal ? "blockEnd = min(p_t(), p_offset() + min(p_s(), (qblock + 1u) * WG));" : ""}
+  // Keys this query sees: first <= t < last (t <= its column when causal).
+  ${visibleKeys(causal, bounded)}
   var m = -INF();
   var l = 0.0;
   var acc: array<f32, ${Math.max(dv, 1)}>;
-  for (var t0 = 0u; t0 < blockEnd; t0 += TT) {
+  for (var t0 = first; t0 < blockEnd; t0 += TT) {
     for (var e = lid; e < TT * DK; e += WG) {
       let tk = t0 + e / DK;
       ks[e] = select(0.0, k[(kvBase + tk) * DK + e % DK], tk < p_t());
@@ -103,7 +107,31 @@ var<workgroup> vs: array<f32, ${tt * Math.max(dv, 1)}>;`,
       }),
     );
     const qblocks = Math.ceil(s / QUERIES);
-    rt.run(p, [gpuDataOf(q), gpuDataOf(k), gpuDataOf(v), out], { h, hkv, s, t, qblocks, offset: queryOffset, scale }, b * h * qblocks);
+    rt.run(p, [gpuDataOf(q), gpuDataOf(k), gpuDataOf(v), ...(bounds ? [gpuDataOf(bounds)] : []), out], { h, hkv, s, t, qblocks, offset: queryOffset, scale }, b * h * qblocks);
     return [out];
   };
+}
+
+/**
+ * WGSL setting `first`, `last` (this query's keys) and `blockEnd` (uniform across the workgroup: no
+ * query of the block sees a key from it on). Query si sits at column offset + si, plus its row's
+ * queryStart with per-row bounds (keyStart, keyEnd, queryStart), which also limit the keys.
+ */
+function visibleKeys(causal: boolean, bounded: boolean): string {
+  const blockQueries = "min(p_s(), (qblock + 1u) * WG)";
+  if (!bounded) {
+    return `let first = 0u;
+  var last = p_t();
+  ${causal ? "last = min(p_t(), p_offset() + si + 1u);" : ""}
+  var blockEnd = p_t();
+  ${causal ? `blockEnd = min(p_t(), p_offset() + ${blockQueries});` : ""}`;
+  }
+  return `let tI = i32(p_t());
+  let first = u32(clamp(bounds[batch * 3u], 0, tI));
+  let keyEnd = u32(clamp(bounds[batch * 3u + 1u], 0, tI));
+  let column = i32(p_offset()) + bounds[batch * 3u + 2u];
+  var last = keyEnd;
+  ${causal ? "last = min(keyEnd, u32(clamp(column + i32(si) + 1, 0, tI)));" : ""}
+  var blockEnd = keyEnd;
+  ${causal ? `blockEnd = min(keyEnd, u32(clamp(column + i32(${blockQueries}), 0, tI)));` : ""}`;
 }

@@ -47,6 +47,8 @@ export interface SharedKvShape {
   /** The values are key part A (absorbed MLA: V = c). */
   valuesAreA: boolean;
   causal: boolean;
+  /** Per-row bounds i32 [B, 3] (keyStart, keyEnd, queryStart) are bound (core's kernel contract). */
+  bounded: boolean;
 }
 
 /**
@@ -81,9 +83,9 @@ function accumulate(perThread: number, lanes: number, valuesAreA: boolean): stri
 }
 
 function partialProgram(shape: SharedKvShape, rg: number) {
-  const { da, db, causal, valuesAreA } = shape;
+  const { da, db, causal, valuesAreA, bounded } = shape;
   const dv = valuesAreA ? da : shape.dv;
-  const key = `split-attention:${da}:${db}:${dv}:${valuesAreA}:${rg}:${causal}`;
+  const key = `split-attention:${da}:${db}:${dv}:${valuesAreA}:${rg}:${causal}:${bounded}`;
   // Accumulators per thread: vec4s of 4 consecutive output dims when dv % 4 == 0, else scalars.
   const lanes = dv % 4 === 0 ? 4 : 1;
   const perThread = Math.ceil((rg * dv) / lanes / WG);
@@ -94,6 +96,7 @@ function partialProgram(shape: SharedKvShape, rg: number) {
     { name: "kA", type: "f32", access: "read" },
     ...(db > 0 ? [{ name: "kB", type: "f32", access: "read" as const }] : []),
     ...(valuesAreA ? [] : [{ name: "vals", type: "f32", access: "read" as const }]),
+    ...(bounded ? [{ name: "bounds", type: "i32", access: "read" as const }] : []),
     { name: "partO", type: "f32", access: "read_write" },
     { name: "partML", type: "f32", access: "read_write" },
   ];
@@ -109,7 +112,7 @@ function partialProgram(shape: SharedKvShape, rg: number) {
         bindings,
         // "sub" (= SUB) is a parameter only so that the compiler does not unroll the accumulator loops
         // (lavapipe's compile time grows with every unrolled copy).
-        params: new ParamLayout().u32("rows").u32("s").u32("t").u32("groups").u32("chunk").u32("chunks").u32("offset").f32("scale").u32("sub"),
+        params: new ParamLayout().u32("rows").u32("s").u32("t").u32("groups").u32("chunk").u32("chunks").u32("offset").f32("scale").u32("sub").u32("perBatch"),
         workgroupSize: WG,
         helpers: `const DA: u32 = ${da}u;
 const DB: u32 = ${db}u;
@@ -123,19 +126,16 @@ var<workgroup> sc: array<f32, ${rg * SUB}>;
 var<workgroup> rowMax: array<f32, ${rg}>;
 var<workgroup> rowSum: array<f32, ${rg}>;
 var<workgroup> rowCorr: array<f32, ${rg}>;
-// Tokens row r sees: t < visible(r) (query s = r % S sits at position offset + s).
-fn visible(r: u32) -> u32 {
-  ${causal ? "return min(p_t(), p_offset() + r % p_s() + 1u);" : "return p_t();"}
-}`,
+${streamBounds(causal, bounded)}`,
         body: `  let c = wid % p_chunks();
   let g = (wid / p_chunks()) % p_groups();
   let st = wid / (p_chunks() * p_groups());
   let t0 = c * p_chunk();
-  // Uniform bound: no row sees past offset + S tokens.
-  let tEnd = min(min(p_t(), t0 + p_chunk()), ${causal ? "p_offset() + p_s()" : "p_t()"});
+  // Uniform bounds of the stream: no row sees a token before keyFirst(st) or from streamEnd(st) on.
+  let tEnd = min(min(p_t(), t0 + p_chunk()), streamEnd(st));
   if (lid < RG) { rowMax[lid] = -INF(); rowSum[lid] = 0.0; }
   var acc: array<${accType}, ${perThread}>;
-  for (var ts = t0; ts < tEnd; ts += SUB) {
+  for (var ts = max(t0, keyFirst(st)); ts < tEnd; ts += SUB) {
 ${stage("aS", "kA", "DA")}
 ${db > 0 ? stage("bS", "kB", "DB") : ""}
 ${valuesAreA ? "" : stage("vS", "vals", "DV")}
@@ -145,7 +145,7 @@ ${valuesAreA ? "" : stage("vS", "vals", "DV")}
       let j = e % SUB;
       let r = g * RG + i;
       var score = -INF();
-      if (r < p_rows() && ts + j < tEnd && ts + j < visible(r)) {
+      if (r < p_rows() && ts + j < tEnd && ts + j < visible(st, r)) {
         let qRow = st * p_rows() + r;
         var dot = 0.0;
         for (var d = 0u; d < DA; d++) { dot += qA[qRow * DA + d] * aS[j * DA + d]; }
@@ -184,6 +184,37 @@ ${Array.from({ length: perThread }, (_, k) => (lanes === 4
   }`,
       }),
   };
+}
+
+/**
+ * WGSL of the tokens each row sees: t in [keyFirst(st), visible(st, r)), where query s = r % S of the
+ * stream's batch item sits at column offset (+ queryStart with bounds) + s; streamEnd(st) bounds every row.
+ */
+function streamBounds(causal: boolean, bounded: boolean): string {
+  const lines = [`fn batchOf(st: u32) -> u32 { return st / p_perBatch(); }`];
+  if (bounded) {
+    lines.push(
+      `fn clampT(x: i32) -> u32 { return u32(clamp(x, 0, i32(p_t()))); }`,
+      `fn keyFirst(st: u32) -> u32 { return clampT(bounds[batchOf(st) * 3u]); }`,
+      `fn keyEnd(st: u32) -> u32 { return clampT(bounds[batchOf(st) * 3u + 1u]); }`,
+      `fn queryColumn(st: u32) -> i32 { return i32(p_offset()) + bounds[batchOf(st) * 3u + 2u]; }`,
+      causal
+        ? `fn visible(st: u32, r: u32) -> u32 { return min(keyEnd(st), clampT(queryColumn(st) + i32(r % p_s()) + 1)); }
+fn streamEnd(st: u32) -> u32 { return min(keyEnd(st), clampT(queryColumn(st) + i32(p_s()))); }`
+        : `fn visible(st: u32, r: u32) -> u32 { return keyEnd(st); }
+fn streamEnd(st: u32) -> u32 { return keyEnd(st); }`,
+    );
+  } else {
+    lines.push(
+      `fn keyFirst(st: u32) -> u32 { return 0u; }`,
+      causal
+        ? `fn visible(st: u32, r: u32) -> u32 { return min(p_t(), p_offset() + r % p_s() + 1u); }
+fn streamEnd(st: u32) -> u32 { return min(p_t(), p_offset() + p_s()); }`
+        : `fn visible(st: u32, r: u32) -> u32 { return p_t(); }
+fn streamEnd(st: u32) -> u32 { return p_t(); }`,
+    );
+  }
+  return lines.join("\n");
 }
 
 function mergeProgram(dc: number, rg: number) {
@@ -235,15 +266,17 @@ export interface SplitAttentionCall {
   t: number;
   scale: number;
   queryOffset: number;
+  /** Streams per batch item (kv heads; 1 for MLA): stream st reads row st / perBatch of the bounds. */
+  perBatch: number;
 }
 
 /**
  * Runs both passes. Buffers: qA [streams, rows, da], qB [streams, rows, db] (db > 0), kA [streams, t, da],
  * kB [streams, t, db] (db > 0), values [streams, t, dv] (unless valuesAreA). Returns [streams, rows, dv].
  */
-export function runSplitAttention(rt: Runtime, shape: SharedKvShape, call: SplitAttentionCall, buffers: { qA: GpuData; qB?: GpuData; kA: GpuData; kB?: GpuData; values?: GpuData }): GpuData {
+export function runSplitAttention(rt: Runtime, shape: SharedKvShape, call: SplitAttentionCall, buffers: { qA: GpuData; qB?: GpuData; kA: GpuData; kB?: GpuData; values?: GpuData; bounds?: GpuData }): GpuData {
   const dv = shape.valuesAreA ? shape.da : shape.dv;
-  const { streams, rows, s, t, scale, queryOffset } = call;
+  const { streams, rows, s, t, scale, queryOffset, perBatch } = call;
   const out = rt.alloc("f32", streams * rows * dv);
   if (out.size === 0) return out;
   const plan = planSplit(streams, rows, t);
@@ -251,8 +284,8 @@ export function runSplitAttention(rt: Runtime, shape: SharedKvShape, call: Split
   const partO = rt.alloc("f32", slots * plan.rowGroup * dv);
   const partML = rt.alloc("f32", slots * plan.rowGroup * 2);
   const one = partialProgram(shape, plan.rowGroup);
-  const inputs = [buffers.qA, ...(shape.db > 0 ? [buffers.qB!] : []), buffers.kA, ...(shape.db > 0 ? [buffers.kB!] : []), ...(shape.valuesAreA ? [] : [buffers.values!])];
-  rt.run(rt.program(one.key, one.make), [...inputs, partO, partML], { rows, s, t, groups: plan.groups, chunk: plan.chunk, chunks: plan.chunks, offset: queryOffset, scale, sub: SUB }, slots);
+  const inputs = [buffers.qA, ...(shape.db > 0 ? [buffers.qB!] : []), buffers.kA, ...(shape.db > 0 ? [buffers.kB!] : []), ...(shape.valuesAreA ? [] : [buffers.values!]), ...(shape.bounded ? [buffers.bounds!] : [])];
+  rt.run(rt.program(one.key, one.make), [...inputs, partO, partML], { rows, s, t, groups: plan.groups, chunk: plan.chunk, chunks: plan.chunks, offset: queryOffset, scale, sub: SUB, perBatch }, slots);
   const two = mergeProgram(dv, plan.rowGroup);
   rt.run(rt.program(two.key, two.make), [partO, partML, out], { total: out.size, rows, groups: plan.groups, chunks: plan.chunks }, groupsFor(out.size, 64));
   rt.release(partO);

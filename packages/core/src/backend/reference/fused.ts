@@ -5,7 +5,7 @@
 import { ShapeError } from "../../errors.ts";
 import type { FusedKernelImpls } from "../backend.ts";
 import { f32Of, i32Of, toDataId } from "./buffer.ts";
-import { mlaAttentionKernel } from "./mla-attention.ts";
+import { mlaAttentionKernel, rowBoundsOf } from "./mla-attention.ts";
 
 export const referenceFused: FusedKernelImpls = {
   // RMSNorm (Zhang & Sennrich 2019): y = x / sqrt(mean(x^2) + eps) * w
@@ -69,7 +69,7 @@ export const referenceFused: FusedKernelImpls = {
   },
 
   // Scaled dot-product attention (Vaswani et al. eq. 1) with grouped KV heads and an optional causal mask.
-  Attention: ([q, k, v], { scale, causal, queryOffset }) => {
+  Attention: ([q, k, v, bounds], { scale, causal, queryOffset }) => {
     const qv = f32Of(q);
     const kv = f32Of(k);
     const vv = f32Of(v);
@@ -79,28 +79,30 @@ export const referenceFused: FusedKernelImpls = {
     const group = h / hkv;
     const dst = new Float32Array(b * h * s * dv);
     const scores = new Float64Array(t);
+    const rows = rowBoundsOf(bounds, t);
     for (let bi = 0; bi < b; bi++) {
+      const { first, end, queryStart } = rows(bi);
       for (let hi = 0; hi < h; hi++) {
         const kh = Math.floor(hi / group);
         const kBase = (bi * hkv + kh) * t * dk;
         const vBase = (bi * hkv + kh) * t * dv;
         for (let si = 0; si < s; si++) {
           const qBase = ((bi * h + hi) * s + si) * dk;
-          const last = causal ? Math.min(t - 1, queryOffset + si) : t - 1;
+          const last = causal ? Math.min(end - 1, queryOffset + queryStart + si) : end - 1;
           let max = -Infinity;
-          for (let ti = 0; ti <= last; ti++) {
+          for (let ti = first; ti <= last; ti++) {
             let dot = 0;
             for (let j = 0; j < dk; j++) dot += qv[qBase + j] * kv[kBase + ti * dk + j];
             scores[ti] = dot * scale;
             if (scores[ti] > max) max = scores[ti];
           }
           let sum = 0;
-          for (let ti = 0; ti <= last; ti++) {
+          for (let ti = first; ti <= last; ti++) {
             scores[ti] = Math.exp(scores[ti] - max);
             sum += scores[ti];
           }
           const oBase = ((bi * h + hi) * s + si) * dv;
-          for (let ti = 0; ti <= last; ti++) {
+          for (let ti = first; ti <= last; ti++) {
             const p = scores[ti] / sum;
             for (let j = 0; j < dv; j++) dst[oBase + j] += p * vv[vBase + ti * dv + j];
           }

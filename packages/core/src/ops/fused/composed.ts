@@ -12,6 +12,7 @@ import { arange } from "../creation.ts";
 import { matmul } from "../matmul.ts";
 import { mean, sum } from "../reduce.ts";
 import { logSoftmax, softmax } from "../softmax.ts";
+import { boundsMask } from "./row-bounds.ts";
 
 export type ComposedKernel<K extends FusedKernel> = (inputs: Tensor[], attrs: FusedAttrs[K]) => Tensor[];
 
@@ -51,29 +52,28 @@ export const composedKernels: { [K in FusedKernel]: ComposedKernel<K> } = {
   ],
 
   // Attention: softmax(q k^T * scale + mask) v, query heads grouped onto their kv head.
-  Attention: ([q, k, v], { scale, causal, queryOffset }) => [
+  // With per-row bounds, the mask comes from the bounds tensor and queries that see no key return 0.
+  Attention: ([q, k, v, bounds], { scale, causal, queryOffset }) => [
     engine.tidy(() => {
       const [b, h, s, dk] = q.shape;
       const [, hkv, t] = k.shape;
       const group = h / hkv;
       // [B, H, S, Dk] -> [B, Hkv, group * S, Dk]: heads of one group share one kv head.
       const qg = reshape(q, [b, hkv, group * s, dk]);
-      let scores = mul(matmul(qg, k, { transposeB: true }), scale);
-      if (causal) scores = add(scores, causalMask(group, s, t, queryOffset, q));
-      const out = matmul(softmax(scores), v);
+      const scores = mul(matmul(qg, k, { transposeB: true }), scale);
+      const out = maskedSoftmaxTimes(scores, v, bounds, group * s, s, t, causal, queryOffset);
       return reshape(out, [b, h, s, v.shape[3]]);
     }),
   ],
 
   // Absorbed MLA (DeepSeek-V3 MLA): softmax((qLat . c + qPe . kPe) * scale) c, one latent "kv head" shared by all heads.
-  MLAAttention: ([qLat, qPe, c, kPe], { scale, causal, queryOffset }) => [
+  MLAAttention: ([qLat, qPe, c, kPe, bounds], { scale, causal, queryOffset }) => [
     engine.tidy(() => {
       const [b, , s, dc] = qLat.shape;
       const [, t, dr] = kPe.shape;
       const latent = reshape(c, [b, 1, t, dc]);
-      let scores = mul(add(matmul(qLat, latent, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true })), scale);
-      if (causal) scores = add(scores, causalMask(1, s, t, queryOffset, qLat));
-      return matmul(softmax(scores), latent);
+      const scores = mul(add(matmul(qLat, latent, { transposeB: true }), matmul(qPe, reshape(kPe, [b, 1, t, dr]), { transposeB: true })), scale);
+      return maskedSoftmaxTimes(scores, latent, bounds, s, s, t, causal, queryOffset);
     }),
   ],
 
@@ -104,6 +104,16 @@ export const composedKernels: { [K in FusedKernel]: ComposedKernel<K> } = {
       return [p1, m1, v1];
     }),
 };
+
+/**
+ * softmax(scores + mask) values for scores [B, *, rows, T] (row r is query r mod S): the causal mask
+ * from queryOffset, or with `bounds` the per-row mask (rows that see no key give 0).
+ */
+function maskedSoftmaxTimes(scores: Tensor, values: Tensor, bounds: Tensor | undefined, rows: number, s: number, t: number, causal: boolean, queryOffset: number): Tensor {
+  if (!bounds) return matmul(softmax(causal ? add(scores, causalMask(rows / s, s, t, queryOffset, scores)) : scores), values);
+  const { additive, anyVisible } = boundsMask(bounds, rows, s, t, { causal, queryOffset, masked: MASKED_SCORE });
+  return mul(matmul(softmax(add(scores, additive)), values), anyVisible);
+}
 
 /** [group * S, T] additive mask: row r is query position queryOffset + (r mod S); keys after it are masked. */
 function causalMask(group: number, s: number, t: number, queryOffset: number, like: Tensor): Tensor {

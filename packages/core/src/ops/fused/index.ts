@@ -7,7 +7,7 @@ import { engine } from "../../tensor/engine.ts";
 import type { Tensor } from "../../tensor/tensor.ts";
 import { composedKernels } from "./composed.ts";
 import { add, div, mul, pow, sqrt, sub } from "../elementwise.ts";
-import { reshape, split } from "../layout.ts";
+import { broadcastTo, concat, reshape, split } from "../layout.ts";
 import { scalar } from "../creation.ts";
 
 function runFused<K extends FusedKernel>(kernel: K, inputs: Tensor[], attrs: FusedAttrs[K]): Tensor[] {
@@ -35,14 +35,36 @@ export interface AttentionOptions {
   /** Defaults to 1/sqrt(head dim). */
   scale?: number;
   causal?: boolean;
-  /** Position of the first query (decoding with a cache: the number of cached tokens). */
+  /** Position of the first query (decoding with a cache: the number of cached tokens); default T - S, or 0 with `bounds`. */
   queryOffset?: number;
+  /**
+   * Per-row bounds of a padded batch, i32 [B, 3]: (keyStart, keyEnd, queryStart) per row; row b sees the
+   * keys keyStart <= t < keyEnd and its query s sits at column queryOffset + queryStart + s
+   * (`attentionBounds` builds them). Queries that see no key return 0.
+   */
+  bounds?: Tensor;
 }
 
 /** Attention over q [B, H, S, Dk], k [B, Hkv, T, Dk], v [B, Hkv, T, Dv] with grouped kv heads. */
-export function attention(q: Tensor, k: Tensor, v: Tensor, { scale, causal = true, queryOffset }: AttentionOptions = {}): Tensor {
-  const offset = queryOffset ?? k.shape[2] - q.shape[2];
-  return runFused("Attention", [q, k, v], { scale: scale ?? 1 / Math.sqrt(q.shape[3]), causal, queryOffset: offset })[0];
+export function attention(q: Tensor, k: Tensor, v: Tensor, { scale, causal = true, queryOffset, bounds }: AttentionOptions = {}): Tensor {
+  const offset = queryOffset ?? (bounds ? 0 : k.shape[2] - q.shape[2]);
+  return runFused("Attention", bounds ? [q, k, v, bounds] : [q, k, v], { scale: scale ?? 1 / Math.sqrt(q.shape[3]), causal, queryOffset: offset })[0];
+}
+
+/**
+ * The per-row bounds i32 [B, 3] of left-padded rows whose queries start at column `queryStart`
+ * (a number, or an i32 [1] tensor: data, for captured steps): row b sees keys keyStart[b] <= t < keyEnd.
+ */
+export function attentionBounds(keyStart: Tensor, keyEnd: number, queryStart: number | Tensor): Tensor {
+  return engine.tidy(() => {
+    const b = keyStart.shape[0];
+    const column = typeof queryStart === "number" ? fill([b, 1], queryStart, keyStart.backend) : broadcastTo(reshape(queryStart, [1, 1]), [b, 1]);
+    return concat([reshape(keyStart, [b, 1]), fill([b, 1], keyEnd, keyStart.backend), column], 1);
+  });
+}
+
+function fill(shape: number[], value: number, backend: Tensor["backend"]): Tensor {
+  return engine.makeTensor(new Int32Array(shape[0] * shape[1]).fill(value), shape, "i32", backend);
 }
 
 export interface AdamWStep {

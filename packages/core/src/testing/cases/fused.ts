@@ -94,7 +94,70 @@ const attentionCases: AnyKernelCase[] = [
   kernelCase({ name: "Attention: causal decode, one query at the end", kernel: "Attention", attrs: { scale: 0.5, causal: true, queryOffset: 3 }, inputs: [randn([2, 2, 1, 4]), randn([2, 1, 4, 4]), randn([2, 1, 4, 2])] }),
   // Scores in the hundreds: the softmax must subtract its max.
   kernelCase({ name: "Attention: large scores", kernel: "Attention", attrs: { scale: 1, causal: true, queryOffset: 1 }, inputs: [randn([1, 2, 3, 4], 10), randn([1, 2, 4, 4], 10), randn([1, 2, 4, 2])], gradient: false, tolerance: { rtol: 1e-3, atol: 1e-4 } }),
+  ...boundedAttentionCases(),
 ];
+
+/**
+ * Per-row bounds (keyStart, keyEnd, queryStart): left padding, right padding, query columns as data,
+ * and padding queries that see no key (output 0).
+ */
+function boundedAttentionCases(): AnyKernelCase[] {
+  return [
+    // Row 0 (1, 3, 1): query 0 at column 1 sees key 1 only: 6; query 1 at column 2 sees keys 1, 2 with equal scores: 7.5.
+    // Row 1 (0, 2, 0): query 0 sees key 0: 3; query 1 sees keys 0, 1 weighed [1/3, 2/3]: 5; key 2 (score 5, value 100) is right padding.
+    kernelCase({
+      name: "Attention: golden per-row bounds, left and right padding",
+      kernel: "Attention",
+      attrs: { scale: 1, causal: true, queryOffset: 0 },
+      inputs: [f32([2, 1, 2, 1], [1, 1, 1, 1]), f32([2, 1, 3, 1], [0, Math.LN2, Math.LN2, 0, Math.LN2, 5]), f32([2, 1, 3, 1], [3, 6, 9, 3, 6, 100]), i32([2, 3], [1, 3, 1, 0, 2, 0])],
+      expected: [{ shape: [2, 1, 2, 1], values: [6, 7.5, 3, 5] }],
+    }),
+    // (1, 3, 0): query 0 at column 0 sees no key (keys start at 1): 0; query 1 at column 1 sees key 1: 6.
+    kernelCase({
+      name: "Attention: golden padding query sees no key",
+      kernel: "Attention",
+      attrs: { scale: 1, causal: true, queryOffset: 0 },
+      inputs: [f32([1, 1, 2, 1], [1, 1]), f32([1, 1, 3, 1], [0, Math.LN2, 0]), f32([1, 1, 3, 1], [3, 6, 9]), i32([1, 3], [1, 3, 0])],
+      expected: [{ values: [0, 6] }],
+    }),
+    // Non-causal over keys [1, 3), with queryOffset 5 (unused without causality): both queries average keys 1 and 2 (equal scores).
+    kernelCase({
+      name: "Attention: golden non-causal bounds",
+      kernel: "Attention",
+      attrs: { scale: 1, causal: false, queryOffset: 5 },
+      inputs: [f32([1, 1, 2, 1], [1, 2]), f32([1, 1, 4, 1], [9, 0, 0, 9]), f32([1, 1, 4, 1], [100, 4, 8, 100]), i32([1, 3], [1, 3, 0])],
+      expected: [{ values: [6, 6] }],
+    }),
+    // queryOffset adds to queryStart: query 0 of the row sits at column 1 + 1 = 2 and sees keys 0..2 (values 3, 6, 9, equal scores): 6.
+    kernelCase({
+      name: "Attention: golden queryOffset adds to queryStart",
+      kernel: "Attention",
+      attrs: { scale: 1, causal: true, queryOffset: 1 },
+      inputs: [f32([1, 1, 1, 1], [0]), f32([1, 1, 4, 1], [1, 2, 3, 4]), f32([1, 1, 4, 1], [3, 6, 9, 100]), i32([1, 3], [0, 4, 1])],
+      expected: [{ values: [6] }],
+    }),
+    // Left-padded prefill of GQA heads (H=4, Hkv=2): rows padded by 0, 2 and 4 (row 2's first two queries see nothing), row 1 right-padded at 4.
+    kernelCase({
+      name: "Attention: bounds, left-padded GQA prefill with padding queries",
+      kernel: "Attention",
+      attrs: { scale: 0.6, causal: true, queryOffset: 0 },
+      inputs: [randn([3, 4, 5, 3]), randn([3, 2, 6, 3]), randn([3, 2, 6, 2]), i32([3, 3], [0, 6, 1, 2, 4, 1, 4, 6, 1])],
+    }),
+    // One decode step at data column 5 of a static cache of 8 columns (columns 6, 7 unwritten): rows padded by 0, 3.
+    kernelCase({
+      name: "Attention: bounds, static-cache decode step",
+      kernel: "Attention",
+      attrs: { scale: 0.5, causal: true, queryOffset: 0 },
+      inputs: [randn([2, 2, 1, 4]), randn([2, 1, 8, 4], 3), randn([2, 1, 8, 2]), i32([2, 3], [0, 8, 5, 3, 8, 5])],
+    }),
+    kernelCase({
+      name: "Attention: bounds, non-causal GQA with right padding",
+      kernel: "Attention",
+      attrs: { scale: 0.5, causal: false, queryOffset: 0 },
+      inputs: [randn([2, 2, 3, 2]), randn([2, 1, 5, 2]), randn([2, 1, 5, 3]), i32([2, 3], [0, 3, 0, 1, 5, 0])],
+    }),
+  ];
+}
 
 // ---- AdamW (Loshchilov & Hutter, Algorithm 2) ----
 
